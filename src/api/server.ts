@@ -1,0 +1,80 @@
+// Builds the HTTP server: JSON parsing that keeps the raw bytes, validation, one error
+// shape, and a plugin per resource under /api/v1.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { Logger } from 'pino';
+import { uuidv7 } from 'uuidv7';
+import type { Config } from '../config.ts';
+import type { Store } from '../store/store.ts';
+import type { SubscriptionCache } from '../store/subscription-cache.ts';
+import { ApiError, errorHandler, notFoundHandler } from './errors.ts';
+import { healthRoutes } from './health.ts';
+import { subscriptionRoutes } from './subscriptions.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The request body exactly as received; ingestion stores and forwards these bytes. */
+    rawBody?: Buffer;
+  }
+}
+
+export interface ApiDeps {
+  config: Config;
+  store: Store;
+  subscriptions: SubscriptionCache;
+  clock: () => number;
+  version: string;
+  startedAt: number;
+}
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+// Bodies are validated strictly (a string is never taken for a number); query strings and
+// path parameters arrive as text, so they are coerced.
+function validators() {
+  const common = { useDefaults: true, removeAdditional: false, allErrors: false, strict: false } as const;
+  const body = addFormats(new Ajv({ ...common, coerceTypes: false }));
+  const text = addFormats(new Ajv({ ...common, coerceTypes: 'array' }));
+  return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
+    (httpPart === 'body' ? body : text).compile(schema);
+}
+
+export async function buildServer(deps: ApiDeps, logger: Logger): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: deps.config.maxPayloadBytes,
+    routerOptions: { ignoreTrailingSlash: true },
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : uuidv7();
+    },
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  app.setValidatorCompiler(validators());
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const raw = body as Buffer;
+    request.rawBody = raw;
+    try {
+      done(null, JSON.parse(utf8.decode(raw)));
+    } catch {
+      done(new ApiError(400, 'invalid_json', 'The body is not valid UTF-8 JSON.'), undefined);
+    }
+  });
+
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    done();
+  });
+
+  await app.register(async (api) => {
+    await api.register(healthRoutes(deps));
+    await api.register(subscriptionRoutes(deps));
+  }, { prefix: '/api/v1' });
+  return app;
+}

@@ -1,0 +1,168 @@
+// The production store: PostgreSQL through a pg pool, shared by any number of hookd
+// processes. Workers claim with FOR UPDATE SKIP LOCKED, so they never wait on each other's
+// rows; LISTEN/NOTIFY wakes idle workers and drops stale subscription caches at once.
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { Kysely, PostgresDialect, sql, type Expression, type SqlBool } from 'kysely';
+import { applyMigrations } from '../migrate.ts';
+import { InProcessNotifier } from '../in-process-notifier.ts';
+import { toDelivery } from '../rows.ts';
+import type { Database } from '../schema.ts';
+import { SqlStore, type Dialect } from '../sql-store.ts';
+import type { ClaimRequest, ClaimedDelivery, Listener, Notifier, Topic } from '../store.ts';
+import { postgresMigrations } from './migrations.ts';
+
+const POOL_SIZE = 10;
+const RECONNECT_DELAY_MS = 1000;
+const TOPICS: readonly Topic[] = ['deliveries-due', 'subscription-changed'];
+
+// BIGINT (int8) columns hold millisecond times and counts, well within 2^53: parse as numbers.
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20 && format !== 'binary') return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+/** Publishes through NOTIFY and relays what other processes publish to local listeners. */
+class PostgresNotifier implements Notifier {
+  readonly #local = new InProcessNotifier();
+  readonly #pool: pg.Pool;
+  readonly #clientConfig: pg.ClientConfig;
+  readonly #channelPrefix: string;
+  readonly #origin = randomUUID();
+  #client: pg.Client | null = null;
+  #closed = false;
+  #retry: NodeJS.Timeout | undefined;
+
+  constructor(pool: pg.Pool, clientConfig: pg.ClientConfig, schema: string | undefined) {
+    this.#pool = pool;
+    this.#clientConfig = clientConfig;
+    this.#channelPrefix = schema ? `hookd_${schema}_` : 'hookd_';
+  }
+
+  #channel(topic: Topic): string {
+    return this.#channelPrefix + topic.replace(/-/g, '_');
+  }
+
+  async start(): Promise<void> {
+    const client = new pg.Client(this.#clientConfig);
+    client.on('error', () => this.#reconnect(client));
+    client.on('end', () => this.#reconnect(client));
+    client.on('notification', (message) => {
+      const topic = TOPICS.find((t) => this.#channel(t) === message.channel);
+      const [origin, payload = ''] = (message.payload ?? '').split('|', 2) as [string, string?];
+      if (topic && origin !== this.#origin) this.#local.publish(topic, payload);
+    });
+    await client.connect();
+    for (const topic of TOPICS) await client.query(`LISTEN "${this.#channel(topic)}"`);
+    this.#client = client;
+  }
+
+  #reconnect(client: pg.Client): void {
+    if (this.#closed || this.#client !== client) return;
+    this.#client = null;
+    client.end().catch(() => {});
+    // Until LISTEN is back, workers still poll and caches still expire by TTL.
+    this.#retry = setTimeout(() => {
+      this.start().catch(() => this.#reconnect(client));
+    }, RECONNECT_DELAY_MS);
+    this.#retry.unref();
+  }
+
+  publish(topic: Topic, payload: string): void {
+    this.#local.publish(topic, payload);
+    this.#pool.query('select pg_notify($1, $2)', [this.#channel(topic), `${this.#origin}|${payload}`]).catch(() => {
+      // Best effort: other processes fall back to polling and cache TTLs.
+    });
+  }
+
+  subscribe(topic: Topic, listener: Listener): () => void {
+    return this.#local.subscribe(topic, listener);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#retry);
+    const client = this.#client;
+    this.#client = null;
+    await client?.end().catch(() => {});
+  }
+}
+
+class PostgresDialectOps implements Dialect {
+  readonly kind = 'postgres' as const;
+  readonly location: string;
+  readonly notifier: PostgresNotifier;
+  readonly #schema: string | undefined;
+
+  constructor(location: string, notifier: PostgresNotifier, schema: string | undefined) {
+    this.location = location;
+    this.notifier = notifier;
+    this.#schema = schema;
+  }
+
+  async migrate(db: Kysely<Database>): Promise<void> {
+    if (this.#schema) await sql`create schema if not exists ${sql.id(this.#schema)}`.execute(db);
+    await applyMigrations(db, postgresMigrations);
+  }
+
+  eventTypesContainAny(patterns: readonly string[]): Expression<SqlBool> {
+    return sql<SqlBool>`subscriptions.event_types ?| ${sql.val([...patterns])}::text[]`;
+  }
+
+  async claimDue(db: Kysely<Database>, request: ClaimRequest): Promise<ClaimedDelivery[]> {
+    const { now, limit, leaseToken, leaseExpiresAt } = request;
+    const claimed = await sql<Record<string, unknown>>`
+      with due as (
+        select d.id from deliveries d join subscriptions s on s.id = d.subscription_id and s.active
+        where d.status in ('queued', 'delivering') and d.next_attempt_at <= ${now}
+        order by d.next_attempt_at limit ${limit}
+        for update of d skip locked)
+      update deliveries d set status = 'delivering', lease_token = ${leaseToken},
+        next_attempt_at = ${leaseExpiresAt}, updated_at = ${now}
+      from due, events e
+      where d.id = due.id and e.id = d.event_id
+      returning d.*, e.payload`.execute(db);
+    return claimed.rows.map((row) => ({ delivery: toDelivery(row), payload: row.payload as Uint8Array, leaseToken }));
+  }
+
+  close(): Promise<void> {
+    return this.notifier.close();
+  }
+}
+
+function describe(url: string, schema: string | undefined): string {
+  const parsed = new URL(url);
+  parsed.password = '';
+  return parsed.toString().replace(/:@/, '@') + (schema ? ` (schema ${schema})` : '');
+}
+
+export interface PostgresOptions {
+  url: string;
+  /** Keeps all tables in this schema (created if missing); tests give each file its own. */
+  schema?: string;
+}
+
+export async function openPostgresStore(options: PostgresOptions): Promise<SqlStore> {
+  const { url, schema } = options;
+  if (schema && !/^[a-z_][a-z0-9_]{0,40}$/.test(schema)) throw new Error(`invalid schema name "${schema}"`);
+  const clientConfig: pg.ClientConfig = {
+    connectionString: url,
+    types,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  };
+  const pool = new pg.Pool({ ...clientConfig, max: POOL_SIZE });
+  pool.on('error', () => {
+    // An idle client lost its connection; the pool replaces it on next use.
+  });
+  const notifier = new PostgresNotifier(pool, clientConfig, schema);
+  try {
+    await notifier.start();
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return new SqlStore(db, new PostgresDialectOps(describe(url, schema), notifier, schema));
+}

@@ -1,0 +1,63 @@
+// Kysely's view of the tables. Column types are what hookd writes; what comes back differs
+// by driver (SQLite returns 0/1 for booleans and text for JSON, pg returns true/false and
+// parsed JSON), so reads go through the converters in rows.ts.
+import type { ColumnType } from 'kysely';
+
+/** Read as driver-specific values, written as the given type. */
+type Loose<W> = ColumnType<unknown, W, W>;
+
+export interface SubscriptionsTable {
+  id: string;
+  target_url: string;
+  secret: string;
+  event_types: Loose<string | null>;
+  description: string | null;
+  active: Loose<boolean>;
+  require_signed_ingest: Loose<boolean>;
+  retry_policy: Loose<string | null>;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+export interface EventsTable {
+  id: string;
+  event_type: string;
+  payload: Uint8Array;
+  created_at: number;
+}
+
+export interface DeliveriesTable {
+  id: string;
+  event_id: string;
+  subscription_id: string;
+  event_type: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: number | null;
+  last_attempt_at: number | null;
+  lease_token: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AttemptsTable {
+  id: string;
+  delivery_id: string;
+  attempt_number: number;
+  outcome: string;
+  status_code: number | null;
+  error_details: string | null;
+  duration_ms: number;
+  response_body: string | null;
+  request_headers: Loose<string>;
+  trigger: string;
+  created_at: number;
+}
+
+export interface Database {
+  subscriptions: SubscriptionsTable;
+  events: EventsTable;
+  deliveries: DeliveriesTable;
+  attempts: AttemptsTable;
+}

@@ -1,0 +1,70 @@
+// The embedded store: one SQLite file through node:sqlite, no other process needed.
+// WAL lets readers (status, UI) run beside the writer; synchronous=FULL makes every commit
+// durable before hookd answers 202, at a cost that group commit (one transaction for many
+// concurrent ingests) keeps small.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { Kysely, SqliteDialect, sql, type Expression, type SqlBool } from 'kysely';
+import { applyMigrations } from '../migrate.ts';
+import { InProcessNotifier } from '../in-process-notifier.ts';
+import { toDelivery } from '../rows.ts';
+import type { Database } from '../schema.ts';
+import { SqlStore, type Dialect } from '../sql-store.ts';
+import type { ClaimRequest, ClaimedDelivery } from '../store.ts';
+import { NodeSqliteDatabase } from './node-sqlite-driver.ts';
+import { sqliteMigrations } from './migrations.ts';
+
+const BUSY_TIMEOUT_MS = 5000;
+
+class SqliteDialectOps implements Dialect {
+  readonly kind = 'sqlite' as const;
+  readonly location: string;
+  readonly notifier = new InProcessNotifier();
+
+  constructor(location: string) {
+    this.location = location;
+  }
+
+  async migrate(db: Kysely<Database>): Promise<void> {
+    await applyMigrations(db, sqliteMigrations);
+  }
+
+  eventTypesContainAny(patterns: readonly string[]): Expression<SqlBool> {
+    return sql<SqlBool>`exists (select 1 from json_each(subscriptions.event_types) where json_each.value in (${sql.join(patterns)}))`;
+  }
+
+  async claimDue(db: Kysely<Database>, request: ClaimRequest): Promise<ClaimedDelivery[]> {
+    const { now, limit, leaseToken, leaseExpiresAt } = request;
+    // One UPDATE is atomic in SQLite, so no explicit transaction (and no lock upgrade) is needed.
+    const claimed = await sql<Record<string, unknown>>`
+      update deliveries set status = 'delivering', lease_token = ${leaseToken},
+        next_attempt_at = ${leaseExpiresAt}, updated_at = ${now}
+      where id in (
+        select d.id from deliveries d join subscriptions s on s.id = d.subscription_id and s.active = 1
+        where d.status in ('queued', 'delivering') and d.next_attempt_at <= ${now}
+        order by d.next_attempt_at limit ${limit})
+      returning *`.execute(db);
+    if (claimed.rows.length === 0) return [];
+    const eventIds = [...new Set(claimed.rows.map((row) => row.event_id as string))];
+    const events = await db.selectFrom('events').select(['id', 'payload']).where('id', 'in', eventIds).execute();
+    const payloads = new Map(events.map((e) => [e.id, e.payload]));
+    return claimed.rows.map((row) => ({
+      delivery: toDelivery(row),
+      payload: payloads.get(row.event_id as string)!,
+      leaseToken,
+    }));
+  }
+
+  async close(): Promise<void> {}
+}
+
+export function openSqliteStore(file: string): SqlStore {
+  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  const raw = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS, enableForeignKeyConstraints: true });
+  raw.exec('PRAGMA journal_mode = WAL');
+  raw.exec('PRAGMA synchronous = FULL');
+  raw.exec('PRAGMA foreign_keys = ON');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new NodeSqliteDatabase(raw) }) });
+  return new SqlStore(db, new SqliteDialectOps(file));
+}
