@@ -3,6 +3,11 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildServer } from './api/server.ts';
 import type { Config } from './config.ts';
+import { Dispatcher } from './delivery/dispatcher.ts';
+import { Sender } from './delivery/sender.ts';
+import { NetworkPolicy } from './delivery/ssrf-guard.ts';
+import { Ingestor } from './ingest/ingestor.ts';
+import { Retention } from './retention/retention.ts';
 import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
 import { SubscriptionCache } from './store/subscription-cache.ts';
@@ -22,6 +27,8 @@ export interface AppOptions {
 export interface App {
   store: Store;
   server: FastifyInstance | null;
+  dispatcher: Dispatcher | null;
+  retention: Retention;
   /** The URL the API listens on, once started. */
   url: string | null;
   close(): Promise<void>;
@@ -33,17 +40,36 @@ export async function startApp(options: AppOptions): Promise<App> {
   const clock = options.clock ?? Date.now;
   const store = await openStore(config.database, options.schema ? { schema: options.schema } : {});
   const subscriptions = new SubscriptionCache(store, config.subscriptionCacheTtlMs);
+  const ingestor = new Ingestor(store, subscriptions, clock);
+  const retention = new Retention({ store, retentionHours: config.retentionHours, intervalMs: config.retentionIntervalMs, logger, clock });
   let server: FastifyInstance | null = null;
+  let dispatcher: Dispatcher | null = null;
+  let sender: Sender | null = null;
+  const stop = async () => {
+    await server?.close();
+    await dispatcher?.stop();
+    await sender?.close();
+    await retention.stop();
+    subscriptions.close();
+    await store.close();
+  };
   try {
     await store.migrate();
+    if (config.allowNetworks.length > 0) {
+      logger.warn({ allowNetworks: config.allowNetworks }, `deliveries may reach these otherwise blocked networks: ${config.allowNetworks.join(', ')}`);
+    }
+    if (role !== 'api') {
+      sender = new Sender({ policy: new NetworkPolicy(config.allowNetworks), connectTimeoutMs: config.connectTimeoutMs, requestTimeoutMs: config.requestTimeoutMs, clock });
+      dispatcher = new Dispatcher({ store, subscriptions, sender, config, logger, clock });
+      dispatcher.start();
+      retention.start();
+    }
     if (role !== 'worker') {
-      server = await buildServer({ config, store, subscriptions, clock, version: VERSION, startedAt: clock() }, logger);
+      server = await buildServer({ config, store, subscriptions, ingestor, clock, version: VERSION, startedAt: clock() }, logger);
       await server.listen({ port: config.port, host: config.host });
     }
   } catch (error) {
-    await server?.close();
-    subscriptions.close();
-    await store.close();
+    await stop();
     throw error;
   }
   const address = server?.server.address();
@@ -56,13 +82,11 @@ export async function startApp(options: AppOptions): Promise<App> {
   return {
     store,
     server,
+    dispatcher,
+    retention,
     url,
     close() {
-      closing ??= (async () => {
-        await server?.close();
-        subscriptions.close();
-        await store.close();
-      })();
+      closing ??= stop();
       return closing;
     },
   };

@@ -3,6 +3,7 @@
 // .env.example are checked against this table by the tests, so they cannot drift.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { parseAllowNetworks } from './delivery/ssrf-guard.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -32,6 +33,8 @@ export interface Config {
   retentionIntervalMs: number;
   pollIntervalMs: number;
   subscriptionCacheTtlMs: number;
+  /** CIDRs that deliveries may reach although they are private or reserved. */
+  allowNetworks: string[];
 }
 
 /** A configuration value that cannot be used; its message is one line for the operator. */
@@ -69,6 +72,7 @@ interface Flat {
   retentionIntervalMs: number;
   pollIntervalMs: number;
   subscriptionCacheTtlMs: number;
+  allowNetworks: string[];
 }
 
 function integer(min: number, max: number): Parser<number> {
@@ -95,6 +99,14 @@ function logLevel(raw: string): LogLevel {
   const level = raw.trim().toLowerCase() as LogLevel;
   if (!LOG_LEVELS.includes(level)) throw new ConfigError(`must be one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
   return level;
+}
+
+function networks(raw: string): string[] {
+  try {
+    return parseAllowNetworks(raw);
+  } catch (error) {
+    throw new ConfigError((error as Error).message.replace(/^invalid HOOKD_ALLOW_NETWORKS entry/, 'has an invalid entry'));
+  }
 }
 
 function host(raw: string): string {
@@ -148,6 +160,11 @@ export const SETTINGS: readonly Setting<keyof Flat>[] = [
     doc: 'Longest time a cached subscription is used without re-reading it (changes made by other processes also invalidate it at once on PostgreSQL).',
     parse: integer(0, 3_600_000),
   },
+  {
+    key: 'allowNetworks', env: 'HOOKD_ALLOW_NETWORKS', default: '',
+    doc: 'Comma-separated CIDRs deliveries may reach although private, loopback or reserved (e.g. `127.0.0.0/8,::1/128` for a local receiver). Empty: none.',
+    parse: networks,
+  },
 ];
 
 export interface LoadOptions {
@@ -196,5 +213,6 @@ export function loadConfig(options: LoadOptions = {}): Config {
     retentionIntervalMs: f.retentionIntervalMs,
     pollIntervalMs: f.pollIntervalMs,
     subscriptionCacheTtlMs: f.subscriptionCacheTtlMs,
+    allowNetworks: f.allowNetworks,
   };
 }

@@ -56,7 +56,7 @@ const STORE_ERROR = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|57P0\d|08\d{3}|53
 export function isStoreUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && STORE_ERROR.test(code)) return true;
-  return error instanceof Error && /Connection terminated|database is locked|Cannot use a pool after calling end|not open/i.test(error.message);
+  return error instanceof Error && /Connection terminated|database is locked|Cannot use a pool after calling end|driver has already been destroyed|not open/i.test(error.message);
 }
 
 const FASTIFY_CODES: Record<string, [number, string, string]> = {

@@ -8,8 +8,11 @@ import { uuidv7 } from 'uuidv7';
 import type { Config } from '../config.ts';
 import type { Store } from '../store/store.ts';
 import type { SubscriptionCache } from '../store/subscription-cache.ts';
+import type { Ingestor } from '../ingest/ingestor.ts';
 import { ApiError, errorHandler, notFoundHandler } from './errors.ts';
+import { deliveryRoutes } from './deliveries.ts';
 import { healthRoutes } from './health.ts';
+import { ingestRoutes } from './ingest.ts';
 import { subscriptionRoutes } from './subscriptions.ts';
 
 declare module 'fastify' {
@@ -23,6 +26,7 @@ export interface ApiDeps {
   config: Config;
   store: Store;
   subscriptions: SubscriptionCache;
+  ingestor: Ingestor;
   clock: () => number;
   version: string;
   startedAt: number;
@@ -75,6 +79,8 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
   await app.register(async (api) => {
     await api.register(healthRoutes(deps));
     await api.register(subscriptionRoutes(deps));
+    await api.register(ingestRoutes(deps));
+    await api.register(deliveryRoutes(deps));
   }, { prefix: '/api/v1' });
   return app;
 }

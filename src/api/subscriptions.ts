@@ -172,6 +172,7 @@ export const subscriptionRoutes = (deps: ApiDeps): FastifyPluginAsync => async (
     };
     const subscription = applySettings(blank, request.body, true, now);
     await store.createSubscription(subscription);
+    subscriptions.changed(subscription.id);
     request.log.info({ subscriptionId: subscription.id }, 'subscription created');
     reply.status(201);
     return { ...subscriptionView(subscription), secret: subscription.secret };

@@ -33,8 +33,8 @@ export interface Subscription {
   updatedAt: number;
 }
 
-export type DeliveryStatus = 'queued' | 'delivering' | 'succeeded' | 'failed' | 'filtered' | 'cancelled';
-export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['queued', 'delivering', 'succeeded', 'failed', 'filtered', 'cancelled'];
+export const DELIVERY_STATUSES = ['queued', 'delivering', 'succeeded', 'failed', 'filtered', 'cancelled'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 /** Statuses a delivery never leaves on its own; only these are removed by retention. */
 export const TERMINAL_STATUSES: readonly DeliveryStatus[] = ['succeeded', 'failed', 'filtered', 'cancelled'];
 
@@ -61,7 +61,8 @@ export interface Delivery {
   updatedAt: number;
 }
 
-export type AttemptOutcome = 'success' | 'http_error' | 'timeout' | 'network_error' | 'blocked';
+export const ATTEMPT_OUTCOMES = ['success', 'http_error', 'timeout', 'network_error', 'blocked'] as const;
+export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
 export type AttemptTrigger = 'scheduled' | 'manual';
 
 export interface Attempt {

@@ -1,0 +1,143 @@
+// Reading deliveries and their attempt logs.
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Type, { type Static } from 'typebox';
+import { ATTEMPT_OUTCOMES, DELIVERY_STATUSES, type Attempt, type Delivery, type DeliveryQuery, type Store } from '../store/store.ts';
+import { ApiError, notFound } from './errors.ts';
+import {
+  IdParams, NullableTimestamp, PageQuery, Timestamp, decodeCursor, encodeCursor, errorResponses, iso, isUuid,
+} from './schemas.ts';
+import type { ApiDeps } from './server.ts';
+
+const Status = Type.Enum(DELIVERY_STATUSES);
+
+const DeliveryView = Type.Object({
+  id: Type.String(),
+  subscription_id: Type.String(),
+  event_id: Type.String(),
+  event_type: Type.String(),
+  status: Status,
+  attempts: Type.Integer({ description: 'Attempts made so far.' }),
+  next_attempt_at: NullableTimestamp,
+  last_attempt_at: NullableTimestamp,
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+
+const AttemptView = Type.Object({
+  attempt_number: Type.Integer(),
+  outcome: Type.Enum(ATTEMPT_OUTCOMES),
+  status_code: Type.Union([Type.Integer(), Type.Null()]),
+  error_details: Type.Union([Type.String(), Type.Null()]),
+  duration_ms: Type.Integer(),
+  response_body: Type.Union([Type.String(), Type.Null()], { description: 'The first 4 KiB of the response body.' }),
+  request_headers: Type.Record(Type.String(), Type.String()),
+  trigger: Type.Enum(['scheduled', 'manual'] as const),
+  created_at: Timestamp,
+});
+
+const DeliveryWithLogs = Type.Object({ ...DeliveryView.properties, logs: Type.Array(AttemptView) });
+
+const DeliveryList = Type.Object({
+  items: Type.Array(DeliveryView),
+  next_cursor: Type.Union([Type.String(), Type.Null()]),
+});
+
+const ListQuery = Type.Object({
+  ...PageQuery.properties,
+  status: Type.Optional(Status),
+  event_type: Type.Optional(Type.String({ maxLength: 100 })),
+  since: Type.Optional(Type.String({ format: 'date-time', description: 'Created at or after this time.' })),
+  until: Type.Optional(Type.String({ format: 'date-time', description: 'Created before this time.' })),
+}, { additionalProperties: false });
+type ListQuery = Static<typeof ListQuery>;
+
+const ListAllQuery = Type.Object({
+  ...ListQuery.properties,
+  subscription_id: Type.Optional(Type.String()),
+}, { additionalProperties: false });
+
+export function deliveryView(d: Delivery) {
+  return {
+    id: d.id,
+    subscription_id: d.subscriptionId,
+    event_id: d.eventId,
+    event_type: d.eventType,
+    status: d.status,
+    attempts: d.attempts,
+    next_attempt_at: iso(d.nextAttemptAt),
+    last_attempt_at: iso(d.lastAttemptAt),
+    created_at: iso(d.createdAt),
+    updated_at: iso(d.updatedAt),
+  };
+}
+
+function attemptView(a: Attempt) {
+  return {
+    attempt_number: a.attemptNumber,
+    outcome: a.outcome,
+    status_code: a.statusCode,
+    error_details: a.errorDetails,
+    duration_ms: a.durationMs,
+    response_body: a.responseBody,
+    request_headers: a.requestHeaders,
+    trigger: a.trigger,
+    created_at: iso(a.createdAt),
+  };
+}
+
+async function listPage(store: Store, query: ListQuery, subscriptionId: string | undefined) {
+  const before = decodeCursor(query.cursor);
+  if (before === null) throw new ApiError(422, 'invalid_cursor', 'cursor is not one this server issued.');
+  const filter: DeliveryQuery = { limit: query.limit ?? 50 };
+  if (before !== undefined) filter.before = before;
+  if (subscriptionId !== undefined) filter.subscriptionId = subscriptionId;
+  if (query.status !== undefined) filter.status = query.status;
+  if (query.event_type !== undefined) filter.eventType = query.event_type;
+  if (query.since !== undefined) filter.since = Date.parse(query.since);
+  if (query.until !== undefined) filter.until = Date.parse(query.until);
+  const page = await store.listDeliveries(filter);
+  return { items: page.items.map(deliveryView), next_cursor: encodeCursor(page.nextAfter) };
+}
+
+export const deliveryRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) => {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { store } = deps;
+
+  async function withLogs(id: string) {
+    const delivery = isUuid(id) ? await store.getDelivery(id.toLowerCase()) : undefined;
+    if (!delivery) throw notFound('delivery', id);
+    const attempts = await store.listAttempts(delivery.id);
+    return { ...deliveryView(delivery), logs: attempts.map(attemptView) };
+  }
+
+  const detail = { params: IdParams, response: { 200: DeliveryWithLogs, ...errorResponses } };
+  api.get('/ingest/delivery/:id', {
+    schema: { tags: ['deliveries'], summary: 'A delivery with every attempt (the brief\'s path)', ...detail },
+  }, async (request) => withLogs(request.params.id));
+  api.get('/deliveries/:id', {
+    schema: { tags: ['deliveries'], summary: 'A delivery with every attempt', ...detail },
+  }, async (request) => withLogs(request.params.id));
+
+  api.get('/deliveries', {
+    schema: {
+      tags: ['deliveries'], summary: 'Deliveries, newest first',
+      querystring: ListAllQuery, response: { 200: DeliveryList, ...errorResponses },
+    },
+  }, async (request) => {
+    const subscriptionId = request.query.subscription_id;
+    if (subscriptionId !== undefined && !isUuid(subscriptionId)) return { items: [], next_cursor: null };
+    return listPage(store, request.query, subscriptionId?.toLowerCase());
+  });
+
+  api.get('/subscriptions/:id/deliveries', {
+    schema: {
+      tags: ['deliveries'], summary: 'Recent deliveries of one subscription, newest first',
+      params: IdParams, querystring: ListQuery, response: { 200: DeliveryList, ...errorResponses },
+    },
+  }, async (request) => {
+    const id = request.params.id;
+    if (!isUuid(id) || !(await store.getSubscription(id.toLowerCase()))) throw notFound('subscription', id);
+    return listPage(store, request.query, id.toLowerCase());
+  });
+};

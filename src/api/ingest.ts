@@ -1,0 +1,100 @@
+// Ingestion: the brief's per-subscription path and the fan-out path. Both answer 202 only
+// after the event and its deliveries are committed; the body is stored and later delivered
+// byte for byte.
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { EVENT_TYPE_NAME } from '../ingest/ingestor.ts';
+import { verifyHubSignature } from '../signing/standard-webhooks.ts';
+import { ApiError, invalidField, notFound } from './errors.ts';
+import { errorResponses, isUuid } from './schemas.ts';
+import type { ApiDeps } from './server.ts';
+
+const EventBody = Type.Object({
+  event_type: Type.Optional(Type.String({ description: 'The event type; or send it in the X-Event-Type header.', examples: ['order.created'] })),
+  data: Type.Optional(Type.Unknown({ description: 'Anything; the whole body is delivered exactly as received.' })),
+}, { additionalProperties: true, description: 'Any JSON object. It is delivered byte for byte.' });
+
+const EventHeaders = Type.Object({
+  'x-event-type': Type.Optional(Type.String({ description: 'The event type, when the body has no event_type.' })),
+  'x-hub-signature-256': Type.Optional(Type.String({ description: '`sha256=` + hex HMAC-SHA256 of the body with the subscription secret.' })),
+});
+
+const eventTypeName = new RegExp(EVENT_TYPE_NAME);
+
+function eventTypeOf(request: FastifyRequest): string {
+  const body = request.body as Record<string, unknown>;
+  const header = request.headers['x-event-type'];
+  const type = body.event_type ?? (typeof header === 'string' ? header : undefined);
+  if (type === undefined) throw invalidField('event_type', 'is required, in the body or in the X-Event-Type header');
+  if (typeof type !== 'string' || !eventTypeName.test(type)) {
+    throw invalidField('event_type', 'must be 1 to 100 letters, digits, "_", "." or "-"');
+  }
+  return type;
+}
+
+export const ingestRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) => {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { subscriptions, ingestor } = deps;
+
+  api.post('/ingest/:subscription_id', {
+    schema: {
+      tags: ['ingest'], summary: 'Send an event to one subscription',
+      params: Type.Object({ subscription_id: Type.String() }),
+      headers: EventHeaders,
+      body: EventBody,
+      response: {
+        202: Type.Object({
+          delivery_id: Type.String(),
+          event_id: Type.String(),
+          status: Type.Union([Type.Literal('queued'), Type.Literal('filtered')], { description: '"filtered" when the subscription does not take this event type; nothing is sent.' }),
+        }),
+        ...errorResponses,
+      },
+    },
+  }, async (request, reply) => {
+    const id = request.params.subscription_id;
+    const subscription = isUuid(id) ? await subscriptions.get(id.toLowerCase()) : undefined;
+    if (!subscription) throw notFound('subscription', id);
+    const raw = request.rawBody!;
+    const signature = request.headers['x-hub-signature-256'];
+    if (typeof signature === 'string') {
+      if (!verifyHubSignature(subscription.secret, raw, signature)) {
+        throw new ApiError(401, 'invalid_signature', 'X-Hub-Signature-256 does not match the body signed with the subscription secret.');
+      }
+    } else if (subscription.requireSignedIngest) {
+      throw new ApiError(401, 'signature_required', 'This subscription only accepts events signed with X-Hub-Signature-256.');
+    }
+    if (!subscription.active) {
+      throw new ApiError(409, 'subscription_inactive', 'The subscription is inactive; activate it to ingest events.');
+    }
+    const eventType = eventTypeOf(request);
+    const ingested = await ingestor.forSubscription(subscription, eventType, raw);
+    const delivery = ingested.deliveries[0]!;
+    request.log.info({ eventId: ingested.eventId, deliveryId: delivery.id, subscriptionId: subscription.id, eventType, status: delivery.status }, 'event ingested');
+    reply.status(202);
+    return { delivery_id: delivery.id, event_id: ingested.eventId, status: delivery.status };
+  });
+
+  api.post('/events', {
+    schema: {
+      tags: ['ingest'], summary: 'Send an event to every subscription whose filter matches',
+      headers: EventHeaders,
+      body: EventBody,
+      response: {
+        202: Type.Object({
+          event_id: Type.String(),
+          deliveries: Type.Integer({ description: 'How many deliveries were queued.' }),
+          delivery_ids: Type.Array(Type.String()),
+        }),
+        ...errorResponses,
+      },
+    },
+  }, async (request, reply) => {
+    const eventType = eventTypeOf(request);
+    const ingested = await ingestor.fanOut(eventType, request.rawBody!);
+    request.log.info({ eventId: ingested.eventId, eventType, deliveries: ingested.deliveries.length }, 'event fanned out');
+    reply.status(202);
+    return { event_id: ingested.eventId, deliveries: ingested.deliveries.length, delivery_ids: ingested.deliveries.map((d) => d.id) };
+  });
+};

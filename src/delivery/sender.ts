@@ -1,0 +1,139 @@
+// Sends one attempt: a signed POST through undici, over keep-alive pools per origin, dialled
+// only through the SSRF-guarded connector. Every attempt is bounded in time (connect and
+// total) and in what is kept of the response (the first 4 KiB, for the log).
+import { Agent, errors as undiciErrors, request } from 'undici';
+import { signatureHeaders } from '../signing/standard-webhooks.ts';
+import type { AttemptOutcome } from '../store/store.ts';
+import { VERSION } from '../version.ts';
+import { guardedConnector, type LookupAll, type NetworkPolicy } from './ssrf-guard.ts';
+
+/** Bytes of the response body kept in the attempt log. */
+export const RESPONSE_SNIPPET_BYTES = 4096;
+/** Bytes read past the snippet so a small response leaves its connection reusable. */
+const DRAIN_LIMIT_BYTES = 64 * 1024;
+
+export interface OutgoingWebhook {
+  url: string;
+  secrets: readonly string[];
+  /** Stable across retries: the event id (`webhook-id`). */
+  messageId: string;
+  deliveryId: string;
+  eventType: string;
+  attemptNumber: number;
+  body: Uint8Array;
+}
+
+export interface SendResult {
+  outcome: AttemptOutcome;
+  statusCode: number | null;
+  errorDetails: string | null;
+  durationMs: number;
+  responseBody: string | null;
+  requestHeaders: Record<string, string>;
+  /** The receiver's Retry-After header, when it sent one. */
+  retryAfter: string | null;
+}
+
+export interface SenderOptions {
+  policy: NetworkPolicy;
+  connectTimeoutMs: number;
+  requestTimeoutMs: number;
+  lookup?: LookupAll;
+  clock?: () => number;
+}
+
+async function readSnippet(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {
+  const kept: Buffer[] = [];
+  let keptBytes = 0;
+  let seenBytes = 0;
+  for await (const chunk of body) {
+    seenBytes += chunk.length;
+    if (keptBytes < RESPONSE_SNIPPET_BYTES) {
+      const part = chunk.subarray(0, RESPONSE_SNIPPET_BYTES - keptBytes);
+      kept.push(part);
+      keptBytes += part.length;
+    }
+    if (seenBytes > RESPONSE_SNIPPET_BYTES + DRAIN_LIMIT_BYTES) {
+      // A large or endless body: stop reading and drop the connection rather than buffer it.
+      body.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(kept).toString('utf8');
+}
+
+function classify(error: unknown, timedOut: boolean): { outcome: AttemptOutcome; details: string } {
+  const err = error as { code?: string; message?: string; cause?: unknown; name?: string };
+  if (err?.code === 'HOOKD_BLOCKED_ADDRESS') return { outcome: 'blocked', details: `blocked: ${err.message}` };
+  if (timedOut || err?.name === 'TimeoutError' || err?.code === 'UND_ERR_HEADERS_TIMEOUT' || err?.code === 'UND_ERR_BODY_TIMEOUT') {
+    return { outcome: 'timeout', details: 'the receiver did not answer in time' };
+  }
+  if (err instanceof undiciErrors.ConnectTimeoutError || err?.code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return { outcome: 'timeout', details: `connect timeout: ${err.message}` };
+  }
+  const code = err?.code ? `${err.code}: ` : '';
+  return { outcome: 'network_error', details: `${code}${err?.message ?? String(error)}` };
+}
+
+export class Sender {
+  readonly #agent: Agent;
+  readonly #requestTimeoutMs: number;
+  readonly #clock: () => number;
+
+  constructor(options: SenderOptions) {
+    this.#requestTimeoutMs = options.requestTimeoutMs;
+    this.#clock = options.clock ?? Date.now;
+    this.#agent = new Agent({
+      connect: guardedConnector({
+        policy: options.policy, connectTimeoutMs: options.connectTimeoutMs,
+        ...(options.lookup && { lookup: options.lookup }),
+      }),
+      keepAliveTimeout: 30_000,
+      headersTimeout: options.requestTimeoutMs,
+      bodyTimeout: options.requestTimeoutMs,
+    });
+  }
+
+  async send(webhook: OutgoingWebhook): Promise<SendResult> {
+    const timestamp = Math.floor(this.#clock() / 1000);
+    const requestHeaders: Record<string, string> = {
+      'content-type': 'application/json',
+      'user-agent': `hookd/${VERSION}`,
+      ...signatureHeaders(webhook.secrets, webhook.messageId, timestamp, webhook.body),
+      'x-hookd-event-type': webhook.eventType,
+      'x-hookd-delivery-id': webhook.deliveryId,
+      'x-hookd-attempt': String(webhook.attemptNumber),
+    };
+    const started = performance.now();
+    const signal = AbortSignal.timeout(this.#requestTimeoutMs);
+    const elapsed = () => Math.round(performance.now() - started);
+    try {
+      const response = await request(webhook.url, {
+        method: 'POST', headers: requestHeaders, body: webhook.body, dispatcher: this.#agent, signal,
+      });
+      // The status is the receiver's answer; a body that stalls afterwards only loses the snippet.
+      const responseBody = await readSnippet(response.body).catch(() => null);
+      const statusCode = response.statusCode;
+      const success = statusCode >= 200 && statusCode < 300;
+      const retryAfter = response.headers['retry-after'];
+      return {
+        outcome: success ? 'success' : 'http_error',
+        statusCode,
+        errorDetails: success ? null : statusCode >= 300 && statusCode < 400
+          ? `HTTP ${statusCode}: redirects are not followed`
+          : `HTTP ${statusCode}`,
+        durationMs: elapsed(),
+        responseBody,
+        requestHeaders,
+        retryAfter: typeof retryAfter === 'string' ? retryAfter : null,
+      };
+    } catch (error) {
+      const { outcome, details } = classify(error, signal.aborted);
+      return { outcome, statusCode: null, errorDetails: details, durationMs: elapsed(), responseBody: null, requestHeaders, retryAfter: null };
+    }
+  }
+
+  close(): Promise<void> {
+    return this.#agent.close();
+  }
+}

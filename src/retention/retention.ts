@@ -1,0 +1,72 @@
+// Deletes finished deliveries, their attempts and orphaned events once they are older than
+// the retention period. Works in small batches with a pause between them, so the deletes
+// never hold the database long enough to delay ingestion. Unfinished deliveries are never
+// deleted, however old.
+import type { Logger } from 'pino';
+import type { Store } from '../store/store.ts';
+
+const BATCH_SIZE = 500;
+const PAUSE_BETWEEN_BATCHES_MS = 10;
+
+export interface RetentionOptions {
+  store: Store;
+  retentionHours: number;
+  intervalMs: number;
+  logger: Logger;
+  clock?: () => number;
+}
+
+export class Retention {
+  readonly #options: RetentionOptions;
+  readonly #clock: () => number;
+  readonly #log: Logger;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<number> | null = null;
+  #stopped = false;
+
+  constructor(options: RetentionOptions) {
+    this.#options = options;
+    this.#clock = options.clock ?? Date.now;
+    this.#log = options.logger.child({ component: 'retention' });
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.#schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#running;
+  }
+
+  /** One full pass; resolves with the number of deliveries deleted. */
+  runOnce(): Promise<number> {
+    this.#running ??= this.#pass().finally(() => {
+      this.#running = null;
+    });
+    return this.#running;
+  }
+
+  #schedule(): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      this.runOnce().catch((error) => this.#log.error({ err: error }, 'retention pass failed')).finally(() => this.#schedule());
+    }, this.#options.intervalMs);
+    this.#timer.unref();
+  }
+
+  async #pass(): Promise<number> {
+    const cutoff = this.#clock() - this.#options.retentionHours * 3_600_000;
+    let total = 0;
+    for (;;) {
+      const deleted = await this.#options.store.deleteExpired(cutoff, BATCH_SIZE);
+      total += deleted;
+      if (deleted < BATCH_SIZE || this.#stopped) break;
+      await new Promise((resolve) => setTimeout(resolve, PAUSE_BETWEEN_BATCHES_MS));
+    }
+    if (total > 0) this.#log.info({ deleted: total, cutoff: new Date(cutoff).toISOString() }, 'expired deliveries deleted');
+    return total;
+  }
+}
