@@ -6,7 +6,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { EVENT_TYPE_NAME } from '../ingest/ingestor.ts';
 import { verifyHubSignature } from '../signing/standard-webhooks.ts';
+import type { Ingested } from '../ingest/ingestor.ts';
 import { ApiError, invalidField, notFound } from './errors.ts';
+import { fannedOutExample, ingestedExample } from './examples.ts';
 import { errorResponses, isUuid } from './schemas.ts';
 import type { ApiDeps } from './server.ts';
 
@@ -21,6 +23,16 @@ const EventHeaders = Type.Object({
 });
 
 const eventTypeName = new RegExp(EVENT_TYPE_NAME);
+
+/** Validation is over by now, so a failure here is the database's: 503, and nothing was accepted. */
+async function committed(request: FastifyRequest, ingest: Promise<Ingested>): Promise<Ingested> {
+  try {
+    return await ingest;
+  } catch (error) {
+    request.log.error({ err: error }, 'event could not be committed; answered 503');
+    throw new ApiError(503, 'store_unavailable', 'The event could not be stored; it was not accepted. Retry shortly.');
+  }
+}
 
 function eventTypeOf(request: FastifyRequest): string {
   const body = request.body as Record<string, unknown>;
@@ -48,7 +60,7 @@ export const ingestRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) =
           delivery_id: Type.String(),
           event_id: Type.String(),
           status: Type.Union([Type.Literal('queued'), Type.Literal('filtered')], { description: '"filtered" when the subscription does not take this event type; nothing is sent.' }),
-        }),
+        }, { examples: [ingestedExample] }),
         ...errorResponses,
       },
     },
@@ -69,7 +81,7 @@ export const ingestRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) =
       throw new ApiError(409, 'subscription_inactive', 'The subscription is inactive; activate it to ingest events.');
     }
     const eventType = eventTypeOf(request);
-    const ingested = await ingestor.forSubscription(subscription, eventType, raw);
+    const ingested = await committed(request, ingestor.forSubscription(subscription, eventType, raw));
     const delivery = ingested.deliveries[0]!;
     request.log.info({ eventId: ingested.eventId, deliveryId: delivery.id, subscriptionId: subscription.id, eventType, status: delivery.status }, 'event ingested');
     reply.status(202);
@@ -86,13 +98,13 @@ export const ingestRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) =
           event_id: Type.String(),
           deliveries: Type.Integer({ description: 'How many deliveries were queued.' }),
           delivery_ids: Type.Array(Type.String()),
-        }),
+        }, { examples: [fannedOutExample] }),
         ...errorResponses,
       },
     },
   }, async (request, reply) => {
     const eventType = eventTypeOf(request);
-    const ingested = await ingestor.fanOut(eventType, request.rawBody!);
+    const ingested = await committed(request, ingestor.fanOut(eventType, request.rawBody!));
     request.log.info({ eventId: ingested.eventId, eventType, deliveries: ingested.deliveries.length }, 'event fanned out');
     reply.status(202);
     return { event_id: ingested.eventId, deliveries: ingested.deliveries.length, delivery_ids: ingested.deliveries.map((d) => d.id) };
