@@ -2,13 +2,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildServer } from './api/server.ts';
-import type { Config } from './config.ts';
+import { prepareAccess } from './auth/access-policy.ts';
+import { ConfigError, type Config } from './config.ts';
 import { Dispatcher } from './delivery/dispatcher.ts';
 import { Sender } from './delivery/sender.ts';
+import { Operations } from './delivery/operations.ts';
+import { Replayer } from './delivery/replayer.ts';
 import { NetworkPolicy } from './delivery/ssrf-guard.ts';
 import { Ingestor } from './ingest/ingestor.ts';
+import { Metrics } from './metrics.ts';
 import { Retention } from './retention/retention.ts';
 import { openStore } from './store/open-store.ts';
+import { SecretBox, SecretUnavailableError } from './store/secret-box.ts';
 import type { Store } from './store/store.ts';
 import { SubscriptionCache } from './store/subscription-cache.ts';
 import { VERSION } from './version.ts';
@@ -38,15 +43,19 @@ export async function startApp(options: AppOptions): Promise<App> {
   const { config, logger } = options;
   const role = options.role ?? 'serve';
   const clock = options.clock ?? Date.now;
-  const store = await openStore(config.database, options.schema ? { schema: options.schema } : {});
+  const store = await openStore(config.database, { secrets: new SecretBox(config.encryptionKey), ...(options.schema && { schema: options.schema }) });
   const subscriptions = new SubscriptionCache(store, config.subscriptionCacheTtlMs);
-  const ingestor = new Ingestor(store, subscriptions, clock);
-  const retention = new Retention({ store, retentionHours: config.retentionHours, intervalMs: config.retentionIntervalMs, logger, clock });
+  // In-flight is read at scrape time from the dispatcher, which only the serve and worker roles have.
+  const metrics = new Metrics({ store, clock, inFlight: () => dispatcher?.inFlight ?? 0 });
+  const ingestor = new Ingestor(store, subscriptions, clock, { metrics });
+  const retention = new Retention({ store, retentionHours: config.retentionHours, intervalMs: config.retentionIntervalMs, logger, metrics, clock });
   let server: FastifyInstance | null = null;
   let dispatcher: Dispatcher | null = null;
   let sender: Sender | null = null;
+  const replayer = new Replayer(store, clock, logger);
   const stop = async () => {
     await server?.close();
+    await replayer.stop();
     await dispatcher?.stop();
     await sender?.close();
     await retention.stop();
@@ -55,17 +64,24 @@ export async function startApp(options: AppOptions): Promise<App> {
   };
   try {
     await store.migrate();
+    const sealed = await store.prepareSecrets().catch((error: unknown) => {
+      throw error instanceof SecretUnavailableError ? new ConfigError(error.message) : error;
+    });
+    if (sealed > 0) logger.info({ subscriptions: sealed }, `encrypted the secrets of ${sealed} subscriptions stored before HOOKD_ENCRYPTION_KEY was set`);
     if (config.allowNetworks.length > 0) {
       logger.warn({ allowNetworks: config.allowNetworks }, `deliveries may reach these otherwise blocked networks: ${config.allowNetworks.join(', ')}`);
     }
     if (role !== 'api') {
       sender = new Sender({ policy: new NetworkPolicy(config.allowNetworks), connectTimeoutMs: config.connectTimeoutMs, requestTimeoutMs: config.requestTimeoutMs, clock });
-      dispatcher = new Dispatcher({ store, subscriptions, sender, config, logger, clock });
+      const operations = new Operations(store, config);
+      await operations.prepare(clock());
+      dispatcher = new Dispatcher({ store, subscriptions, sender, config, logger, metrics, operations, clock });
       dispatcher.start();
       retention.start();
     }
     if (role !== 'worker') {
-      server = await buildServer({ config, store, subscriptions, ingestor, clock, version: VERSION, startedAt: clock() }, logger);
+      const access = await prepareAccess(store, config, logger, clock);
+      server = await buildServer({ config, store, subscriptions, ingestor, replayer, metrics, clock, version: VERSION, startedAt: clock(), access }, logger);
       await server.listen({ port: config.port, host: config.host });
     }
   } catch (error) {

@@ -3,7 +3,9 @@
 // .env.example are checked against this table by the tests, so they cannot drift.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { isWellFormedApiKey } from './auth/api-keys.ts';
 import { parseAllowNetworks } from './delivery/ssrf-guard.ts';
+import { parseEncryptionKey } from './store/secret-box.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -35,6 +37,23 @@ export interface Config {
   subscriptionCacheTtlMs: number;
   /** CIDRs that deliveries may reach although they are private or reserved. */
   allowNetworks: string[];
+  /** An API key to store (as a hash) at start, so a deployment needs no separate `keys create`. */
+  apiKey: string | null;
+  /** Serve without API keys although bound to a non-loopback address. */
+  insecureNoAuth: boolean;
+  /** Serve /metrics without an API key even when keys exist. */
+  metricsPublic: boolean;
+  /** AES-256 key for secrets at rest; null stores them in plain text. */
+  encryptionKey: Buffer | null;
+  /** API requests per minute per API key (per client address when no keys exist); 0 disables. */
+  rateLimitPerMinute: number;
+  circuit: { failureThreshold: number; cooldownMs: number };
+  /** A subscription failing without a success for this long is disabled. */
+  autoDisableAfterMs: number;
+  operationsUrl: string | null;
+  operationsSecret: string | null;
+  /** How long a stopping worker lets attempts in flight finish before releasing their leases. */
+  shutdownGraceMs: number;
 }
 
 /** A configuration value that cannot be used; its message is one line for the operator. */
@@ -48,6 +67,10 @@ interface Setting<K extends keyof Flat> {
   key: K;
   env: string;
   flag?: string;
+  /** A flag that takes no value (`--insecure-no-auth` means true). */
+  booleanFlag?: true;
+  /** The value is a credential: never print or log it. */
+  sensitive?: true;
   default: string;
   doc: string;
   parse: Parser<Flat[K]>;
@@ -73,6 +96,17 @@ interface Flat {
   pollIntervalMs: number;
   subscriptionCacheTtlMs: number;
   allowNetworks: string[];
+  apiKey: string | null;
+  insecureNoAuth: boolean;
+  metricsPublic: boolean;
+  encryptionKey: Buffer | null;
+  rateLimitPerMinute: number;
+  circuitFailureThreshold: number;
+  circuitCooldownMs: number;
+  autoDisableAfterHours: number;
+  operationsUrl: string | null;
+  operationsSecret: string | null;
+  shutdownGraceMs: number;
 }
 
 function integer(min: number, max: number): Parser<number> {
@@ -107,6 +141,48 @@ function networks(raw: string): string[] {
   } catch (error) {
     throw new ConfigError((error as Error).message.replace(/^invalid HOOKD_ALLOW_NETWORKS entry/, 'has an invalid entry'));
   }
+}
+
+function boolean(raw: string): boolean {
+  const value = raw.trim().toLowerCase();
+  if (['true', '1', 'yes'].includes(value)) return true;
+  if (['false', '0', 'no', ''].includes(value)) return false;
+  throw new ConfigError(`must be true or false, got "${raw}"`);
+}
+
+function apiKey(raw: string): string | null {
+  const value = raw.trim();
+  if (value === '') return null;
+  if (!isWellFormedApiKey(value)) throw new ConfigError(`must be "hk_" followed by at least 32 letters, digits, "-" or "_" (generate one with: hookd keys create)`);
+  return value;
+}
+
+function encryptionKey(raw: string): Buffer | null {
+  if (raw.trim() === '') return null;
+  try {
+    return parseEncryptionKey(raw);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+}
+
+function optionalUrl(raw: string): string | null {
+  const value = raw.trim();
+  if (value === '') return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`must be an absolute http:// or https:// URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`must use http:// or https://, got "${raw}"`);
+  return value;
+}
+
+function optionalSecret(raw: string): string | null {
+  if (raw === '') return null;
+  if (raw.length < 8) throw new ConfigError('must be at least 8 characters');
+  return raw;
 }
 
 function host(raw: string): string {
@@ -165,6 +241,57 @@ export const SETTINGS: readonly Setting<keyof Flat>[] = [
     doc: 'Comma-separated CIDRs deliveries may reach although private, loopback or reserved (e.g. `127.0.0.0/8,::1/128` for a local receiver). Empty: none.',
     parse: networks,
   },
+  {
+    key: 'apiKey', env: 'HOOKD_API_KEY', default: '', sensitive: true,
+    doc: 'An API key (`hk_` + at least 32 characters) stored, as a hash, at start if missing: clients then send `Authorization: Bearer <key>`.',
+    parse: apiKey,
+  },
+  {
+    key: 'insecureNoAuth', env: 'HOOKD_INSECURE_NO_AUTH', flag: 'insecure-no-auth', booleanFlag: true, default: 'false',
+    doc: 'Serve the API without authentication although bound to a non-loopback address while no API key exists.',
+    parse: boolean,
+  },
+  { key: 'metricsPublic', env: 'HOOKD_METRICS_PUBLIC', default: 'false', doc: 'Serve /metrics without an API key even when keys exist.', parse: boolean },
+  {
+    key: 'encryptionKey', env: 'HOOKD_ENCRYPTION_KEY', default: '', sensitive: true,
+    doc: '32 bytes in base64 (`openssl rand -base64 32`): subscription secrets and custom header values are then stored encrypted (AES-256-GCM). Empty: stored in plain text.',
+    parse: encryptionKey,
+  },
+  {
+    key: 'rateLimitPerMinute', env: 'HOOKD_RATE_LIMIT_PER_MINUTE', default: '60000',
+    doc: 'API requests allowed per minute per API key (per client address while no key exists); more get 429. 0: no limit.',
+    parse: integer(0, 100_000_000),
+  },
+  {
+    key: 'circuitFailureThreshold', env: 'HOOKD_CIRCUIT_FAILURE_THRESHOLD', default: '10',
+    doc: "Consecutive failed attempts that open a subscription's circuit: its deliveries then wait, spending no attempts.",
+    parse: integer(1, 10_000),
+  },
+  {
+    key: 'circuitCooldownMs', env: 'HOOKD_CIRCUIT_COOLDOWN_MS', default: '30000',
+    doc: 'How long an open circuit waits before one probe delivery is sent; its success closes the circuit.',
+    parse: integer(10, 86_400_000),
+  },
+  {
+    key: 'autoDisableAfterHours', env: 'HOOKD_AUTO_DISABLE_AFTER_HOURS', default: '72',
+    doc: 'A subscription failing continuously (no success) for this long is disabled, with the reason recorded.',
+    parse: decimal(0.0001, 24 * 365),
+  },
+  {
+    key: 'operationsUrl', env: 'HOOKD_OPERATIONS_URL', default: '',
+    doc: 'Where hookd sends its own events (`subscription.disabled`, `delivery.failed`), signed like any delivery. Empty: they are only listed in /api/v1/status.',
+    parse: optionalUrl,
+  },
+  {
+    key: 'operationsSecret', env: 'HOOKD_OPERATIONS_SECRET', default: '', sensitive: true,
+    doc: 'Signing secret of the operational events; generated and kept when empty (`GET /api/v1/subscriptions/00000000-0000-7000-8000-000000000001/secret`).',
+    parse: optionalSecret,
+  },
+  {
+    key: 'shutdownGraceMs', env: 'HOOKD_SHUTDOWN_GRACE_MS', default: '10000',
+    doc: 'On SIGTERM, how long attempts in flight may finish; then their leases are released so another worker sends them at once.',
+    parse: integer(0, 600_000),
+  },
 ];
 
 export interface LoadOptions {
@@ -214,5 +341,15 @@ export function loadConfig(options: LoadOptions = {}): Config {
     pollIntervalMs: f.pollIntervalMs,
     subscriptionCacheTtlMs: f.subscriptionCacheTtlMs,
     allowNetworks: f.allowNetworks,
+    apiKey: f.apiKey,
+    insecureNoAuth: f.insecureNoAuth,
+    metricsPublic: f.metricsPublic,
+    encryptionKey: f.encryptionKey,
+    rateLimitPerMinute: f.rateLimitPerMinute,
+    circuit: { failureThreshold: f.circuitFailureThreshold, cooldownMs: f.circuitCooldownMs },
+    autoDisableAfterMs: f.autoDisableAfterHours * 3_600_000,
+    operationsUrl: f.operationsUrl,
+    operationsSecret: f.operationsSecret,
+    shutdownGraceMs: f.shutdownGraceMs,
   };
 }

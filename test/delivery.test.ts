@@ -247,7 +247,7 @@ for (const name of STORE_NAMES) {
       const delivery = await finished(app, ingested.body.delivery_id);
       assert.equal(delivery.status, 'succeeded');
       const late = await app.store.recordAttempts([{
-        deliveryId: stale!.delivery.id, leaseToken: 'crashed-worker', status: 'failed', nextAttemptAt: null,
+        deliveryId: stale!.delivery.id, subscriptionId: stale!.delivery.subscriptionId, leaseToken: 'crashed-worker', status: 'failed', nextAttemptAt: null,
         attempt: {
           id: '01a00000-0000-7000-8000-000000000001', deliveryId: stale!.delivery.id, attemptNumber: 1, outcome: 'http_error',
           statusCode: 500, errorDetails: 'late', durationMs: 1, responseBody: null, requestHeaders: {}, trigger: 'scheduled', createdAt: Date.now(),

@@ -47,13 +47,13 @@ for (const name of STORE_NAMES) {
       const claimed = await app.store.claimDue({ now, limit: 10, leaseToken: 'test', leaseExpiresAt: now + 60_000 });
       const sent = claimed.find((c) => c.delivery.id === oldSucceeded.delivery_id)!;
       await app.store.recordAttempts([{
-        deliveryId: sent.delivery.id, leaseToken: 'test', status: 'succeeded', nextAttemptAt: null,
+        deliveryId: sent.delivery.id, subscriptionId: sent.delivery.subscriptionId, leaseToken: 'test', status: 'succeeded', nextAttemptAt: null,
         attempt: { id: '01a00000-0000-7000-8000-0000000000aa', deliveryId: sent.delivery.id, attemptNumber: 1, outcome: 'success', statusCode: 200, errorDetails: null, durationMs: 5, responseBody: 'ok', requestHeaders: {}, trigger: 'scheduled', createdAt: now },
       }]);
       // The waiting one goes back to the queue: unfinished, however old.
       const waiting = claimed.find((c) => c.delivery.id === oldQueued.delivery_id)!;
       await app.store.recordAttempts([{
-        deliveryId: waiting.delivery.id, leaseToken: 'test', status: 'queued', nextAttemptAt: now + 1000 * HOUR,
+        deliveryId: waiting.delivery.id, subscriptionId: waiting.delivery.subscriptionId, leaseToken: 'test', status: 'queued', nextAttemptAt: now + 1000 * HOUR,
         attempt: { id: '01a00000-0000-7000-8000-0000000000ab', deliveryId: waiting.delivery.id, attemptNumber: 1, outcome: 'http_error', statusCode: 500, errorDetails: 'HTTP 500', durationMs: 5, responseBody: null, requestHeaders: {}, trigger: 'scheduled', createdAt: now },
       }]);
 

@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
 import { ATTEMPT_OUTCOMES, DELIVERY_STATUSES, type Attempt, type Delivery, type DeliveryQuery, type Store } from '../store/store.ts';
 import { ApiError, notFound } from './errors.ts';
+import { deliveryExample, deliveryListExample, deliveryWithLogsExample } from './examples.ts';
 import {
   IdParams, NullableTimestamp, PageQuery, Timestamp, decodeCursor, encodeCursor, errorResponses, iso, isUuid,
 } from './schemas.ts';
@@ -22,7 +23,7 @@ const DeliveryView = Type.Object({
   last_attempt_at: NullableTimestamp,
   created_at: Timestamp,
   updated_at: Timestamp,
-});
+}, { examples: [deliveryExample] });
 
 const AttemptView = Type.Object({
   attempt_number: Type.Integer(),
@@ -36,12 +37,12 @@ const AttemptView = Type.Object({
   created_at: Timestamp,
 });
 
-const DeliveryWithLogs = Type.Object({ ...DeliveryView.properties, logs: Type.Array(AttemptView) });
+const DeliveryWithLogs = Type.Object({ ...DeliveryView.properties, logs: Type.Array(AttemptView) }, { examples: [deliveryWithLogsExample] });
 
 const DeliveryList = Type.Object({
   items: Type.Array(DeliveryView),
   next_cursor: Type.Union([Type.String(), Type.Null()]),
-});
+}, { examples: [deliveryListExample] });
 
 const ListQuery = Type.Object({
   ...PageQuery.properties,

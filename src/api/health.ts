@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { DELIVERY_STATUSES } from '../store/store.ts';
+import { healthExamples, statusExample } from './examples.ts';
 import { errorResponses } from './schemas.ts';
 import type { ApiDeps } from './server.ts';
 
@@ -11,7 +12,7 @@ const HEALTH_CHECK_TIMEOUT_MS = 2000;
 const Health = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
   checks: Type.Object({ database: Type.String({ description: '"ok", or why the database check failed.' }) }),
-});
+}, { examples: healthExamples });
 
 const Status = Type.Object({
   version: Type.String(),
@@ -27,7 +28,18 @@ const Status = Type.Object({
     succeeded_last_hour: Type.Integer(),
     failed_last_hour: Type.Integer(),
   }),
-});
+  open_circuits: Type.Integer({ description: 'Subscriptions whose circuit breaker is open or probing.' }),
+  operational_events: Type.Array(Type.Object({
+    id: Type.String(),
+    type: Type.Union([Type.Literal('subscription.disabled'), Type.Literal('delivery.failed')]),
+    subscription_id: Type.String(),
+    delivery_id: Type.Union([Type.String(), Type.Null()]),
+    reason: Type.String(),
+    created_at: Type.String({ format: 'date-time' }),
+  }), { description: 'The latest events hookd raised for operators, newest first (also sent to HOOKD_OPERATIONS_URL when set).' }),
+}, { examples: [statusExample] });
+
+const RECENT_OPERATIONAL_EVENTS = 20;
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([
@@ -57,8 +69,9 @@ export const healthRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) =
     schema: { tags: ['health'], summary: 'Version, uptime, counts and queue figures', response: { 200: Status, ...errorResponses } },
   }, async () => {
     const now = clock();
-    const [subscriptions, deliveries, queue] = await Promise.all([
+    const [subscriptions, deliveries, queue, openCircuits, notices] = await Promise.all([
       store.countSubscriptions(), store.deliveryCounts(), store.queueFigures(now),
+      store.countOpenCircuits(), store.recentOperationalEvents(RECENT_OPERATIONAL_EVENTS),
     ]);
     return {
       version: deps.version,
@@ -74,6 +87,11 @@ export const healthRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) =
         succeeded_last_hour: queue.succeededLastHour,
         failed_last_hour: queue.failedLastHour,
       },
+      open_circuits: openCircuits,
+      operational_events: notices.map((n) => ({
+        id: n.id, type: n.type, subscription_id: n.subscriptionId, delivery_id: n.deliveryId, reason: n.reason,
+        created_at: new Date(n.createdAt).toISOString(),
+      })),
     };
   });
 };

@@ -5,9 +5,11 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { EVENT_TYPE_NAME } from '../ingest/ingestor.ts';
+import { signingSecrets } from '../signing/signing-secrets.ts';
 import { verifyHubSignature } from '../signing/standard-webhooks.ts';
-import type { Ingested } from '../ingest/ingestor.ts';
+import { checkIngestWithoutKey } from './auth.ts';
 import { ApiError, invalidField, notFound } from './errors.ts';
+import { ingestOnce } from './idempotency.ts';
 import { fannedOutExample, ingestedExample } from './examples.ts';
 import { errorResponses, isUuid } from './schemas.ts';
 import type { ApiDeps } from './server.ts';
@@ -20,19 +22,10 @@ const EventBody = Type.Object({
 const EventHeaders = Type.Object({
   'x-event-type': Type.Optional(Type.String({ description: 'The event type, when the body has no event_type.' })),
   'x-hub-signature-256': Type.Optional(Type.String({ description: '`sha256=` + hex HMAC-SHA256 of the body with the subscription secret.' })),
+  'idempotency-key': Type.Optional(Type.String({ description: 'Repeats within 24 hours get the first answer and create nothing.' })),
 });
 
 const eventTypeName = new RegExp(EVENT_TYPE_NAME);
-
-/** Validation is over by now, so a failure here is the database's: 503, and nothing was accepted. */
-async function committed(request: FastifyRequest, ingest: Promise<Ingested>): Promise<Ingested> {
-  try {
-    return await ingest;
-  } catch (error) {
-    request.log.error({ err: error }, 'event could not be committed; answered 503');
-    throw new ApiError(503, 'store_unavailable', 'The event could not be stored; it was not accepted. Retry shortly.');
-  }
-}
 
 function eventTypeOf(request: FastifyRequest): string {
   const body = request.body as Record<string, unknown>;
@@ -47,7 +40,7 @@ function eventTypeOf(request: FastifyRequest): string {
 
 export const ingestRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
-  const { subscriptions, ingestor } = deps;
+  const { subscriptions, ingestor, clock, store } = deps;
 
   api.post('/ingest/:subscription_id', {
     schema: {
@@ -67,11 +60,13 @@ export const ingestRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) =
   }, async (request, reply) => {
     const id = request.params.subscription_id;
     const subscription = isUuid(id) ? await subscriptions.get(id.toLowerCase()) : undefined;
+    checkIngestWithoutKey(request, reply, subscription);
     if (!subscription) throw notFound('subscription', id);
     const raw = request.rawBody!;
     const signature = request.headers['x-hub-signature-256'];
     if (typeof signature === 'string') {
-      if (!verifyHubSignature(subscription.secret, raw, signature)) {
+      // During a rotation's grace period the replaced secret is accepted too.
+      if (!signingSecrets(subscription, clock()).some((secret) => verifyHubSignature(secret, raw, signature))) {
         throw new ApiError(401, 'invalid_signature', 'X-Hub-Signature-256 does not match the body signed with the subscription secret.');
       }
     } else if (subscription.requireSignedIngest) {
@@ -81,11 +76,15 @@ export const ingestRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) =
       throw new ApiError(409, 'subscription_inactive', 'The subscription is inactive; activate it to ingest events.');
     }
     const eventType = eventTypeOf(request);
-    const ingested = await committed(request, ingestor.forSubscription(subscription, eventType, raw));
-    const delivery = ingested.deliveries[0]!;
-    request.log.info({ eventId: ingested.eventId, deliveryId: delivery.id, subscriptionId: subscription.id, eventType, status: delivery.status }, 'event ingested');
-    reply.status(202);
-    return { delivery_id: delivery.id, event_id: ingested.eventId, status: delivery.status };
+    return ingestOnce(
+      { request, reply, store, now: clock(), scope: `ingest:${subscription.id}` },
+      (idempotency) => ingestor.forSubscription(subscription, { eventType, payload: raw, body: request.body, ...(idempotency && { idempotency }) }),
+      (ingested) => {
+        const delivery = ingested.deliveries[0]!;
+        request.log.info({ eventId: ingested.eventId, deliveryId: delivery.id, subscriptionId: subscription.id, eventType, status: delivery.status }, 'event ingested');
+        return { delivery_id: delivery.id, event_id: ingested.eventId, status: delivery.status };
+      },
+    );
   });
 
   api.post('/events', {
@@ -104,9 +103,14 @@ export const ingestRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) =
     },
   }, async (request, reply) => {
     const eventType = eventTypeOf(request);
-    const ingested = await committed(request, ingestor.fanOut(eventType, request.rawBody!));
-    request.log.info({ eventId: ingested.eventId, eventType, deliveries: ingested.deliveries.length }, 'event fanned out');
-    reply.status(202);
-    return { event_id: ingested.eventId, deliveries: ingested.deliveries.length, delivery_ids: ingested.deliveries.map((d) => d.id) };
+    return ingestOnce(
+      { request, reply, store, now: clock(), scope: 'events' },
+      (idempotency) => ingestor.fanOut({ eventType, payload: request.rawBody!, body: request.body, ...(idempotency && { idempotency }) }),
+      (ingested) => {
+        const queued = ingested.deliveries.filter((d) => d.status === 'queued');
+        request.log.info({ eventId: ingested.eventId, eventType, deliveries: queued.length }, 'event fanned out');
+        return { event_id: ingested.eventId, deliveries: queued.length, delivery_ids: queued.map((d) => d.id) };
+      },
+    );
   });
 };

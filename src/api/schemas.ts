@@ -1,6 +1,7 @@
 // Schemas shared by several resources. Route schemas validate requests (422 on mismatch),
 // serialize responses, and are the source of the OpenAPI document.
 import Type, { type Static } from 'typebox';
+import { errorExample } from './examples.ts';
 
 export const ErrorSchema = Type.Object({
   error: Type.Object({
@@ -8,7 +9,7 @@ export const ErrorSchema = Type.Object({
     message: Type.String({ description: 'A sentence for humans.' }),
     details: Type.Optional(Type.Unknown()),
   }),
-}, { description: 'Every 4xx and 5xx response has this body.' });
+}, { description: 'Every 4xx and 5xx response has this body.', examples: [errorExample] });
 
 export const IdParams = Type.Object({
   id: Type.String({ description: 'A UUID.' }),

@@ -6,14 +6,27 @@ import addFormatsModule from 'ajv-formats';
 import type { Logger } from 'pino';
 import { uuidv7 } from 'uuidv7';
 import type { Config } from '../config.ts';
+import type { Metrics } from '../metrics.ts';
 import type { Store } from '../store/store.ts';
 import type { SubscriptionCache } from '../store/subscription-cache.ts';
 import type { Ingestor } from '../ingest/ingestor.ts';
+import type { KeyVerifier } from '../auth/key-verifier.ts';
+import { registerAuth } from './auth.ts';
 import { ApiError, errorHandler, notFoundHandler } from './errors.ts';
+import { MAX_JSON_DEPTH, jsonNestedDeeperThan, registerHeaderLimit, tooDeep } from './limits.ts';
+import { registerRateLimit } from './rate-limit.ts';
 import { deliveryRoutes } from './deliveries.ts';
+import { deliveryControlRoutes } from './delivery-control.ts';
+import type { Replayer } from '../delivery/replayer.ts';
+import { eventRoutes } from './events.ts';
 import { healthRoutes } from './health.ts';
 import { ingestRoutes } from './ingest.ts';
+import { liveRoutes } from './live.ts';
+import { metricsRoutes } from './metrics.ts';
+import { registerOpenApi } from './openapi.ts';
+import { statsRoutes } from './stats.ts';
 import { subscriptionRoutes } from './subscriptions.ts';
+import { uiRoutes } from '../ui/ui-routes.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -27,9 +40,13 @@ export interface ApiDeps {
   store: Store;
   subscriptions: SubscriptionCache;
   ingestor: Ingestor;
+  replayer: Replayer;
+  metrics: Metrics;
   clock: () => number;
   version: string;
   startedAt: number;
+  /** API keys and whether requests need none while no key exists (auth/access-policy.ts). */
+  access: { keys: KeyVerifier; openWithoutKeys: boolean };
 }
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -64,6 +81,10 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const raw = body as Buffer;
     request.rawBody = raw;
+    if (jsonNestedDeeperThan(raw, MAX_JSON_DEPTH)) {
+      done(tooDeep(), undefined);
+      return;
+    }
     try {
       done(null, JSON.parse(utf8.decode(raw)));
     } catch {
@@ -76,11 +97,22 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
     done();
   });
 
+  // Before any route: these apply to every route, in this order.
+  registerHeaderLimit(app);
+  registerAuth(app, { ...deps.access, metricsPublic: deps.config.metricsPublic });
+  await registerRateLimit(app, deps.config.rateLimitPerMinute);
+  await registerOpenApi(app, deps.version);
+  await app.register(metricsRoutes(deps.metrics));
   await app.register(async (api) => {
     await api.register(healthRoutes(deps));
     await api.register(subscriptionRoutes(deps));
     await api.register(ingestRoutes(deps));
     await api.register(deliveryRoutes(deps));
+    await api.register(deliveryControlRoutes(deps));
+    await api.register(eventRoutes(deps));
+    await api.register(statsRoutes(deps));
+    await api.register(liveRoutes(deps));
   }, { prefix: '/api/v1' });
+  await app.register(uiRoutes);
   return app;
 }

@@ -4,10 +4,14 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
 import { uuidv7 } from 'uuidv7';
+import { MAX_CUSTOM_HEADERS, MAX_HEADER_VALUE_BYTES, customHeadersProblem, maskHeaderValues } from '../delivery/custom-headers.ts';
+import { NetworkPolicy, blockedUrlReason } from '../delivery/ssrf-guard.ts';
 import { EVENT_TYPE_PATTERN, isValidPattern } from '../routing/event-types.ts';
 import { secretKey } from '../signing/standard-webhooks.ts';
-import type { Subscription } from '../store/store.ts';
+import { filterProblem } from '../routing/content-filter.ts';
+import { CLOSED_CIRCUIT, type ContentFilter, type Subscription } from '../store/store.ts';
 import { ApiError, invalidField, notFound } from './errors.ts';
+import { secretExample, subscriptionExample, subscriptionListExample, subscriptionWithSecretExample } from './examples.ts';
 import {
   IdParams, NullableTimestamp, PageQuery, Timestamp, decodeCursor, encodeCursor, errorResponses, iso, isUuid,
 } from './schemas.ts';
@@ -27,6 +31,36 @@ const RetryPolicy = Type.Union([Type.Object({
   max_delay_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: 7 * 86_400_000 })),
   jitter: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
 }, { additionalProperties: false }), Type.Null()], { description: 'Overrides of the global retry settings; absent fields use them.' });
+const Headers = Type.Union([
+  Type.Record(Type.String(), Type.String({ maxLength: MAX_HEADER_VALUE_BYTES }), { maxProperties: MAX_CUSTOM_HEADERS }),
+  Type.Null(),
+], {
+  description: 'Extra headers sent with every attempt (e.g. an Authorization header the receiver expects). Values are write-only: responses show them masked. Kept when absent, even on PUT; null or {} removes them all.',
+});
+const MaxInFlight = Type.Integer({ minimum: 1, maximum: 1000, description: 'Most deliveries in flight at once, across all hookd processes (default 10).' });
+const RateLimit = Type.Union([Type.Number({ exclusiveMinimum: 0, maximum: 100_000 }), Type.Null()], {
+  description: 'Most attempts started per second, across all hookd processes; excess deliveries wait without spending attempts. Null: unlimited.',
+});
+const Ordering = Type.Union([Type.Literal('parallel'), Type.Literal('fifo')], {
+  description: 'fifo: one delivery at a time in ingestion order; a failing head holds the rest until it succeeds or runs out of attempts.',
+});
+const Filter = Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()], {
+  description: 'Content filter over the JSON body, e.g. {"data.total": {"$gte": 100}}; events it rejects are recorded as filtered. See README "Content filters".',
+});
+const CircuitView = Type.Object({
+  state: Type.Union([Type.Literal('closed'), Type.Literal('open'), Type.Literal('half_open')]),
+  consecutive_failures: Type.Integer(),
+  retry_at: NullableTimestamp,
+  failing_since: NullableTimestamp,
+}, { description: 'Circuit breaker: open after too many consecutive failures; deliveries then wait until retry_at, when one probe goes out.' });
+const GRACE_SECONDS_DEFAULT = 86_400;
+const RotateBody = Type.Object({
+  secret: Type.Optional(Secret),
+  grace_seconds: Type.Optional(Type.Integer({
+    minimum: 0, maximum: 30 * 86_400, default: GRACE_SECONDS_DEFAULT,
+    description: 'How long the replaced secret keeps signing deliveries (beside the new one) and verifying signed ingest.',
+  })),
+}, { additionalProperties: false });
 
 const settings = {
   target_url: TargetUrl,
@@ -36,6 +70,11 @@ const settings = {
   active: Type.Optional(Type.Boolean({ description: 'Inactive subscriptions get no new deliveries.' })),
   require_signed_ingest: Type.Optional(Type.Boolean({ description: 'Reject ingest requests without a valid X-Hub-Signature-256.' })),
   retry_policy: Type.Optional(RetryPolicy),
+  headers: Type.Optional(Headers),
+  max_in_flight: Type.Optional(MaxInFlight),
+  rate_limit_per_second: Type.Optional(RateLimit),
+  ordering: Type.Optional(Ordering),
+  filter: Type.Optional(Filter),
 };
 const CreateBody = Type.Object(settings, { additionalProperties: false });
 const ReplaceBody = Type.Object(settings, { additionalProperties: false });
@@ -50,14 +89,22 @@ const SubscriptionView = Type.Object({
   active: Type.Boolean(),
   require_signed_ingest: Type.Boolean(),
   retry_policy: Type.Union([Type.Record(Type.String(), Type.Number()), Type.Null()]),
+  headers: Type.Record(Type.String(), Type.String(), { description: 'Custom header names, each value shown as "[redacted]".' }),
+  max_in_flight: Type.Integer(),
+  rate_limit_per_second: Type.Union([Type.Number(), Type.Null()]),
+  ordering: Ordering,
+  filter: Filter,
+  circuit: CircuitView,
+  disabled_reason: Type.Union([Type.String(), Type.Null()], { description: 'Why hookd disabled the subscription (410 Gone, or failing for too long).' }),
+  system: Type.Boolean({ description: "True for hookd's own operations subscription (HOOKD_OPERATIONS_URL)." }),
   created_at: Timestamp,
   updated_at: Timestamp,
-});
-const SubscriptionWithSecret = Type.Object({ ...SubscriptionView.properties, secret: Type.String() });
+}, { examples: [subscriptionExample] });
+const SubscriptionWithSecret = Type.Object({ ...SubscriptionView.properties, secret: Type.String() }, { examples: [subscriptionWithSecretExample] });
 const SubscriptionList = Type.Object({
   items: Type.Array(SubscriptionView),
   next_cursor: Type.Union([Type.String(), Type.Null()]),
-});
+}, { examples: [subscriptionListExample] });
 const ListQuery = Type.Object({
   ...PageQuery.properties,
   event_type: Type.Optional(Type.String({ pattern: EVENT_TYPE_PATTERN, description: 'Only subscriptions that would receive this event type.' })),
@@ -78,6 +125,19 @@ export function subscriptionView(s: Subscription) {
       ...(s.retryPolicy.maxDelayMs !== undefined && { max_delay_ms: s.retryPolicy.maxDelayMs }),
       ...(s.retryPolicy.jitter !== undefined && { jitter: s.retryPolicy.jitter }),
     },
+    headers: maskHeaderValues(s.headers),
+    max_in_flight: s.maxInFlight,
+    rate_limit_per_second: s.rateLimitPerSecond,
+    ordering: s.ordering,
+    filter: s.filter,
+    circuit: {
+      state: s.circuit.state,
+      consecutive_failures: s.circuit.consecutiveFailures,
+      retry_at: iso(s.circuit.retryAt),
+      failing_since: iso(s.circuit.failingSince),
+    },
+    disabled_reason: s.disabledReason,
+    system: s.system,
     created_at: iso(s.createdAt),
     updated_at: iso(s.updatedAt),
   };
@@ -87,7 +147,7 @@ function generateSecret(): string {
   return `whsec_${randomBytes(24).toString('base64')}`;
 }
 
-function checkTargetUrl(raw: string): string {
+function checkTargetUrl(raw: string, policy: NetworkPolicy): string {
   let url: URL;
   try {
     url = new URL(raw);
@@ -98,7 +158,20 @@ function checkTargetUrl(raw: string): string {
   if (url.username || url.password) {
     throw invalidField('target_url', 'must not contain credentials; put them in the receiver or use the signing secret');
   }
+  // Host names are checked when connecting (what they resolve to may change); literals can be refused now.
+  const blocked = blockedUrlReason(raw, policy);
+  if (blocked !== null) {
+    const message = `deliveries may not go there: ${blocked} (HOOKD_ALLOW_NETWORKS can allow it)`;
+    throw new ApiError(422, 'target_url_blocked', `target_url: ${message}`, [{ field: 'target_url', message }]);
+  }
   return raw;
+}
+
+function checkHeaders(headers: Record<string, string> | null): Record<string, string> {
+  if (headers === null) return {};
+  const problem = customHeadersProblem(headers);
+  if (problem !== null) throw invalidField('headers', problem);
+  return headers;
 }
 
 function checkSecret(secret: string): string {
@@ -108,6 +181,13 @@ function checkSecret(secret: string): string {
     throw invalidField('secret', 'a whsec_ secret must be followed by valid base64');
   }
   return secret;
+}
+
+function checkFilter(filter: ContentFilter | null): ContentFilter | null {
+  if (filter === null) return null;
+  const problem = filterProblem(filter);
+  if (problem !== null) throw new ApiError(422, 'invalid_filter', `filter: ${problem}`, [{ field: 'filter', message: problem }]);
+  return filter;
 }
 
 function checkEventTypes(types: string[] | null | undefined): string[] | null {
@@ -129,28 +209,44 @@ function retryPolicyFrom(body: PatchBody['retry_policy']): Subscription['retryPo
 }
 
 /** Applies body fields over a base; with `replace`, absent optional fields fall back to defaults. */
-function applySettings(base: Subscription, body: PatchBody, replace: boolean, now: number): Subscription {
+function applySettings(base: Subscription, body: PatchBody, replace: boolean, now: number, policy: NetworkPolicy): Subscription {
   const pick = <K extends keyof PatchBody, V>(key: K, current: V, fallback: V, convert: (v: NonNullable<PatchBody[K]> | null) => V): V => {
     if (body[key] !== undefined) return convert(body[key] as NonNullable<PatchBody[K]> | null);
     return replace ? fallback : current;
   };
   return {
     ...base,
-    targetUrl: body.target_url !== undefined ? checkTargetUrl(body.target_url) : base.targetUrl,
-    // A secret changes only when one is given explicitly, even on PUT.
+    targetUrl: body.target_url !== undefined ? checkTargetUrl(body.target_url, policy) : base.targetUrl,
+    // A secret changes only when one is given explicitly, even on PUT, and then at once:
+    // a rotation's grace period ends with it (use .../secret/rotate for a gradual change).
     secret: body.secret !== undefined ? checkSecret(body.secret) : base.secret,
+    ...(body.secret !== undefined && { previousSecret: null, previousSecretExpiresAt: null }),
+    // Write-only like the secret: clients cannot read the values back to resend them.
+    headers: body.headers !== undefined ? checkHeaders(body.headers) : base.headers,
     eventTypes: pick('event_types', base.eventTypes, null, (v) => checkEventTypes(v as string[] | null)),
     description: pick('description', base.description, null, (v) => (v as string | null) ?? null),
     active: pick('active', base.active, true, (v) => v as boolean),
     requireSignedIngest: pick('require_signed_ingest', base.requireSignedIngest, false, (v) => v as boolean),
     retryPolicy: pick('retry_policy', base.retryPolicy, null, (v) => retryPolicyFrom(v as PatchBody['retry_policy'])),
+    maxInFlight: pick('max_in_flight', base.maxInFlight, DEFAULT_MAX_IN_FLIGHT, (v) => v as number),
+    rateLimitPerSecond: pick('rate_limit_per_second', base.rateLimitPerSecond, null, (v) => v as number | null),
+    ordering: pick('ordering', base.ordering, 'parallel', (v) => v as Subscription['ordering']),
+    filter: pick('filter', base.filter, null, (v) => checkFilter(v as ContentFilter | null)),
     updatedAt: now,
   };
+}
+
+const DEFAULT_MAX_IN_FLIGHT = 10;
+
+/** Turning a subscription back on forgets why it was off and its past failures. */
+function reactivated(current: Subscription, updated: Subscription): boolean {
+  return !current.active && updated.active;
 }
 
 export const subscriptionRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { store, subscriptions, clock } = deps;
+  const policy = new NetworkPolicy(deps.config.allowNetworks);
 
   async function load(id: string): Promise<Subscription> {
     const subscription = isUuid(id) ? await store.getSubscription(id.toLowerCase()) : undefined;
@@ -168,9 +264,11 @@ export const subscriptionRoutes = (deps: ApiDeps): FastifyPluginAsync => async (
     const now = clock();
     const blank: Subscription = {
       id: uuidv7(), targetUrl: '', secret: request.body.secret ?? generateSecret(), eventTypes: null, description: null,
-      active: true, requireSignedIngest: false, retryPolicy: null, createdAt: now, updatedAt: now,
+      active: true, requireSignedIngest: false, retryPolicy: null, headers: {}, previousSecret: null, previousSecretExpiresAt: null,
+      maxInFlight: DEFAULT_MAX_IN_FLIGHT, rateLimitPerSecond: null, ordering: 'parallel', filter: null, disabledReason: null,
+      system: false, circuit: CLOSED_CIRCUIT, createdAt: now, updatedAt: now,
     };
-    const subscription = applySettings(blank, request.body, true, now);
+    const subscription = applySettings(blank, request.body, true, now, policy);
     await store.createSubscription(subscription);
     subscriptions.changed(subscription.id);
     request.log.info({ subscriptionId: subscription.id }, 'subscription created');
@@ -202,9 +300,42 @@ export const subscriptionRoutes = (deps: ApiDeps): FastifyPluginAsync => async (
   api.get('/subscriptions/:id/secret', {
     schema: {
       tags: ['subscriptions'], summary: "Reveal a subscription's signing secret",
-      params: IdParams, response: { 200: Type.Object({ secret: Type.String() }), ...errorResponses },
+      params: IdParams, response: { 200: Type.Object({ secret: Type.String() }, { examples: [secretExample] }), ...errorResponses },
     },
   }, async (request) => ({ secret: (await load(request.params.id)).secret }));
+
+  api.post('/subscriptions/:id/secret/rotate', {
+    schema: {
+      tags: ['subscriptions'],
+      summary: 'Replace the signing secret; the old one keeps signing beside it for grace_seconds',
+      params: IdParams,
+      body: RotateBody,
+      response: {
+        200: Type.Object({
+          secret: Type.String(),
+          previous_secret_expires_at: Type.Union([Timestamp, Type.Null()], { description: 'Until when deliveries carry the old signature too; null with grace_seconds 0.' }),
+        }),
+        ...errorResponses,
+      },
+    },
+  }, async (request) => {
+    const current = await load(request.params.id);
+    const now = clock();
+    const secret = request.body.secret !== undefined ? checkSecret(request.body.secret) : generateSecret();
+    if (secret === current.secret) throw invalidField('secret', 'must differ from the current secret');
+    const graceMs = (request.body.grace_seconds ?? GRACE_SECONDS_DEFAULT) * 1000;
+    const rotated: Subscription = {
+      ...current,
+      secret,
+      previousSecret: graceMs > 0 ? current.secret : null,
+      previousSecretExpiresAt: graceMs > 0 ? now + graceMs : null,
+      updatedAt: now,
+    };
+    if (!(await store.updateSubscription(rotated))) throw notFound('subscription', request.params.id);
+    subscriptions.changed(rotated.id);
+    request.log.info({ subscriptionId: rotated.id, graceSeconds: graceMs / 1000 }, 'subscription secret rotated');
+    return { secret, previous_secret_expires_at: iso(rotated.previousSecretExpiresAt) };
+  });
 
   for (const method of ['put', 'patch'] as const) {
     const replace = method === 'put';
@@ -218,8 +349,10 @@ export const subscriptionRoutes = (deps: ApiDeps): FastifyPluginAsync => async (
       },
     }, async (request) => {
       const current = await load(request.params.id);
-      const updated = applySettings(current, request.body as PatchBody, replace, clock());
-      if (!(await store.updateSubscription(updated))) throw notFound('subscription', request.params.id);
+      const changed = applySettings(current, request.body as PatchBody, replace, clock(), policy);
+      const resetHealth = reactivated(current, changed);
+      const updated = resetHealth ? { ...changed, disabledReason: null, circuit: CLOSED_CIRCUIT } : changed;
+      if (!(await store.updateSubscription(updated, { resetHealth }))) throw notFound('subscription', request.params.id);
       subscriptions.changed(updated.id);
       return subscriptionView(updated);
     });

@@ -5,18 +5,23 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
+import type { Metrics } from '../metrics.ts';
 import { Batcher } from '../lib/batcher.ts';
-import type { AttemptResult, ClaimedDelivery, Store } from '../store/store.ts';
+import type { AttemptResult, ClaimedDelivery, Delivery, Store, Subscription } from '../store/store.ts';
 import type { SubscriptionCache } from '../store/subscription-cache.ts';
 import { uuidv7 } from 'uuidv7';
-import { effectivePolicy, hasAttemptsLeft, retryDelayMs } from './retry-policy.ts';
-import type { Sender, SendResult } from './sender.ts';
+import { signingSecrets } from '../signing/signing-secrets.ts';
+import type { Operations } from './operations.ts';
+import { effectivePolicy, nextStep } from './retry-policy.ts';
+import type { Sender } from './sender.ts';
 
 const MAX_CLAIM_BATCH = 100;
 const MAX_WRITE_BATCH = 200;
 /** The lease outlives the whole attempt (connect + request + body) by this margin. */
 const LEASE_MARGIN_MS = 30_000;
 const ERROR_BACKOFF_MS = 1000;
+/** How soon to look again when due work is held back by caps, rate limits or circuits. */
+const HELD_BACK_RECHECK_MS = 100;
 
 export interface DispatcherOptions {
   store: Store;
@@ -24,6 +29,8 @@ export interface DispatcherOptions {
   sender: Sender;
   config: Config;
   logger: Logger;
+  operations: Operations;
+  metrics?: Metrics;
   clock?: () => number;
   random?: () => number;
 }
@@ -34,6 +41,10 @@ export class Dispatcher {
   readonly #sender: Sender;
   readonly #config: Config;
   readonly #log: Logger;
+  readonly #metrics: Metrics | undefined;
+  readonly #operations: Operations;
+  /** Leases of the deliveries being sent now, to release them if shutdown runs out of time. */
+  readonly #leases = new Map<string, { token: string; abort: AbortController }>();
   readonly #clock: () => number;
   readonly #random: () => number;
   readonly #writer: Batcher<AttemptResult, boolean>;
@@ -52,10 +63,12 @@ export class Dispatcher {
     this.#sender = options.sender;
     this.#config = options.config;
     this.#log = options.logger.child({ component: 'dispatcher' });
+    this.#metrics = options.metrics;
+    this.#operations = options.operations;
     this.#clock = options.clock ?? Date.now;
     this.#random = options.random ?? Math.random;
     this.#leaseMs = options.config.connectTimeoutMs + options.config.requestTimeoutMs + LEASE_MARGIN_MS;
-    this.#writer = new Batcher((results) => this.#store.recordAttempts(results), { maxBatch: MAX_WRITE_BATCH });
+    this.#writer = new Batcher((results) => this.#store.recordAttempts(results, options.config.circuit), { maxBatch: MAX_WRITE_BATCH });
   }
 
   get inFlight(): number {
@@ -75,14 +88,32 @@ export class Dispatcher {
     this.#wakeUp?.();
   }
 
-  /** Stops claiming and waits for the attempts in flight to be sent and recorded. */
-  async stop(): Promise<void> {
+  /**
+   * Stops claiming and lets the attempts in flight finish and be recorded. Those still
+   * running after `graceMs` are aborted and their leases released, so another worker sends
+   * them at once instead of after the lease expires (the receiver may then see that attempt
+   * twice; webhook-id lets it tell).
+   */
+  async stop(graceMs = this.#config.shutdownGraceMs): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
     this.#unsubscribe?.();
     this.wake();
     await this.#loop;
-    await Promise.allSettled([...this.#sending]);
+    const sending = Promise.allSettled([...this.#sending]);
+    let timer: NodeJS.Timeout | undefined;
+    const outOfTime = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), graceMs);
+    });
+    const finished = await Promise.race([sending.then(() => 'done' as const), outOfTime]);
+    clearTimeout(timer);
+    if (finished === 'timeout' && this.#leases.size > 0) {
+      const held = [...this.#leases.entries()];
+      for (const [, lease] of held) lease.abort.abort();
+      const released = await this.#store.releaseLeases(held.map(([deliveryId, lease]) => ({ deliveryId, leaseToken: lease.token })), this.#clock());
+      this.#log.warn({ released }, 'shutdown grace period over: released the leases of attempts still in flight');
+      await sending;
+    }
   }
 
   async #run(): Promise<void> {
@@ -94,7 +125,7 @@ export class Dispatcher {
           const limit = Math.min(free, MAX_CLAIM_BATCH);
           const now = this.#clock();
           const claimed = await this.#store.claimDue({
-            now, limit, leaseToken: randomUUID(), leaseExpiresAt: now + this.#leaseMs,
+            now, limit, leaseToken: randomUUID(), leaseExpiresAt: now + this.#leaseMs, circuitCooldownMs: this.#config.circuit.cooldownMs,
           });
           for (const item of claimed) this.#track(this.#deliver(item));
           claimedAll = claimed.length === limit;
@@ -115,7 +146,10 @@ export class Dispatcher {
     try {
       const next = await this.#store.nextDueAt();
       if (next === null) return this.#config.pollIntervalMs;
-      return Math.max(0, Math.min(next - this.#clock(), this.#config.pollIntervalMs));
+      const wait = next - this.#clock();
+      // Due now but not claimed: held back by a cap, a rate limit or an open circuit.
+      if (wait <= 0) return Math.min(HELD_BACK_RECHECK_MS, this.#config.pollIntervalMs);
+      return Math.min(wait, this.#config.pollIntervalMs);
     } catch {
       return this.#config.pollIntervalMs;
     }
@@ -154,6 +188,8 @@ export class Dispatcher {
   async #deliver(claimed: ClaimedDelivery): Promise<void> {
     const { delivery, payload, leaseToken } = claimed;
     const log = this.#log.child({ deliveryId: delivery.id, eventId: delivery.eventId, subscriptionId: delivery.subscriptionId });
+    const abort = new AbortController();
+    this.#leases.set(delivery.id, { token: leaseToken, abort });
     try {
       const subscription = await this.#subscriptions.get(delivery.subscriptionId);
       // Deleted meanwhile: deletion already cancelled the delivery, and our lease is void.
@@ -161,20 +197,27 @@ export class Dispatcher {
       const attemptNumber = delivery.attempts + 1;
       const result = await this.#sender.send({
         url: subscription.targetUrl,
-        secrets: [subscription.secret],
+        secrets: signingSecrets(subscription, this.#clock()),
+        headers: subscription.headers,
         messageId: delivery.eventId,
         deliveryId: delivery.id,
         eventType: delivery.eventType,
         attemptNumber,
         body: payload,
+        signal: abort.signal,
       });
-      const outcome = this.#nextState(result, attemptNumber, effectivePolicy(this.#config.retry, subscription));
+      if (abort.signal.aborted) return;
       const now = this.#clock();
+      const next = nextStep(result, attemptNumber, effectivePolicy(this.#config.retry, subscription), now, this.#random);
+      const reason = next.status === 'failed' ? `failed after ${attemptNumber} attempt(s): ${result.errorDetails ?? result.outcome}` : '';
+      const notice = next.status === 'failed' ? this.#operations.notice('delivery.failed', subscription, delivery, reason, now) : null;
       const written = await this.#writer.submit({
         deliveryId: delivery.id,
+        subscriptionId: delivery.subscriptionId,
         leaseToken,
-        status: outcome.status,
-        nextAttemptAt: outcome.nextAttemptAt,
+        status: next.status,
+        nextAttemptAt: next.nextAttemptAt,
+        ...(notice && { notice }),
         attempt: {
           id: uuidv7(),
           deliveryId: delivery.id,
@@ -185,7 +228,7 @@ export class Dispatcher {
           durationMs: result.durationMs,
           responseBody: result.responseBody,
           requestHeaders: result.requestHeaders,
-          trigger: 'scheduled',
+          trigger: delivery.manualRetry ? 'manual' : 'scheduled',
           createdAt: now,
         },
       });
@@ -193,19 +236,32 @@ export class Dispatcher {
         log.warn({ attemptNumber }, 'attempt result discarded: the lease expired and another worker took the delivery over');
         return;
       }
+      this.#metrics?.attemptRecorded(result.outcome, result.durationMs, next.status);
       const level = result.outcome === 'success' ? 'debug' : 'info';
-      log[level]({ attemptNumber, outcome: result.outcome, statusCode: result.statusCode, durationMs: result.durationMs, status: outcome.status }, 'delivery attempt');
+      log[level]({ attemptNumber, outcome: result.outcome, statusCode: result.statusCode, durationMs: result.durationMs, status: next.status }, 'delivery attempt');
+      if (next.disableReason) await this.#disable(subscription, delivery, next.disableReason, now);
+      else if (result.outcome !== 'success') await this.#disableIfFailingTooLong(subscription, delivery, now);
     } catch (error) {
       // The lease will expire and the delivery be claimed again: nothing is lost.
       log.error({ err: error }, 'delivery attempt could not be completed');
+    } finally {
+      this.#leases.delete(delivery.id);
     }
   }
 
-  #nextState(result: SendResult, attemptsMade: number, policy: ReturnType<typeof effectivePolicy>): Pick<AttemptResult, 'status' | 'nextAttemptAt'> {
-    if (result.outcome === 'success') return { status: 'succeeded', nextAttemptAt: null };
-    // A blocked address will stay blocked until an operator changes the allowlist or the
-    // subscription's URL; retrying on a schedule would only repeat the refusal.
-    if (result.outcome === 'blocked' || !hasAttemptsLeft(policy, attemptsMade)) return { status: 'failed', nextAttemptAt: null };
-    return { status: 'queued', nextAttemptAt: this.#clock() + retryDelayMs(policy, attemptsMade, this.#random) };
+  async #disableIfFailingTooLong(subscription: Subscription, delivery: Delivery, now: number): Promise<void> {
+    if (subscription.system) return;
+    const fresh = await this.#store.getSubscription(subscription.id);
+    const since = fresh?.circuit.failingSince;
+    if (!fresh?.active || since == null || now - since < this.#config.autoDisableAfterMs) return;
+    await this.#disable(fresh, delivery, `failing continuously since ${new Date(since).toISOString()}`, now);
+  }
+
+  async #disable(subscription: Subscription, delivery: Delivery, reason: string, now: number): Promise<void> {
+    const notice = this.#operations.notice('subscription.disabled', subscription, delivery, reason, now);
+    if (await this.#store.disableSubscription(subscription.id, reason, now, notice)) {
+      this.#subscriptions.changed(subscription.id);
+      this.#log.warn({ subscriptionId: subscription.id, reason }, 'subscription disabled');
+    }
   }
 }

@@ -24,3 +24,48 @@ export function retryDelayMs(policy: RetryPolicy, attemptsMade: number, random: 
 export function hasAttemptsLeft(policy: RetryPolicy, attemptsMade: number): boolean {
   return attemptsMade < policy.maxAttempts;
 }
+
+/**
+ * Milliseconds a receiver asked us to wait with Retry-After (delta-seconds or an HTTP date);
+ * null when absent or unreadable.
+ */
+export function parseRetryAfter(header: string | null, now: number): number | null {
+  if (header === null) return null;
+  const value = header.trim();
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? null : Math.max(0, date - now);
+}
+
+export interface AttemptFacts {
+  outcome: 'success' | 'http_error' | 'timeout' | 'network_error' | 'blocked';
+  statusCode: number | null;
+  retryAfter: string | null;
+}
+
+export interface NextStep {
+  status: 'succeeded' | 'queued' | 'failed';
+  nextAttemptAt: number | null;
+  /** Set when the attempt means the subscription itself must stop (410 Gone). */
+  disableReason: string | null;
+}
+
+/** What a delivery does after an attempt: done, wait and retry, or give up. */
+export function nextStep(attempt: AttemptFacts, attemptsMade: number, policy: RetryPolicy, now: number, random: () => number = Math.random): NextStep {
+  if (attempt.outcome === 'success') return { status: 'succeeded', nextAttemptAt: null, disableReason: null };
+  if (attempt.statusCode === 410) {
+    return { status: 'failed', nextAttemptAt: null, disableReason: 'the receiver answered 410 Gone: it no longer accepts these webhooks' };
+  }
+  // A blocked address will stay blocked until an operator changes the allowlist or the
+  // subscription's URL; retrying on a schedule would only repeat the refusal.
+  if (attempt.outcome === 'blocked' || !hasAttemptsLeft(policy, attemptsMade)) {
+    return { status: 'failed', nextAttemptAt: null, disableReason: null };
+  }
+  let delay = retryDelayMs(policy, attemptsMade, random);
+  if (attempt.statusCode === 429 || attempt.statusCode === 503) {
+    // The receiver's own wish, but never sooner than our schedule nor later than our cap.
+    const asked = parseRetryAfter(attempt.retryAfter, now);
+    if (asked !== null) delay = Math.min(Math.max(asked, delay), policy.maxDelayMs);
+  }
+  return { status: 'queued', nextAttemptAt: now + delay, disableReason: null };
+}

@@ -5,6 +5,7 @@ import { Agent, errors as undiciErrors, request } from 'undici';
 import { signatureHeaders } from '../signing/standard-webhooks.ts';
 import type { AttemptOutcome } from '../store/store.ts';
 import { VERSION } from '../version.ts';
+import { maskHeaderValues } from './custom-headers.ts';
 import { guardedConnector, type LookupAll, type NetworkPolicy } from './ssrf-guard.ts';
 
 /** Bytes of the response body kept in the attempt log. */
@@ -14,13 +15,18 @@ const DRAIN_LIMIT_BYTES = 64 * 1024;
 
 export interface OutgoingWebhook {
   url: string;
+  /** Every secret signs `webhook-signature`; the first also signs `x-hub-signature-256`. */
   secrets: readonly string[];
+  /** The subscription's custom headers; hookd's own headers are set after them. */
+  headers: Readonly<Record<string, string>>;
   /** Stable across retries: the event id (`webhook-id`). */
   messageId: string;
   deliveryId: string;
   eventType: string;
   attemptNumber: number;
   body: Uint8Array;
+  /** Aborts the attempt (used when shutdown runs out of time). */
+  signal?: AbortSignal;
 }
 
 export interface SendResult {
@@ -96,7 +102,7 @@ export class Sender {
 
   async send(webhook: OutgoingWebhook): Promise<SendResult> {
     const timestamp = Math.floor(this.#clock() / 1000);
-    const requestHeaders: Record<string, string> = {
+    const hookdHeaders: Record<string, string> = {
       'content-type': 'application/json',
       'user-agent': `hookd/${VERSION}`,
       ...signatureHeaders(webhook.secrets, webhook.messageId, timestamp, webhook.body),
@@ -104,12 +110,15 @@ export class Sender {
       'x-hookd-delivery-id': webhook.deliveryId,
       'x-hookd-attempt': String(webhook.attemptNumber),
     };
+    // Custom header values may be credentials: the attempt log keeps only their names.
+    const requestHeaders = { ...maskHeaderValues(webhook.headers), ...hookdHeaders };
     const started = performance.now();
-    const signal = AbortSignal.timeout(this.#requestTimeoutMs);
+    const timeout = AbortSignal.timeout(this.#requestTimeoutMs);
+    const signal = webhook.signal ? AbortSignal.any([timeout, webhook.signal]) : timeout;
     const elapsed = () => Math.round(performance.now() - started);
     try {
       const response = await request(webhook.url, {
-        method: 'POST', headers: requestHeaders, body: webhook.body, dispatcher: this.#agent, signal,
+        method: 'POST', headers: { ...webhook.headers, ...hookdHeaders }, body: webhook.body, dispatcher: this.#agent, signal,
       });
       // The status is the receiver's answer; a body that stalls afterwards only loses the snippet.
       const responseBody = await readSnippet(response.body).catch(() => null);
@@ -128,7 +137,7 @@ export class Sender {
         retryAfter: typeof retryAfter === 'string' ? retryAfter : null,
       };
     } catch (error) {
-      const { outcome, details } = classify(error, signal.aborted);
+      const { outcome, details } = classify(error, timeout.aborted);
       return { outcome, statusCode: null, errorDetails: details, durationMs: elapsed(), responseBody: null, requestHeaders, retryAfter: null };
     }
   }

@@ -3,14 +3,18 @@
 // share transactions (group commit): each still resolves only after its own rows commit.
 import { uuidv7 } from 'uuidv7';
 import { Batcher } from '../lib/batcher.ts';
+import type { IngestPath, Metrics } from '../metrics.ts';
+import { matchesFilter } from '../routing/content-filter.ts';
 import { eventTypeMatches } from '../routing/event-types.ts';
-import type { Delivery, NewEvent, Store, Subscription } from '../store/store.ts';
+import type { Delivery, IdempotentResponse, NewEvent, Store, Subscription } from '../store/store.ts';
 import type { SubscriptionCache } from '../store/subscription-cache.ts';
 
 /** Event types name one kind of event; unlike filter patterns they hold no `*`. */
 export const EVENT_TYPE_NAME = '^[A-Za-z0-9_.-]{1,100}$';
 
 const MAX_EVENTS_PER_COMMIT = 256;
+/** How long an Idempotency-Key's answer is kept and replayed. */
+export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
 
 export interface IngestedDelivery {
   id: string;
@@ -23,14 +27,29 @@ export interface Ingested {
   deliveries: IngestedDelivery[];
 }
 
+/** An accepted request: its event type, its exact bytes, and the parsed body for content filters. */
+export interface IncomingEvent {
+  eventType: string;
+  payload: Uint8Array;
+  body: unknown;
+  /** Set when the request carried an Idempotency-Key: the answer is stored with the event. */
+  idempotency?: Omit<IdempotentResponse, 'response' | 'createdAt'>;
+}
+
+function contentStatus(subscription: Subscription, body: unknown): 'queued' | 'filtered' {
+  return subscription.filter === null || matchesFilter(subscription.filter, body) ? 'queued' : 'filtered';
+}
+
 export class Ingestor {
   readonly #subscriptions: SubscriptionCache;
   readonly #clock: () => number;
   readonly #commits: Batcher<NewEvent, Error | null>;
+  readonly #metrics: Metrics | undefined;
 
-  constructor(store: Store, subscriptions: SubscriptionCache, clock: () => number) {
+  constructor(store: Store, subscriptions: SubscriptionCache, clock: () => number, options: { metrics?: Metrics } = {}) {
     this.#subscriptions = subscriptions;
     this.#clock = clock;
+    this.#metrics = options.metrics;
     this.#commits = new Batcher(async (items) => {
       try {
         await store.insertEvents(items);
@@ -44,19 +63,24 @@ export class Ingestor {
     }, { maxBatch: MAX_EVENTS_PER_COMMIT });
   }
 
-  /** One event for one subscription (the brief's ingest path); filtered when its types don't match. */
-  forSubscription(subscription: Subscription, eventType: string, payload: Uint8Array): Promise<Ingested> {
-    const status = eventTypeMatches(subscription.eventTypes, eventType) ? 'queued' : 'filtered';
-    return this.#commit(eventType, payload, [{ subscription, status }]);
+  /**
+   * One event for one subscription (the brief's ingest path); filtered when its event types
+   * or its content filter do not match.
+   */
+  forSubscription(subscription: Subscription, event: IncomingEvent): Promise<Ingested> {
+    const status = eventTypeMatches(subscription.eventTypes, event.eventType) ? contentStatus(subscription, event.body) : 'filtered';
+    return this.#commit('subscription', event, [{ subscription, status }]);
   }
 
-  /** One event for every active subscription whose filter matches. */
-  async fanOut(eventType: string, payload: Uint8Array): Promise<Ingested> {
-    const targets = await this.#subscriptions.forEventType(eventType);
-    return this.#commit(eventType, payload, targets.map((subscription) => ({ subscription, status: 'queued' as const })));
+  /** One event for every active subscription whose event types match; filtered where its content filter does not. */
+  async fanOut(event: IncomingEvent): Promise<Ingested> {
+    const targets = await this.#subscriptions.forEventType(event.eventType);
+    return this.#commit('fan_out', event, targets.map((subscription) => ({ subscription, status: contentStatus(subscription, event.body) })));
   }
 
-  async #commit(eventType: string, payload: Uint8Array, targets: { subscription: Subscription; status: 'queued' | 'filtered' }[]): Promise<Ingested> {
+  async #commit(path: IngestPath, incoming: IncomingEvent, targets: { subscription: Subscription; status: 'queued' | 'filtered' }[]): Promise<Ingested> {
+    const { eventType, payload } = incoming;
+    const committed = this.#metrics?.startIngest(path);
     const now = this.#clock();
     const eventId = uuidv7();
     const deliveries: Delivery[] = targets.map(({ subscription, status }) => ({
@@ -68,14 +92,20 @@ export class Ingestor {
       attempts: 0,
       nextAttemptAt: status === 'queued' ? now : null,
       lastAttemptAt: null,
+      manualRetry: false,
       createdAt: now,
       updatedAt: now,
     }));
-    const failure = await this.#commits.submit({ event: { id: eventId, eventType, payload, createdAt: now }, deliveries });
-    if (failure) throw failure;
-    return {
+    const ingested: Ingested = {
       eventId,
       deliveries: deliveries.map((d) => ({ id: d.id, subscriptionId: d.subscriptionId, status: d.status as 'queued' | 'filtered' })),
     };
+    const idempotency: IdempotentResponse | undefined = incoming.idempotency && {
+      ...incoming.idempotency, response: JSON.stringify(ingested), createdAt: now,
+    };
+    const failure = await this.#commits.submit({ event: { id: eventId, eventType, payload, createdAt: now }, deliveries, ...(idempotency && { idempotency }) });
+    if (failure) throw failure;
+    committed?.(deliveries);
+    return ingested;
   }
 }

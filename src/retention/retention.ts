@@ -3,7 +3,9 @@
 // never hold the database long enough to delay ingestion. Unfinished deliveries are never
 // deleted, however old.
 import type { Logger } from 'pino';
+import type { Metrics } from '../metrics.ts';
 import type { Store } from '../store/store.ts';
+import { IDEMPOTENCY_WINDOW_MS } from '../ingest/ingestor.ts';
 
 const BATCH_SIZE = 500;
 const PAUSE_BETWEEN_BATCHES_MS = 10;
@@ -13,6 +15,7 @@ export interface RetentionOptions {
   retentionHours: number;
   intervalMs: number;
   logger: Logger;
+  metrics?: Metrics;
   clock?: () => number;
 }
 
@@ -63,10 +66,16 @@ export class Retention {
     for (;;) {
       const deleted = await this.#options.store.deleteExpired(cutoff, BATCH_SIZE);
       total += deleted;
+      this.#options.metrics?.retentionDeleted(deleted);
       if (deleted < BATCH_SIZE || this.#stopped) break;
       await new Promise((resolve) => setTimeout(resolve, PAUSE_BETWEEN_BATCHES_MS));
     }
     if (total > 0) this.#log.info({ deleted: total, cutoff: new Date(cutoff).toISOString() }, 'expired deliveries deleted');
+    // Idempotency keys have their own, fixed window: a repeat after 24 hours is a new request.
+    const keyCutoff = this.#clock() - IDEMPOTENCY_WINDOW_MS;
+    while (!this.#stopped && (await this.#options.store.deleteExpiredIdempotencyKeys(keyCutoff, BATCH_SIZE)) === BATCH_SIZE) {
+      await new Promise((resolve) => setTimeout(resolve, PAUSE_BETWEEN_BATCHES_MS));
+    }
     return total;
   }
 }

@@ -2,9 +2,17 @@
 import type { DatabaseTarget } from '../config.ts';
 import { openPostgresStore } from './postgres/postgres-store.ts';
 import { openSqliteStore } from './sqlite/sqlite-store.ts';
+import type { SecretBox } from './secret-box.ts';
 import type { Store } from './store.ts';
 
-export async function openStore(target: DatabaseTarget, options: { schema?: string } = {}): Promise<Store> {
+export interface OpenOptions {
+  /** PostgreSQL schema to use (tests isolate themselves this way). */
+  schema?: string;
+  /** Encrypts subscription secrets at rest; without it they are stored as given. */
+  secrets?: SecretBox;
+}
+
+export async function openStore(target: DatabaseTarget, options: OpenOptions = {}): Promise<Store> {
   if (target.kind === 'postgres') return openPostgresStore({ url: target.url, ...options });
-  return openSqliteStore(target.path);
+  return openSqliteStore(target.path, options.secrets);
 }

@@ -1,7 +1,11 @@
 // Converts rows as either driver returns them into the domain types of store.ts.
 // SQLite gives 0/1 and JSON text; pg gives booleans and parsed JSON. Both give numbers for
 // the BIGINT times (the pg pool parses int8 as a JS number, see postgres/postgres-store.ts).
-import type { Attempt, AttemptOutcome, AttemptTrigger, Delivery, DeliveryStatus, EventRecord, Subscription } from './store.ts';
+// Subscription secrets and custom header values are sealed and opened here (secret-box.ts),
+// the one place where stored secrets are converted.
+import type { SecretBox } from './secret-box.ts';
+import type { ApiKey, Attempt, CircuitStatus, ContentFilter, OperationalEvent, Ordering, AttemptOutcome, AttemptTrigger, Delivery, DeliveryStatus, EventRecord, Subscription } from './store.ts';
+import type { AttemptSummary } from './store.ts';
 
 function json<T>(value: unknown): T | null {
   if (value === null || value === undefined) return null;
@@ -17,31 +21,66 @@ function bytes(value: unknown): Uint8Array {
   throw new TypeError('expected a byte column');
 }
 
-export function toSubscription(row: Record<string, unknown>): Subscription {
+/** Where a sealed value lives; it is bound to that place (see secret-box.ts). */
+export function secretContext(subscriptionId: string, column: 'secret' | 'previous_secret' | 'headers', header?: string): string {
+  return `subscriptions.${column}${header === undefined ? '' : `.${header.toLowerCase()}`}:${subscriptionId}`;
+}
+
+function mapHeaderValues(id: string, headers: Record<string, string>, convert: (value: string, context: string) => string): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, convert(value, secretContext(id, 'headers', name))]));
+}
+
+export function toSubscription(row: Record<string, unknown>, secrets: SecretBox): Subscription {
+  const id = row.id as string;
+  const previousSecret = (row.previous_secret as string | null) ?? null;
   return {
-    id: row.id as string,
+    id,
     targetUrl: row.target_url as string,
-    secret: row.secret as string,
+    secret: secrets.open(row.secret as string, secretContext(id, 'secret')),
     eventTypes: json<string[]>(row.event_types),
     description: (row.description as string | null) ?? null,
     active: bool(row.active),
     requireSignedIngest: bool(row.require_signed_ingest),
     retryPolicy: json<Subscription['retryPolicy']>(row.retry_policy),
+    headers: mapHeaderValues(id, json<Record<string, string>>(row.headers) ?? {}, (value, context) => secrets.open(value, context)),
+    previousSecret: previousSecret === null ? null : secrets.open(previousSecret, secretContext(id, 'previous_secret')),
+    previousSecretExpiresAt: row.previous_secret_expires_at == null ? null : Number(row.previous_secret_expires_at),
+    maxInFlight: Number(row.max_in_flight),
+    rateLimitPerSecond: row.rate_limit_per_second == null ? null : Number(row.rate_limit_per_second),
+    ordering: row.ordering as Ordering,
+    filter: json<ContentFilter>(row.filter),
+    disabledReason: (row.disabled_reason as string | null) ?? null,
+    system: bool(row.system),
+    circuit: {
+      state: row.circuit_state as CircuitStatus['state'],
+      consecutiveFailures: Number(row.consecutive_failures),
+      retryAt: row.circuit_retry_at == null ? null : Number(row.circuit_retry_at),
+      failingSince: row.failing_since == null ? null : Number(row.failing_since),
+    },
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
 }
 
-export function fromSubscription(s: Subscription) {
+export function fromSubscription(s: Subscription, secrets: SecretBox) {
   return {
     id: s.id,
     target_url: s.targetUrl,
-    secret: s.secret,
+    secret: secrets.seal(s.secret, secretContext(s.id, 'secret')),
     event_types: s.eventTypes === null ? null : JSON.stringify(s.eventTypes),
     description: s.description,
     active: s.active,
     require_signed_ingest: s.requireSignedIngest,
     retry_policy: s.retryPolicy === null ? null : JSON.stringify(s.retryPolicy),
+    headers: JSON.stringify(mapHeaderValues(s.id, s.headers, (value, context) => secrets.seal(value, context))),
+    previous_secret: s.previousSecret === null ? null : secrets.seal(s.previousSecret, secretContext(s.id, 'previous_secret')),
+    previous_secret_expires_at: s.previousSecretExpiresAt,
+    max_in_flight: s.maxInFlight,
+    rate_limit_per_second: s.rateLimitPerSecond,
+    ordering: s.ordering,
+    filter: s.filter === null ? null : JSON.stringify(s.filter),
+    disabled_reason: s.disabledReason,
+    system: s.system,
     created_at: s.createdAt,
     updated_at: s.updatedAt,
   };
@@ -58,6 +97,7 @@ export function toDelivery(row: Record<string, unknown>): Delivery {
     attempts: Number(row.attempts),
     // A delivering row's next_attempt_at holds its lease expiry, which is not a schedule.
     nextAttemptAt: status === 'queued' && row.next_attempt_at !== null ? Number(row.next_attempt_at) : null,
+    manualRetry: bool(row.manual_retry),
     lastAttemptAt: row.last_attempt_at === null ? null : Number(row.last_attempt_at),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
@@ -75,6 +115,7 @@ export function fromDelivery(d: Delivery) {
     next_attempt_at: d.nextAttemptAt,
     last_attempt_at: d.lastAttemptAt,
     lease_token: null,
+    manual_retry: d.manualRetry,
     created_at: d.createdAt,
     updated_at: d.updatedAt,
   };
@@ -118,5 +159,66 @@ export function fromAttempt(a: Attempt) {
     request_headers: JSON.stringify(a.requestHeaders),
     trigger: a.trigger,
     created_at: a.createdAt,
+  };
+}
+
+export function toApiKey(row: Record<string, unknown>): ApiKey {
+  return {
+    id: row.id as string,
+    name: (row.name as string | null) ?? null,
+    prefix: row.prefix as string,
+    hash: row.key_hash as string,
+    createdAt: Number(row.created_at),
+    lastUsedAt: row.last_used_at == null ? null : Number(row.last_used_at),
+    revokedAt: row.revoked_at == null ? null : Number(row.revoked_at),
+  };
+}
+
+export function fromApiKey(k: ApiKey) {
+  return {
+    id: k.id,
+    name: k.name,
+    prefix: k.prefix,
+    key_hash: k.hash,
+    created_at: k.createdAt,
+    last_used_at: k.lastUsedAt,
+    revoked_at: k.revokedAt,
+  };
+}
+
+export function toAttemptSummary(row: Record<string, unknown>): AttemptSummary {
+  return {
+    id: row.id as string,
+    deliveryId: row.delivery_id as string,
+    subscriptionId: row.subscription_id as string,
+    eventType: row.event_type as string,
+    attemptNumber: Number(row.attempt_number),
+    outcome: row.outcome as AttemptOutcome,
+    statusCode: row.status_code === null ? null : Number(row.status_code),
+    durationMs: Number(row.duration_ms),
+    trigger: row.trigger as AttemptTrigger,
+    createdAt: Number(row.created_at),
+  };
+}
+
+export function toOperationalEvent(row: Record<string, unknown>): OperationalEvent {
+  return {
+    id: row.id as string,
+    type: row.type as OperationalEvent['type'],
+    subscriptionId: row.subscription_id as string,
+    deliveryId: (row.delivery_id as string | null) ?? null,
+    reason: row.reason as string,
+    createdAt: Number(row.created_at),
+  };
+}
+
+export function fromOperationalEvent(e: OperationalEvent) {
+  return {
+    id: e.id,
+    type: e.type,
+    subscription_id: e.subscriptionId,
+    delivery_id: e.deliveryId,
+    reason: e.reason,
+    created_at: e.createdAt,
   };
 }

@@ -18,6 +18,23 @@ export interface SubscriptionsTable {
   created_at: number;
   updated_at: number;
   deleted_at: number | null;
+  /** JSON object of custom header names to values (values sealed when encryption is on). */
+  headers: Loose<string>;
+  previous_secret: string | null;
+  previous_secret_expires_at: number | null;
+  max_in_flight: ColumnType<number, number | undefined, number>;
+  rate_limit_per_second: number | null;
+  rate_tokens: number | null;
+  rate_refilled_at: number | null;
+  ordering: ColumnType<string, string | undefined, string>;
+  filter: Loose<string | null>;
+  circuit_state: ColumnType<string, string | undefined, string>;
+  consecutive_failures: ColumnType<number, number | undefined, number>;
+  circuit_retry_at: number | null;
+  failing_since: number | null;
+  disabled_reason: string | null;
+  last_claimed_at: number | null;
+  system: Loose<boolean>;
 }
 
 export interface EventsTable {
@@ -37,6 +54,7 @@ export interface DeliveriesTable {
   next_attempt_at: number | null;
   last_attempt_at: number | null;
   lease_token: string | null;
+  manual_retry: Loose<boolean>;
   created_at: number;
   updated_at: number;
 }
@@ -55,9 +73,39 @@ export interface AttemptsTable {
   created_at: number;
 }
 
+export interface ApiKeysTable {
+  id: string;
+  name: string | null;
+  prefix: string;
+  key_hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface IdempotencyKeysTable {
+  scope: string;
+  key: string;
+  request_hash: string;
+  response: string;
+  created_at: number;
+}
+
+export interface OperationalEventsTable {
+  id: string;
+  type: string;
+  subscription_id: string;
+  delivery_id: string | null;
+  reason: string;
+  created_at: number;
+}
+
 export interface Database {
   subscriptions: SubscriptionsTable;
   events: EventsTable;
   deliveries: DeliveriesTable;
   attempts: AttemptsTable;
+  api_keys: ApiKeysTable;
+  idempotency_keys: IdempotencyKeysTable;
+  operational_events: OperationalEventsTable;
 }

@@ -2,15 +2,22 @@
 // SQLite and PostgreSQL (claiming under concurrency, JSON containment, migrations,
 // notifications) comes from the Dialect given to the constructor.
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
+import { planClaims, settleUpdates, type ClaimCandidate, type CandidateUpdate, type Quota } from '../delivery/claim-plan.ts';
 import { patternsMatching } from '../routing/event-types.ts';
 import type { Database } from './schema.ts';
-import { fromAttempt, fromDelivery, fromSubscription, toAttempt, toDelivery, toEvent, toSubscription } from './rows.ts';
+import {
+  fromApiKey, fromAttempt, fromDelivery, fromOperationalEvent, fromSubscription, toOperationalEvent, secretContext, toApiKey, toAttempt, toDelivery, toEvent, toSubscription,
+} from './rows.ts';
+import { SEALED_PREFIX, SecretBox } from './secret-box.ts';
 import {
   DELIVERY_STATUSES, TERMINAL_STATUSES,
-  type Attempt, type AttemptResult, type ClaimRequest, type ClaimedDelivery, type Delivery, type DeliveryQuery,
+  type ApiKey, type Attempt, type AttemptResult, type ClaimRequest, type ClaimedDelivery, type Delivery, type DeliveryQuery,
   type DeliveryStatus, type EventRecord, type NewEvent, type Notifier, type Page, type QueueFigures, type Store,
   type StoreKind, type Subscription, type SubscriptionQuery,
+  type CircuitPolicy, type IdempotentResponse, type OperationalEvent, type OperationalNotice, type RequeueQuery,
 } from './store.ts';
+import { ATTEMPT_OUTCOMES, type AttemptOutcome, type AttemptStats, type AttemptSummary, type FailingSubscription, type StatsRange } from './store.ts';
+import { toAttemptSummary } from './rows.ts';
 
 export interface Dialect {
   readonly kind: StoreKind;
@@ -19,12 +26,18 @@ export interface Dialect {
   migrate(db: Kysely<Database>): Promise<void>;
   /** True when subscriptions.event_types holds any of the patterns. */
   eventTypesContainAny(patterns: readonly string[]): Expression<SqlBool>;
-  claimDue(db: Kysely<Database>, request: ClaimRequest): Promise<ClaimedDelivery[]>;
+  /** Whether candidate rows can be locked with FOR UPDATE SKIP LOCKED (several claimers at once). */
+  readonly skipLocked: boolean;
+  /** Leases up to each quota's count of due deliveries of its subscription (FIFO: the head only, if due). */
+  claimQuotas(trx: Kysely<Database>, quotas: readonly Quota[], request: ClaimRequest): Promise<ClaimedDelivery[]>;
   /** Releases what the dialect holds besides the Kysely connection (listeners, timers). */
   close(): Promise<void>;
 }
 
 const HOUR_MS = 3_600_000;
+const PENDING: DeliveryStatus[] = ['queued', 'delivering'];
+export const DEFAULT_CIRCUIT: CircuitPolicy = { failureThreshold: 10, cooldownMs: 30_000 };
+const SEAL_BATCH = 500;
 
 function page<T extends { id: string }>(rows: T[], limit: number): Page<T> {
   const more = rows.length > limit;
@@ -35,10 +48,13 @@ function page<T extends { id: string }>(rows: T[], limit: number): Page<T> {
 export class SqlStore implements Store {
   readonly db: Kysely<Database>;
   readonly #dialect: Dialect;
+  readonly #secrets: SecretBox;
 
-  constructor(db: Kysely<Database>, dialect: Dialect) {
+  /** `secrets` seals subscription secrets at rest; without a key they are stored as given. */
+  constructor(db: Kysely<Database>, dialect: Dialect, secrets: SecretBox = new SecretBox()) {
     this.db = db;
     this.#dialect = dialect;
+    this.#secrets = secrets;
   }
 
   get kind(): StoreKind {
@@ -67,13 +83,13 @@ export class SqlStore implements Store {
   }
 
   async createSubscription(subscription: Subscription): Promise<void> {
-    await this.db.insertInto('subscriptions').values(fromSubscription(subscription)).execute();
+    await this.db.insertInto('subscriptions').values(fromSubscription(subscription, this.#secrets)).execute();
   }
 
   async getSubscription(id: string): Promise<Subscription | undefined> {
     const row = await this.db.selectFrom('subscriptions').selectAll()
       .where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
-    return row && toSubscription(row);
+    return row && toSubscription(row, this.#secrets);
   }
 
   async listSubscriptions(query: SubscriptionQuery): Promise<Page<Subscription>> {
@@ -81,17 +97,18 @@ export class SqlStore implements Store {
     if (query.after) q = q.where('id', '>', query.after);
     if (query.eventType) q = q.where(this.#matchesEventType(query.eventType));
     const rows = await q.orderBy('id').limit(query.limit + 1).execute();
-    return page(rows.map(toSubscription), query.limit);
+    return page(rows.map((row) => toSubscription(row, this.#secrets)), query.limit);
   }
 
   async subscriptionsForEventType(eventType: string): Promise<Subscription[]> {
     const rows = await this.db.selectFrom('subscriptions').selectAll()
       .where('deleted_at', 'is', null)
       .where('active', '=', true)
+      .where('system', '=', false)
       .where(this.#matchesEventType(eventType))
       .orderBy('id')
       .execute();
-    return rows.map(toSubscription);
+    return rows.map((row) => toSubscription(row, this.#secrets));
   }
 
   #matchesEventType(eventType: string) {
@@ -99,10 +116,14 @@ export class SqlStore implements Store {
       eb.or([eb('event_types', 'is', null), this.#dialect.eventTypesContainAny(patternsMatching(eventType))]);
   }
 
-  async updateSubscription(subscription: Subscription): Promise<boolean> {
-    const { id, created_at: _created, ...values } = fromSubscription(subscription);
-    const result = await this.db.updateTable('subscriptions').set(values)
+  async updateSubscription(subscription: Subscription, options: { resetHealth?: boolean } = {}): Promise<boolean> {
+    const { id, created_at: _created, ...values } = fromSubscription(subscription, this.#secrets);
+    const health = options.resetHealth
+      ? { circuit_state: 'closed', consecutive_failures: 0, circuit_retry_at: null, failing_since: null }
+      : {};
+    const result = await this.db.updateTable('subscriptions').set({ ...values, ...health })
       .where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+    if (subscription.active) this.notifier.publish('deliveries-due', '');
     return result.numUpdatedRows > 0n;
   }
 
@@ -126,19 +147,23 @@ export class SqlStore implements Store {
 
   async insertEvents(items: readonly NewEvent[]): Promise<void> {
     if (items.length === 0) return;
-    await this.db.transaction().execute(async (trx) => {
-      await trx.insertInto('events').values(items.map(({ event }) => ({
-        id: event.id, event_type: event.eventType, payload: event.payload, created_at: event.createdAt,
-      }))).execute();
-      const deliveries = items.flatMap((item) => item.deliveries.map(fromDelivery));
-      // Chunked so that one statement stays within SQLite's bound-parameter limit.
-      for (let i = 0; i < deliveries.length; i += 500) {
-        await trx.insertInto('deliveries').values(deliveries.slice(i, i + 500)).execute();
-      }
-    });
+    await this.db.transaction().execute((trx) => insertEventRows(trx, items));
     if (items.some((item) => item.deliveries.some((d) => d.status === 'queued'))) {
       this.notifier.publish('deliveries-due', '');
     }
+  }
+
+  async deleteExpiredIdempotencyKeys(before: number, batchSize: number): Promise<number> {
+    const expired = this.db.selectFrom('idempotency_keys').select('key').where('created_at', '<', before).limit(batchSize);
+    const result = await this.db.deleteFrom('idempotency_keys')
+      .where('created_at', '<', before).where('key', 'in', expired).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  async findIdempotentResponse(scope: string, key: string, notBefore: number): Promise<IdempotentResponse | undefined> {
+    const row = await this.db.selectFrom('idempotency_keys').selectAll()
+      .where('scope', '=', scope).where('key', '=', key).where('created_at', '>=', notBefore).executeTakeFirst();
+    return row && { scope: row.scope, key: row.key, requestHash: row.request_hash, response: row.response, createdAt: Number(row.created_at) };
   }
 
   async getEvent(id: string): Promise<EventRecord | undefined> {
@@ -146,11 +171,43 @@ export class SqlStore implements Store {
     return row && toEvent(row);
   }
 
-  claimDue(request: ClaimRequest): Promise<ClaimedDelivery[]> {
-    return this.#dialect.claimDue(this.db, request);
+  async claimDue(request: ClaimRequest): Promise<ClaimedDelivery[]> {
+    const { now, limit } = request;
+    const claimed = await this.db.transaction().execute(async (trx) => {
+      // Subscriptions with due work that may send now, served longest ago first. On
+      // PostgreSQL their rows stay locked until commit, so concurrent claimers work on other
+      // subscriptions and per-subscription caps hold across processes.
+      let candidates = trx.selectFrom('subscriptions')
+        .select(['id', 'max_in_flight', 'ordering', 'rate_limit_per_second', 'rate_tokens', 'rate_refilled_at', 'circuit_state'])
+        .where('active', '=', true)
+        .where('deleted_at', 'is', null)
+        .where((eb) => eb.or([eb('circuit_state', '=', 'closed'), eb('circuit_retry_at', '<=', now)]))
+        .where((eb) => eb.exists(eb.selectFrom('deliveries').select('deliveries.id')
+          .whereRef('deliveries.subscription_id', '=', 'subscriptions.id')
+          .where('deliveries.status', 'in', PENDING)
+          .where('deliveries.next_attempt_at', '<=', now)))
+        .orderBy(sql`coalesce(last_claimed_at, 0)`)
+        .limit(limit);
+      if (this.#dialect.skipLocked) candidates = candidates.forUpdate().skipLocked();
+      const rows = await candidates.execute();
+      if (rows.length === 0) return [];
+      const busy = await trx.selectFrom('deliveries').select(['subscription_id', (eb) => eb.fn.countAll().as('n')])
+        .where('status', '=', 'delivering').where('next_attempt_at', '>', now)
+        .where('subscription_id', 'in', rows.map((r) => r.id)).groupBy('subscription_id').execute();
+      const plan = planClaims(rows.map(toCandidate), new Map(busy.map((b) => [b.subscription_id, Number(b.n)])), {
+        now, limit, circuitCooldownMs: request.circuitCooldownMs ?? DEFAULT_CIRCUIT.cooldownMs,
+      });
+      if (plan.quotas.length === 0) return [];
+      const leased = await this.#dialect.claimQuotas(trx, plan.quotas, request);
+      const perSubscription = new Map<string, number>();
+      for (const c of leased) perSubscription.set(c.delivery.subscriptionId, (perSubscription.get(c.delivery.subscriptionId) ?? 0) + 1);
+      await writeClaimUpdates(trx, settleUpdates(plan.updates, perSubscription));
+      return leased;
+    });
+    return claimed;
   }
 
-  async recordAttempts(results: readonly AttemptResult[]): Promise<boolean[]> {
+  async recordAttempts(results: readonly AttemptResult[], circuit: CircuitPolicy = DEFAULT_CIRCUIT): Promise<boolean[]> {
     if (results.length === 0) return [];
     const written = await this.db.transaction().execute(async (trx) => {
       const applied: boolean[] = [];
@@ -162,20 +219,100 @@ export class SqlStore implements Store {
             next_attempt_at: result.nextAttemptAt,
             last_attempt_at: result.attempt.createdAt,
             lease_token: null,
+            manual_retry: false,
             updated_at: result.attempt.createdAt,
           }))
           .where('id', '=', result.deliveryId)
           .where('lease_token', '=', result.leaseToken)
           .where('status', '=', 'delivering')
           .executeTakeFirst();
-        applied.push(update.numUpdatedRows > 0n);
+        const written = update.numUpdatedRows > 0n;
+        applied.push(written);
+        if (!written) continue;
+        await moveCircuit(trx, result.subscriptionId, result.attempt.outcome === 'success', result.attempt.createdAt, circuit);
+        if (result.notice) await insertNotice(trx, result.notice);
       }
       const attempts = results.filter((_, i) => applied[i]).map((r) => fromAttempt(r.attempt));
       if (attempts.length > 0) await trx.insertInto('attempts').values(attempts).execute();
       return applied;
     });
-    if (results.some((r, i) => written[i] && r.status === 'queued')) this.notifier.publish('deliveries-due', '');
+    if (results.some((r, i) => written[i] && (r.status === 'queued' || r.notice?.delivery))) this.notifier.publish('deliveries-due', '');
     return written;
+  }
+
+  async releaseLeases(leases: readonly { deliveryId: string; leaseToken: string }[], now: number): Promise<number> {
+    let released = 0;
+    for (const lease of leases) {
+      const result = await this.db.updateTable('deliveries')
+        .set({ status: 'queued', next_attempt_at: now, lease_token: null, updated_at: now })
+        .where('id', '=', lease.deliveryId).where('lease_token', '=', lease.leaseToken).where('status', '=', 'delivering')
+        .executeTakeFirst();
+      released += Number(result.numUpdatedRows);
+    }
+    if (released > 0) this.notifier.publish('deliveries-due', '');
+    return released;
+  }
+
+  async disableSubscription(id: string, reason: string, now: number, notice: OperationalNotice | null): Promise<boolean> {
+    const changed = await this.db.transaction().execute(async (trx) => {
+      const result = await trx.updateTable('subscriptions').set({ active: false, disabled_reason: reason, updated_at: now })
+        .where('id', '=', id).where('active', '=', true).where('deleted_at', 'is', null).executeTakeFirst();
+      if (result.numUpdatedRows === 0n) return false;
+      if (notice) await insertNotice(trx, notice);
+      return true;
+    });
+    if (changed) {
+      this.notifier.publish('subscription-changed', id);
+      if (notice?.delivery) this.notifier.publish('deliveries-due', '');
+    }
+    return changed;
+  }
+
+  async retryDelivery(id: string, now: number): Promise<Delivery | undefined> {
+    const row = await this.db.updateTable('deliveries')
+      .set({ status: 'queued', next_attempt_at: now, manual_retry: true, lease_token: null, updated_at: now })
+      .where('id', '=', id).where('status', 'in', ['queued', 'failed', 'succeeded'])
+      .returningAll().executeTakeFirst();
+    if (row) {
+      this.notifier.publish('deliveries-due', '');
+      return toDelivery(row);
+    }
+    return this.getDelivery(id);
+  }
+
+  async requeueDeliveries(query: RequeueQuery, now: number, limit: number): Promise<number> {
+    let batch = this.db.selectFrom('deliveries').select('id')
+      .where('subscription_id', '=', query.subscriptionId).where('status', '=', query.status);
+    if (query.since !== undefined) batch = batch.where('created_at', '>=', query.since);
+    if (query.until !== undefined) batch = batch.where('created_at', '<', query.until);
+    const result = await this.db.updateTable('deliveries')
+      .set({ status: 'queued', next_attempt_at: now, manual_retry: true, lease_token: null, updated_at: now })
+      .where('id', 'in', batch.limit(limit)).where('status', '=', query.status)
+      .executeTakeFirst();
+    const count = Number(result.numUpdatedRows);
+    if (count > 0) this.notifier.publish('deliveries-due', '');
+    return count;
+  }
+
+  async countDeliveries(query: Omit<DeliveryQuery, 'limit' | 'before'>): Promise<number> {
+    let q = this.db.selectFrom('deliveries').select((eb) => eb.fn.countAll().as('n'));
+    if (query.subscriptionId) q = q.where('subscription_id', '=', query.subscriptionId);
+    if (query.status) q = q.where('status', '=', query.status);
+    if (query.eventType) q = q.where('event_type', '=', query.eventType);
+    if (query.since !== undefined) q = q.where('created_at', '>=', query.since);
+    if (query.until !== undefined) q = q.where('created_at', '<', query.until);
+    return Number((await q.executeTakeFirstOrThrow()).n);
+  }
+
+  async recentOperationalEvents(limit: number): Promise<OperationalEvent[]> {
+    const rows = await this.db.selectFrom('operational_events').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+    return rows.map(toOperationalEvent);
+  }
+
+  async countOpenCircuits(): Promise<number> {
+    const row = await this.db.selectFrom('subscriptions').select((eb) => eb.fn.countAll().as('n'))
+      .where('deleted_at', 'is', null).where('circuit_state', '<>', 'closed').executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 
   async nextDueAt(): Promise<number | null> {
@@ -249,6 +386,8 @@ export class SqlStore implements Store {
         .where(({ not, exists, selectFrom }) => not(exists(selectFrom('deliveries').select('id').whereRef('deliveries.event_id', '=', 'events.id'))))
         .limit(batchSize);
       await trx.deleteFrom('events').where('id', 'in', orphans).execute();
+      const notices = trx.selectFrom('operational_events').select('id').where('created_at', '<', before).limit(batchSize);
+      await trx.deleteFrom('operational_events').where('id', 'in', notices).execute();
       // Deleted subscriptions are kept while their deliveries' history is; then they go too.
       const gone = trx.selectFrom('subscriptions').select('id').where('deleted_at', '<', before)
         .where(({ not, exists, selectFrom }) => not(exists(selectFrom('deliveries').select('id').whereRef('deliveries.subscription_id', '=', 'subscriptions.id'))))
@@ -257,4 +396,225 @@ export class SqlStore implements Store {
       return Number(deleted.numDeletedRows);
     });
   }
+
+  async createApiKey(key: ApiKey): Promise<boolean> {
+    const result = await this.db.insertInto('api_keys').values(fromApiKey(key))
+      .onConflict((oc) => oc.column('key_hash').doNothing()).executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+  }
+
+  async listApiKeys(): Promise<ApiKey[]> {
+    const rows = await this.db.selectFrom('api_keys').selectAll().orderBy('created_at').orderBy('id').execute();
+    return rows.map(toApiKey);
+  }
+
+  async revokeApiKey(id: string, now: number): Promise<boolean> {
+    const result = await this.db.updateTable('api_keys').set({ revoked_at: now })
+      .where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async touchApiKey(id: string, now: number): Promise<void> {
+    await this.db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', id).execute();
+  }
+
+  async prepareSecrets(): Promise<number> {
+    const sample = await this.db.selectFrom('subscriptions').select(['id', 'secret'])
+      .where('secret', 'like', `${SEALED_PREFIX}%`).limit(1).executeTakeFirst();
+    if (sample) this.#secrets.open(sample.secret, secretContext(sample.id, 'secret'));
+    if (!this.#secrets.encrypting) return 0;
+    let sealed = 0;
+    let after: string | undefined;
+    for (;;) {
+      let q = this.db.selectFrom('subscriptions').selectAll().where('secret', 'not like', `${SEALED_PREFIX}%`);
+      if (after !== undefined) q = q.where('id', '>', after);
+      const rows = await q.orderBy('id').limit(SEAL_BATCH).execute();
+      for (const row of rows) {
+        const { id, created_at: _created, ...values } = fromSubscription(toSubscription(row, this.#secrets), this.#secrets);
+        // Unchanged since it was read (every write moves updated_at), so no concurrent change is lost.
+        const result = await this.db.updateTable('subscriptions').set(values)
+          .where('id', '=', id).where('updated_at', '=', Number(row.updated_at)).executeTakeFirst();
+        if (result.numUpdatedRows > 0n) sealed++;
+      }
+      if (rows.length < SEAL_BATCH) return sealed;
+      after = rows[rows.length - 1]!.id;
+    }
+  }
+
+  // --- Read models of the web UI ---
+
+  async countDeliveriesSince(since: number): Promise<number> {
+    const row = await this.db.selectFrom('deliveries').select((eb) => eb.fn.countAll().as('n'))
+      .where('created_at', '>=', since).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async attemptStats(range: StatsRange): Promise<AttemptStats> {
+    const inRange = this.db.selectFrom('attempts').where('created_at', '>=', range.from).where('created_at', '<', range.to);
+    // Nearest-rank percentiles with window functions, which SQLite and PostgreSQL share:
+    // rank k of n holds the p-th percentile when k = ceil(p * n / 100), in integer arithmetic.
+    const atRank = (percent: number) => sql<number | null>`max(case when rank = (${sql.lit(percent)} * n + 99) / 100 then duration_ms end)`;
+    const bucket = sql<number>`created_at - created_at % ${range.bucketMs}`;
+    const [outcomes, overall, buckets] = await Promise.all([
+      inRange.select(['outcome', (eb) => eb.fn.countAll().as('n')]).groupBy('outcome').execute(),
+      this.db.selectFrom(inRange.select([
+        'duration_ms',
+        sql<number>`row_number() over (order by duration_ms)`.as('rank'),
+        sql<number>`count(*) over ()`.as('n'),
+      ]).as('ranked')).select([atRank(50).as('p50'), atRank(95).as('p95')]).executeTakeFirst(),
+      this.db.selectFrom(inRange.select([
+        bucket.as('bucket'),
+        'duration_ms',
+        'outcome',
+        sql<number>`row_number() over (partition by ${bucket} order by duration_ms)`.as('rank'),
+        sql<number>`count(*) over (partition by ${bucket})`.as('n'),
+      ]).as('ranked')).select((eb) => [
+        'bucket',
+        eb.fn.countAll().as('attempts'),
+        eb.fn.sum(eb.case().when('outcome', '=', 'success').then(0).else(1).end()).as('failures'),
+        atRank(95).as('p95'),
+      ]).groupBy('bucket').orderBy('bucket').execute(),
+    ]);
+    const byOutcome = Object.fromEntries(ATTEMPT_OUTCOMES.map((o) => [o, 0])) as Record<AttemptOutcome, number>;
+    for (const row of outcomes) byOutcome[row.outcome as AttemptOutcome] = Number(row.n);
+    const orNull = (value: unknown) => (value == null ? null : Number(value));
+    return {
+      byOutcome,
+      p50Ms: orNull(overall?.p50),
+      p95Ms: orNull(overall?.p95),
+      buckets: buckets.map((row) => ({
+        start: Number(row.bucket),
+        attempts: Number(row.attempts),
+        failures: Number(row.failures),
+        p95Ms: orNull(row.p95),
+      })),
+    };
+  }
+
+  async failingSubscriptions(from: number, to: number, limit: number): Promise<FailingSubscription[]> {
+    const rows = await this.db.selectFrom('attempts')
+      .innerJoin('deliveries', 'deliveries.id', 'attempts.delivery_id')
+      .innerJoin('subscriptions', 'subscriptions.id', 'deliveries.subscription_id')
+      .select((eb) => {
+        const failed = eb.case().when('attempts.outcome', '=', 'success').then(0).else(1).end();
+        return [
+          'subscriptions.id as id',
+          'subscriptions.target_url as target_url',
+          eb.fn.countAll().as('attempts'),
+          eb.fn.sum(failed).as('failures'),
+          eb.fn.max(eb.case().when('attempts.outcome', '=', 'success').then(null).else(eb.ref('attempts.created_at')).end()).as('last_failure_at'),
+        ];
+      })
+      .where('attempts.created_at', '>=', from).where('attempts.created_at', '<', to)
+      .where('subscriptions.deleted_at', 'is', null)
+      .groupBy(['subscriptions.id', 'subscriptions.target_url'])
+      .having((eb) => eb.fn.sum(eb.case().when('attempts.outcome', '=', 'success').then(0).else(1).end()), '>', 0)
+      .orderBy('failures', 'desc').orderBy('subscriptions.id')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({
+      id: row.id,
+      targetUrl: row.target_url,
+      attempts: Number(row.attempts),
+      failures: Number(row.failures),
+      lastFailureAt: Number(row.last_failure_at),
+    }));
+  }
+
+  async inactiveSubscriptions(limit: number): Promise<{ items: Subscription[]; total: number }> {
+    const inactive = this.db.selectFrom('subscriptions').where('deleted_at', 'is', null).where('active', '=', false);
+    const [rows, count] = await Promise.all([
+      inactive.selectAll().orderBy('updated_at', 'desc').orderBy('id').limit(limit).execute(),
+      inactive.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow(),
+    ]);
+    return { items: rows.map((row) => toSubscription(row, this.#secrets)), total: Number(count.n) };
+  }
+
+  #attemptSummaries() {
+    return this.db.selectFrom('attempts')
+      .innerJoin('deliveries', 'deliveries.id', 'attempts.delivery_id')
+      .select([
+        'attempts.id', 'attempts.delivery_id', 'deliveries.subscription_id', 'deliveries.event_type',
+        'attempts.attempt_number', 'attempts.outcome', 'attempts.status_code', 'attempts.duration_ms',
+        'attempts.trigger', 'attempts.created_at',
+      ]);
+  }
+
+  async attemptsAfter(after: string | null, limit: number): Promise<AttemptSummary[]> {
+    let q = this.#attemptSummaries();
+    if (after !== null) q = q.where('attempts.id', '>', after);
+    const rows = await q.orderBy('attempts.id').limit(limit).execute();
+    return rows.map(toAttemptSummary);
+  }
+
+  async latestAttempts(limit: number): Promise<AttemptSummary[]> {
+    const rows = await this.#attemptSummaries().orderBy('attempts.id', 'desc').limit(limit).execute();
+    return rows.map(toAttemptSummary).reverse();
+  }
+}
+
+type Trx = Kysely<Database>;
+
+function toCandidate(row: Record<string, unknown>): ClaimCandidate {
+  return {
+    id: row.id as string,
+    maxInFlight: Number(row.max_in_flight),
+    ordering: row.ordering as ClaimCandidate['ordering'],
+    rateLimitPerSecond: row.rate_limit_per_second == null ? null : Number(row.rate_limit_per_second),
+    rateTokens: row.rate_tokens == null ? null : Number(row.rate_tokens),
+    rateRefilledAt: row.rate_refilled_at == null ? null : Number(row.rate_refilled_at),
+    circuitState: row.circuit_state as ClaimCandidate['circuitState'],
+  };
+}
+
+async function writeClaimUpdates(trx: Trx, updates: readonly CandidateUpdate[]): Promise<void> {
+  for (const u of updates) {
+    await trx.updateTable('subscriptions').set({
+      last_claimed_at: u.lastClaimedAt,
+      ...(u.rateTokens !== null && { rate_tokens: u.rateTokens, rate_refilled_at: u.rateRefilledAt }),
+      ...(u.halfOpenUntil !== null && { circuit_state: 'half_open', circuit_retry_at: u.halfOpenUntil }),
+    }).where('id', '=', u.subscriptionId).execute();
+  }
+}
+
+/** One attempt's effect on its subscription's circuit breaker. */
+async function moveCircuit(trx: Trx, subscriptionId: string, succeeded: boolean, now: number, policy: CircuitPolicy): Promise<void> {
+  if (succeeded) {
+    // A healthy subscription is the common case: then there is nothing to write.
+    await trx.updateTable('subscriptions')
+      .set({ consecutive_failures: 0, failing_since: null, circuit_state: 'closed', circuit_retry_at: null })
+      .where('id', '=', subscriptionId)
+      .where((eb) => eb.or([eb('consecutive_failures', '<>', 0), eb('circuit_state', '<>', 'closed'), eb('failing_since', 'is not', null)]))
+      .execute();
+    return;
+  }
+  const trips = sql<boolean>`consecutive_failures + 1 >= ${policy.failureThreshold}`;
+  await trx.updateTable('subscriptions').set((eb) => ({
+    consecutive_failures: eb('consecutive_failures', '+', 1),
+    failing_since: eb.fn.coalesce('failing_since', eb.val(now)),
+    circuit_state: eb.case().when(trips).then('open').else(eb.ref('circuit_state')).end(),
+    circuit_retry_at: eb.case().when(trips).then(now + policy.cooldownMs).else(eb.ref('circuit_retry_at')).end(),
+  })).where('id', '=', subscriptionId).execute();
+}
+
+async function insertEventRows(trx: Trx, items: readonly NewEvent[]): Promise<void> {
+  await trx.insertInto('events').values(items.map(({ event }) => ({
+    id: event.id, event_type: event.eventType, payload: event.payload, created_at: event.createdAt,
+  }))).execute();
+  const deliveries = items.flatMap((item) => item.deliveries.map(fromDelivery));
+  // Chunked so that one statement stays within SQLite's bound-parameter limit.
+  for (let i = 0; i < deliveries.length; i += 500) {
+    await trx.insertInto('deliveries').values(deliveries.slice(i, i + 500)).execute();
+  }
+  const keys = items.flatMap((item) => (item.idempotency ? [item.idempotency] : []));
+  if (keys.length > 0) {
+    await trx.insertInto('idempotency_keys').values(keys.map((k) => ({
+      scope: k.scope, key: k.key, request_hash: k.requestHash, response: k.response, created_at: k.createdAt,
+    }))).execute();
+  }
+}
+
+async function insertNotice(trx: Trx, notice: OperationalNotice): Promise<void> {
+  await trx.insertInto('operational_events').values(fromOperationalEvent(notice.event)).execute();
+  if (notice.delivery) await insertEventRows(trx, [notice.delivery]);
 }

@@ -64,4 +64,68 @@ export const postgresMigrations: Record<string, readonly string[]> = {
     `CREATE INDEX attempts_delivery ON attempts (delivery_id, attempt_number)`,
     `CREATE INDEX attempts_created_at ON attempts (created_at)`,
   ],
+  '0003_api_keys': [
+    // Only a SHA-256 hash of each key is kept; the prefix identifies it in listings.
+    `CREATE TABLE api_keys (
+      id uuid PRIMARY KEY,
+      name text,
+      prefix text NOT NULL,
+      key_hash text NOT NULL UNIQUE,
+      created_at bigint NOT NULL,
+      last_used_at bigint,
+      revoked_at bigint
+    )`,
+  ],
+  '0004_subscription_headers_and_rotation': [
+    `ALTER TABLE subscriptions ADD COLUMN headers jsonb NOT NULL DEFAULT '{}'::jsonb`,
+    `ALTER TABLE subscriptions ADD COLUMN previous_secret text`,
+    `ALTER TABLE subscriptions ADD COLUMN previous_secret_expires_at bigint`,
+  ],
+  '0005_delivery_control': [
+    // Per-subscription delivery control: concurrency cap, rate limit (a token bucket kept
+    // in the row, so every process shares it), FIFO ordering, content filter, circuit
+    // breaker, auto-disable, fairness (last_claimed_at: served longest ago goes first), and
+    // the operations subscription (system) that receives hookd's own events.
+    `ALTER TABLE subscriptions ADD COLUMN max_in_flight integer NOT NULL DEFAULT 10`,
+    `ALTER TABLE subscriptions ADD COLUMN rate_limit_per_second double precision`,
+    `ALTER TABLE subscriptions ADD COLUMN rate_tokens double precision`,
+    `ALTER TABLE subscriptions ADD COLUMN rate_refilled_at bigint`,
+    `ALTER TABLE subscriptions ADD COLUMN ordering text NOT NULL DEFAULT 'parallel'`,
+    `ALTER TABLE subscriptions ADD COLUMN filter jsonb`,
+    `ALTER TABLE subscriptions ADD COLUMN circuit_state text NOT NULL DEFAULT 'closed'`,
+    `ALTER TABLE subscriptions ADD COLUMN consecutive_failures integer NOT NULL DEFAULT 0`,
+    `ALTER TABLE subscriptions ADD COLUMN circuit_retry_at bigint`,
+    `ALTER TABLE subscriptions ADD COLUMN failing_since bigint`,
+    `ALTER TABLE subscriptions ADD COLUMN disabled_reason text`,
+    `ALTER TABLE subscriptions ADD COLUMN last_claimed_at bigint`,
+    `ALTER TABLE subscriptions ADD COLUMN system boolean NOT NULL DEFAULT false`,
+    `ALTER TABLE deliveries ADD COLUMN manual_retry boolean NOT NULL DEFAULT false`,
+    // Claiming per subscription: due work in time order, the FIFO head in ingestion order,
+    // and the in-flight count that the concurrency cap is checked against.
+    `CREATE INDEX deliveries_due_by_subscription ON deliveries (subscription_id, next_attempt_at) WHERE status IN ('queued', 'delivering')`,
+    `CREATE INDEX deliveries_pending_by_subscription ON deliveries (subscription_id, id) WHERE status IN ('queued', 'delivering')`,
+    `CREATE INDEX deliveries_in_flight ON deliveries (subscription_id) WHERE status = 'delivering'`,
+    `CREATE TABLE idempotency_keys (
+      scope text NOT NULL,
+      key text NOT NULL,
+      request_hash text NOT NULL,
+      response text NOT NULL,
+      created_at bigint NOT NULL,
+      PRIMARY KEY (scope, key)
+    )`,
+    `CREATE INDEX idempotency_keys_created_at ON idempotency_keys (created_at)`,
+    `CREATE TABLE operational_events (
+      id uuid PRIMARY KEY,
+      type text NOT NULL,
+      subscription_id uuid NOT NULL,
+      delivery_id uuid,
+      reason text NOT NULL,
+      created_at bigint NOT NULL
+    )`,
+    `CREATE INDEX operational_events_created_at ON operational_events (created_at)`,
+  ],
+  '0006_ui_deliveries_created_at': [
+    // The dashboard counts the deliveries created in the last hour and day.
+    `CREATE INDEX deliveries_created_at ON deliveries (created_at)`,
+  ],
 };

@@ -8,8 +8,10 @@ import { applyMigrations } from '../migrate.ts';
 import { InProcessNotifier } from '../in-process-notifier.ts';
 import { toDelivery } from '../rows.ts';
 import type { Database } from '../schema.ts';
+import type { SecretBox } from '../secret-box.ts';
 import { SqlStore, type Dialect } from '../sql-store.ts';
 import type { ClaimRequest, ClaimedDelivery, Listener, Notifier, Topic } from '../store.ts';
+import type { Quota } from '../../delivery/claim-plan.ts';
 import { postgresMigrations } from './migrations.ts';
 
 const POOL_SIZE = 10;
@@ -111,19 +113,34 @@ class PostgresDialectOps implements Dialect {
     return sql<SqlBool>`subscriptions.event_types ?| ${sql.val([...patterns])}::text[]`;
   }
 
-  async claimDue(db: Kysely<Database>, request: ClaimRequest): Promise<ClaimedDelivery[]> {
-    const { now, limit, leaseToken, leaseExpiresAt } = request;
+  readonly skipLocked = true;
+
+  async claimQuotas(trx: Kysely<Database>, quotas: readonly Quota[], request: ClaimRequest): Promise<ClaimedDelivery[]> {
+    const { now, leaseToken, leaseExpiresAt } = request;
+    const values = sql.join(quotas.map((q) => sql`(${q.subscriptionId}::uuid, ${q.count}::int, ${q.fifo}::boolean)`));
+    // Parallel subscriptions take their earliest due rows, skipping rows another worker
+    // holds; a FIFO subscription takes its head in ingestion order, and only if it is due
+    // (the subscription row, locked by the caller, keeps FIFO claimers apart).
     const claimed = await sql<Record<string, unknown>>`
-      with due as (
-        select d.id from deliveries d join subscriptions s on s.id = d.subscription_id and s.active
-        where d.status in ('queued', 'delivering') and d.next_attempt_at <= ${now}
-        order by d.next_attempt_at limit ${limit}
-        for update of d skip locked)
+      with quota (subscription_id, k, fifo) as (values ${values}),
+      picked as (
+        select p.id from quota q cross join lateral (
+          select d.id from deliveries d
+          where d.subscription_id = q.subscription_id and d.status in ('queued', 'delivering')
+            and d.next_attempt_at <= ${now} and not q.fifo
+          order by d.next_attempt_at limit q.k
+          for update of d skip locked) p
+        union all
+        select h.id from quota q cross join lateral (
+          select d.id, d.next_attempt_at from deliveries d
+          where d.subscription_id = q.subscription_id and d.status in ('queued', 'delivering') and q.fifo
+          order by d.id limit 1) h
+        where h.next_attempt_at <= ${now})
       update deliveries d set status = 'delivering', lease_token = ${leaseToken},
         next_attempt_at = ${leaseExpiresAt}, updated_at = ${now}
-      from due, events e
-      where d.id = due.id and e.id = d.event_id
-      returning d.*, e.payload`.execute(db);
+      from picked, events e
+      where d.id = picked.id and e.id = d.event_id
+      returning d.*, e.payload`.execute(trx);
     return claimed.rows.map((row) => ({ delivery: toDelivery(row), payload: row.payload as Uint8Array, leaseToken }));
   }
 
@@ -142,10 +159,11 @@ export interface PostgresOptions {
   url: string;
   /** Keeps all tables in this schema (created if missing); tests give each file its own. */
   schema?: string;
+  secrets?: SecretBox;
 }
 
 export async function openPostgresStore(options: PostgresOptions): Promise<SqlStore> {
-  const { url, schema } = options;
+  const { url, schema, secrets } = options;
   if (schema && !/^[a-z_][a-z0-9_]{0,40}$/.test(schema)) throw new Error(`invalid schema name "${schema}"`);
   const clientConfig: pg.ClientConfig = {
     connectionString: url,
@@ -164,5 +182,5 @@ export async function openPostgresStore(options: PostgresOptions): Promise<SqlSt
     throw error;
   }
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return new SqlStore(db, new PostgresDialectOps(describe(url, schema), notifier, schema));
+  return new SqlStore(db, new PostgresDialectOps(describe(url, schema), notifier, schema), secrets);
 }

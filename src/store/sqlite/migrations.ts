@@ -62,4 +62,68 @@ export const sqliteMigrations: Record<string, readonly string[]> = {
     `CREATE INDEX attempts_delivery ON attempts (delivery_id, attempt_number)`,
     `CREATE INDEX attempts_created_at ON attempts (created_at)`,
   ],
+  '0003_api_keys': [
+    // Only a SHA-256 hash of each key is kept; the prefix identifies it in listings.
+    `CREATE TABLE api_keys (
+      id TEXT PRIMARY KEY,
+      name TEXT,
+      prefix TEXT NOT NULL,
+      key_hash TEXT NOT NULL UNIQUE,
+      created_at INTEGER NOT NULL,
+      last_used_at INTEGER,
+      revoked_at INTEGER
+    ) STRICT`,
+  ],
+  '0004_subscription_headers_and_rotation': [
+    `ALTER TABLE subscriptions ADD COLUMN headers TEXT NOT NULL DEFAULT '{}'`,
+    `ALTER TABLE subscriptions ADD COLUMN previous_secret TEXT`,
+    `ALTER TABLE subscriptions ADD COLUMN previous_secret_expires_at INTEGER`,
+  ],
+  '0005_delivery_control': [
+    // Per-subscription delivery control: concurrency cap, rate limit (a token bucket kept
+    // in the row, so every process shares it), FIFO ordering, content filter, circuit
+    // breaker, auto-disable, fairness (last_claimed_at: served longest ago goes first), and
+    // the operations subscription (system) that receives hookd's own events.
+    `ALTER TABLE subscriptions ADD COLUMN max_in_flight INTEGER NOT NULL DEFAULT 10`,
+    `ALTER TABLE subscriptions ADD COLUMN rate_limit_per_second REAL`,
+    `ALTER TABLE subscriptions ADD COLUMN rate_tokens REAL`,
+    `ALTER TABLE subscriptions ADD COLUMN rate_refilled_at INTEGER`,
+    `ALTER TABLE subscriptions ADD COLUMN ordering TEXT NOT NULL DEFAULT 'parallel'`,
+    `ALTER TABLE subscriptions ADD COLUMN filter TEXT`,
+    `ALTER TABLE subscriptions ADD COLUMN circuit_state TEXT NOT NULL DEFAULT 'closed'`,
+    `ALTER TABLE subscriptions ADD COLUMN consecutive_failures INTEGER NOT NULL DEFAULT 0`,
+    `ALTER TABLE subscriptions ADD COLUMN circuit_retry_at INTEGER`,
+    `ALTER TABLE subscriptions ADD COLUMN failing_since INTEGER`,
+    `ALTER TABLE subscriptions ADD COLUMN disabled_reason TEXT`,
+    `ALTER TABLE subscriptions ADD COLUMN last_claimed_at INTEGER`,
+    `ALTER TABLE subscriptions ADD COLUMN system INTEGER NOT NULL DEFAULT 0`,
+    `ALTER TABLE deliveries ADD COLUMN manual_retry INTEGER NOT NULL DEFAULT 0`,
+    // Claiming per subscription: due work in time order, the FIFO head in ingestion order,
+    // and the in-flight count that the concurrency cap is checked against.
+    `CREATE INDEX deliveries_due_by_subscription ON deliveries (subscription_id, next_attempt_at) WHERE status IN ('queued', 'delivering')`,
+    `CREATE INDEX deliveries_pending_by_subscription ON deliveries (subscription_id, id) WHERE status IN ('queued', 'delivering')`,
+    `CREATE INDEX deliveries_in_flight ON deliveries (subscription_id) WHERE status = 'delivering'`,
+    `CREATE TABLE idempotency_keys (
+      scope TEXT NOT NULL,
+      key TEXT NOT NULL,
+      request_hash TEXT NOT NULL,
+      response TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      PRIMARY KEY (scope, key)
+    ) STRICT`,
+    `CREATE INDEX idempotency_keys_created_at ON idempotency_keys (created_at)`,
+    `CREATE TABLE operational_events (
+      id TEXT PRIMARY KEY,
+      type TEXT NOT NULL,
+      subscription_id TEXT NOT NULL,
+      delivery_id TEXT,
+      reason TEXT NOT NULL,
+      created_at INTEGER NOT NULL
+    ) STRICT`,
+    `CREATE INDEX operational_events_created_at ON operational_events (created_at)`,
+  ],
+  '0006_ui_deliveries_created_at': [
+    // The dashboard counts the deliveries created in the last hour and day.
+    `CREATE INDEX deliveries_created_at ON deliveries (created_at)`,
+  ],
 };

@@ -10,8 +10,10 @@ import { applyMigrations } from '../migrate.ts';
 import { InProcessNotifier } from '../in-process-notifier.ts';
 import { toDelivery } from '../rows.ts';
 import type { Database } from '../schema.ts';
+import type { SecretBox } from '../secret-box.ts';
 import { SqlStore, type Dialect } from '../sql-store.ts';
 import type { ClaimRequest, ClaimedDelivery } from '../store.ts';
+import type { Quota } from '../../delivery/claim-plan.ts';
 import { NodeSqliteDatabase } from './node-sqlite-driver.ts';
 import { sqliteMigrations } from './migrations.ts';
 
@@ -34,37 +36,41 @@ class SqliteDialectOps implements Dialect {
     return sql<SqlBool>`exists (select 1 from json_each(subscriptions.event_types) where json_each.value in (${sql.join(patterns)}))`;
   }
 
-  async claimDue(db: Kysely<Database>, request: ClaimRequest): Promise<ClaimedDelivery[]> {
-    const { now, limit, leaseToken, leaseExpiresAt } = request;
-    // One UPDATE is atomic in SQLite, so no explicit transaction (and no lock upgrade) is needed.
-    const claimed = await sql<Record<string, unknown>>`
-      update deliveries set status = 'delivering', lease_token = ${leaseToken},
-        next_attempt_at = ${leaseExpiresAt}, updated_at = ${now}
-      where id in (
-        select d.id from deliveries d join subscriptions s on s.id = d.subscription_id and s.active = 1
-        where d.status in ('queued', 'delivering') and d.next_attempt_at <= ${now}
-        order by d.next_attempt_at limit ${limit})
-      returning *`.execute(db);
-    if (claimed.rows.length === 0) return [];
-    const eventIds = [...new Set(claimed.rows.map((row) => row.event_id as string))];
-    const events = await db.selectFrom('events').select(['id', 'payload']).where('id', 'in', eventIds).execute();
+  readonly skipLocked = false;
+
+  async claimQuotas(trx: Kysely<Database>, quotas: readonly Quota[], request: ClaimRequest): Promise<ClaimedDelivery[]> {
+    const { now, leaseToken, leaseExpiresAt } = request;
+    const rows: Record<string, unknown>[] = [];
+    // SQLite has one writer at a time: the claim transaction already excludes other claimers.
+    for (const quota of quotas) {
+      const pick = quota.fifo
+        ? sql`select id from deliveries where subscription_id = ${quota.subscriptionId} and status in ('queued', 'delivering')
+              order by id limit 1`
+        : sql`select id from deliveries where subscription_id = ${quota.subscriptionId} and status in ('queued', 'delivering')
+              and next_attempt_at <= ${now} order by next_attempt_at limit ${quota.count}`;
+      const claimed = await sql<Record<string, unknown>>`
+        update deliveries set status = 'delivering', lease_token = ${leaseToken},
+          next_attempt_at = ${leaseExpiresAt}, updated_at = ${now}
+        where id in (${pick}) and next_attempt_at <= ${now}
+        returning *`.execute(trx);
+      rows.push(...claimed.rows);
+    }
+    if (rows.length === 0) return [];
+    const eventIds = [...new Set(rows.map((row) => row.event_id as string))];
+    const events = await trx.selectFrom('events').select(['id', 'payload']).where('id', 'in', eventIds).execute();
     const payloads = new Map(events.map((e) => [e.id, e.payload]));
-    return claimed.rows.map((row) => ({
-      delivery: toDelivery(row),
-      payload: payloads.get(row.event_id as string)!,
-      leaseToken,
-    }));
+    return rows.map((row) => ({ delivery: toDelivery(row), payload: payloads.get(row.event_id as string)!, leaseToken }));
   }
 
   async close(): Promise<void> {}
 }
 
-export function openSqliteStore(file: string): SqlStore {
+export function openSqliteStore(file: string, secrets?: SecretBox): SqlStore {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const raw = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS, enableForeignKeyConstraints: true });
   raw.exec('PRAGMA journal_mode = WAL');
   raw.exec('PRAGMA synchronous = FULL');
   raw.exec('PRAGMA foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new NodeSqliteDatabase(raw) }) });
-  return new SqlStore(db, new SqliteDialectOps(file));
+  return new SqlStore(db, new SqliteDialectOps(file), secrets);
 }
