@@ -54,6 +54,8 @@ export interface Config {
   operationsSecret: string | null;
   /** How long a stopping worker lets attempts in flight finish before releasing their leases. */
   shutdownGraceMs: number;
+  /** Added to the connect and request timeouts to make a lease; covers pauses and clock drift. */
+  leaseMarginMs: number;
 }
 
 /** A configuration value that cannot be used; its message is one line for the operator. */
@@ -107,6 +109,7 @@ interface Flat {
   operationsUrl: string | null;
   operationsSecret: string | null;
   shutdownGraceMs: number;
+  leaseMarginMs: number;
 }
 
 function integer(min: number, max: number): Parser<number> {
@@ -292,6 +295,11 @@ export const SETTINGS: readonly Setting<keyof Flat>[] = [
     doc: 'On SIGTERM, how long attempts in flight may finish; then their leases are released so another worker sends them at once.',
     parse: integer(0, 600_000),
   },
+  {
+    key: 'leaseMarginMs', env: 'HOOKD_LEASE_MARGIN_MS', default: '30000',
+    doc: "A worker's claim on a delivery lasts the connect and request timeouts plus this margin; a crashed worker's deliveries are sent again after it.",
+    parse: integer(100, 3_600_000),
+  },
 ];
 
 export interface LoadOptions {
@@ -351,5 +359,6 @@ export function loadConfig(options: LoadOptions = {}): Config {
     operationsUrl: f.operationsUrl,
     operationsSecret: f.operationsSecret,
     shutdownGraceMs: f.shutdownGraceMs,
+    leaseMarginMs: f.leaseMarginMs,
   };
 }

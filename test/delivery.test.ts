@@ -6,32 +6,14 @@ import { Webhook } from 'standardwebhooks';
 import type { App } from '../src/app.ts';
 import { STORE_NAMES, newTarget, startTestApp, type StoreTarget } from './support/stores.ts';
 import { eventually, sequence, startReceiver, status, type Receiver } from './support/receiver.ts';
+import { call, finished, subscribe as subscribeTo } from './support/api.ts';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const LOOPBACK = ['127.0.0.0/8', '::1/128'];
 const FAST_RETRY = { initial_delay_ms: 20, backoff_factor: 1, max_delay_ms: 20, jitter: 0 };
 
-async function call(app: App, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${app.url}/api/v1${path}`, {
-    method,
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined, at: Date.now() };
-}
-
 async function subscribe(app: App, receiver: Receiver, settings: Record<string, unknown> = {}): Promise<string> {
-  const created = await call(app, 'POST', '/subscriptions', { target_url: receiver.url, secret: SECRET, ...settings });
-  assert.equal(created.status, 201, JSON.stringify(created.body));
-  return created.body.id;
-}
-
-async function finished(app: App, deliveryId: string, timeoutMs = 5000) {
-  return eventually(async () => {
-    const { body } = await call(app, 'GET', `/ingest/delivery/${deliveryId}`);
-    return ['succeeded', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
-  }, timeoutMs, `delivery ${deliveryId} to finish`);
+  return subscribeTo(app, receiver.url, { secret: SECRET, ...settings });
 }
 
 for (const name of STORE_NAMES) {

@@ -17,8 +17,6 @@ import type { Sender } from './sender.ts';
 
 const MAX_CLAIM_BATCH = 100;
 const MAX_WRITE_BATCH = 200;
-/** The lease outlives the whole attempt (connect + request + body) by this margin. */
-const LEASE_MARGIN_MS = 30_000;
 const ERROR_BACKOFF_MS = 1000;
 /** How soon to look again when due work is held back by caps, rate limits or circuits. */
 const HELD_BACK_RECHECK_MS = 100;
@@ -67,7 +65,8 @@ export class Dispatcher {
     this.#operations = options.operations;
     this.#clock = options.clock ?? Date.now;
     this.#random = options.random ?? Math.random;
-    this.#leaseMs = options.config.connectTimeoutMs + options.config.requestTimeoutMs + LEASE_MARGIN_MS;
+    // The lease outlives the whole attempt (connect + request + body) by a margin.
+    this.#leaseMs = options.config.connectTimeoutMs + options.config.requestTimeoutMs + options.config.leaseMarginMs;
     this.#writer = new Batcher((results) => this.#store.recordAttempts(results, options.config.circuit), { maxBatch: MAX_WRITE_BATCH });
   }
 
