@@ -228,12 +228,13 @@ export class SqlStore implements Store {
           .executeTakeFirst();
         const written = update.numUpdatedRows > 0n;
         applied.push(written);
-        if (!written) continue;
-        await moveCircuit(trx, result.subscriptionId, result.attempt.outcome === 'success', result.attempt.createdAt, circuit);
-        if (result.notice) await insertNotice(trx, result.notice);
+        if (written && result.notice) await insertNotice(trx, result.notice);
       }
-      const attempts = results.filter((_, i) => applied[i]).map((r) => fromAttempt(r.attempt));
-      if (attempts.length > 0) await trx.insertInto('attempts').values(attempts).execute();
+      const recorded = results.filter((_, i) => applied[i]);
+      if (recorded.length > 0) {
+        await trx.insertInto('attempts').values(recorded.map((r) => fromAttempt(r.attempt))).execute();
+        await moveCircuits(trx, recorded, circuit);
+      }
       return applied;
     });
     if (results.some((r, i) => written[i] && (r.status === 'queued' || r.notice?.delivery))) this.notifier.publish('deliveries-due', '');
@@ -577,24 +578,40 @@ async function writeClaimUpdates(trx: Trx, updates: readonly CandidateUpdate[]):
   }
 }
 
-/** One attempt's effect on its subscription's circuit breaker. */
-async function moveCircuit(trx: Trx, subscriptionId: string, succeeded: boolean, now: number, policy: CircuitPolicy): Promise<void> {
-  if (succeeded) {
-    // A healthy subscription is the common case: then there is nothing to write.
+/**
+ * The effect of a batch of attempts on their subscriptions' circuit breakers: a success
+ * resets the count, and the failures after a subscription's last success add to it (opening
+ * the circuit at the threshold). Healthy subscriptions, the common case, cost one statement
+ * for the whole batch that writes nothing.
+ */
+async function moveCircuits(trx: Trx, recorded: readonly AttemptResult[], policy: CircuitPolicy): Promise<void> {
+  const succeeded = new Set<string>();
+  const failuresAfterSuccess = new Map<string, { count: number; first: number; last: number }>();
+  for (const r of recorded) {
+    if (r.attempt.outcome === 'success') {
+      succeeded.add(r.subscriptionId);
+      failuresAfterSuccess.delete(r.subscriptionId);
+    } else {
+      const seen = failuresAfterSuccess.get(r.subscriptionId);
+      failuresAfterSuccess.set(r.subscriptionId, { count: (seen?.count ?? 0) + 1, first: seen?.first ?? r.attempt.createdAt, last: r.attempt.createdAt });
+    }
+  }
+  if (succeeded.size > 0) {
     await trx.updateTable('subscriptions')
       .set({ consecutive_failures: 0, failing_since: null, circuit_state: 'closed', circuit_retry_at: null })
-      .where('id', '=', subscriptionId)
+      .where('id', 'in', [...succeeded])
       .where((eb) => eb.or([eb('consecutive_failures', '<>', 0), eb('circuit_state', '<>', 'closed'), eb('failing_since', 'is not', null)]))
       .execute();
-    return;
   }
-  const trips = sql<boolean>`consecutive_failures + 1 >= ${policy.failureThreshold}`;
-  await trx.updateTable('subscriptions').set((eb) => ({
-    consecutive_failures: eb('consecutive_failures', '+', 1),
-    failing_since: eb.fn.coalesce('failing_since', eb.val(now)),
-    circuit_state: eb.case().when(trips).then('open').else(eb.ref('circuit_state')).end(),
-    circuit_retry_at: eb.case().when(trips).then(now + policy.cooldownMs).else(eb.ref('circuit_retry_at')).end(),
-  })).where('id', '=', subscriptionId).execute();
+  for (const [subscriptionId, failures] of failuresAfterSuccess) {
+    const trips = sql<boolean>`consecutive_failures + ${failures.count} >= ${policy.failureThreshold}`;
+    await trx.updateTable('subscriptions').set((eb) => ({
+      consecutive_failures: eb('consecutive_failures', '+', failures.count),
+      failing_since: eb.fn.coalesce('failing_since', eb.val(failures.first)),
+      circuit_state: eb.case().when(trips).then('open').else(eb.ref('circuit_state')).end(),
+      circuit_retry_at: eb.case().when(trips).then(failures.last + policy.cooldownMs).else(eb.ref('circuit_retry_at')).end(),
+    })).where('id', '=', subscriptionId).execute();
+  }
 }
 
 async function insertEventRows(trx: Trx, items: readonly NewEvent[]): Promise<void> {
