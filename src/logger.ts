@@ -4,8 +4,13 @@ import pino, { type Logger } from 'pino';
 import type { LogLevel } from './config.ts';
 
 export const REDACTED_PATHS = [
-  'secret', '*.secret', 'req.headers.authorization', 'headers.authorization',
-  'req.headers["x-hub-signature-256"]', 'password', '*.password',
+  'secret', '*.secret', 'previousSecret', '*.previousSecret', 'password', '*.password',
+  // API keys and the encryption key, e.g. in a logged Config.
+  'apiKey', '*.apiKey', 'encryptionKey', '*.encryptionKey',
+  'authorization', 'headers.authorization', '*.headers.authorization',
+  'req.headers["x-hub-signature-256"]', 'headers["x-hub-signature-256"]',
+  // A subscription's custom header values may be credentials.
+  'subscription.headers', '*.subscription.headers',
 ];
 
 export function createLogger(level: LogLevel, options: { pretty?: boolean; destination?: pino.DestinationStream } = {}): Logger {

@@ -1,109 +1,72 @@
-// The hookd command line. Exit codes: 0 success, 1 runtime failure, 2 bad usage or configuration.
-import { parseArgs } from 'node:util';
-import { startApp, type Role } from './app.ts';
-import { ConfigError, SETTINGS, loadConfig } from './config.ts';
-import { createLogger } from './logger.ts';
-import { openStore } from './store/open-store.ts';
+// The hookd command line: finds the command, parses its options, runs it and turns the
+// outcome into an exit code: 0 success, 1 runtime failure, 2 bad usage or configuration.
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import { EXIT_FAILURE, EXIT_USAGE, UsageError, commandHelp, type Command, type Parsed } from './cli/command.ts';
+import { COMMANDS, DEFAULT_COMMAND } from './cli/commands.ts';
+import { ConfigError } from './config.ts';
 import { VERSION } from './version.ts';
 
-const EXIT_FAILURE = 1;
-const EXIT_USAGE = 2;
-
-const configFlags = Object.fromEntries(
-  SETTINGS.filter((s) => s.flag).map((s) => [s.flag!, { type: 'string' as const }]),
-);
-
-interface Command {
-  summary: string;
-  usage: string;
-  run(flags: Record<string, string | undefined>): Promise<number>;
-}
-
-function serve(role: Role): Command['run'] {
-  return async (flags) => {
-    const config = loadConfig({ flags, loadDotEnv: true });
-    const logger = createLogger(config.logLevel);
-    const app = await startApp({ config, logger, role });
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
-        logger.info({ signal }, 'shutting down');
-        resolve();
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
-    await app.close();
-    logger.info('stopped');
-    logger.flush?.();
-    return 0;
-  };
-}
-
-const COMMANDS: Record<string, Command> = {
-  serve: { summary: 'Run the API, the web UI and the delivery workers (the default).', usage: 'hookd serve [--port N] [--host ADDR] [--database-url URL]', run: serve('serve') },
-  api: { summary: 'Run the API and web UI only (no deliveries are sent).', usage: 'hookd api [--port N] [--host ADDR] [--database-url URL]', run: serve('api') },
-  worker: { summary: 'Run delivery workers only (PostgreSQL: any number, on any machine).', usage: 'hookd worker [--database-url URL]', run: serve('worker') },
-  migrate: {
-    summary: 'Apply database migrations and exit (serve also does this on start).',
-    usage: 'hookd migrate [--database-url URL]',
-    async run(flags) {
-      const config = loadConfig({ flags, loadDotEnv: true });
-      const store = await openStore(config.database);
-      try {
-        await store.migrate();
-        process.stdout.write(`migrations applied (${store.kind}: ${store.location})\n`);
-      } finally {
-        await store.close();
-      }
-      return 0;
-    },
-  },
-};
-
-function help(): string {
+async function help(): Promise<string> {
   const lines = [`hookd ${VERSION}: durable webhook delivery`, '', 'Usage: hookd <command> [options]', '', 'Commands:'];
-  for (const [name, command] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)}${command.summary}`);
-  lines.push('', 'Options for every command (each also read from the environment variable shown):');
-  for (const s of SETTINGS.filter((s) => s.flag)) lines.push(`  --${s.flag!.padEnd(14)}${s.env.padEnd(14)}${s.doc}`);
-  lines.push('', 'Run `hookd <command> --help` for one command.');
+  for (const load of Object.values(COMMANDS)) {
+    const { command } = await load();
+    lines.push(`  ${command.name.padEnd(10)}${command.summary}`);
+  }
+  lines.push('', `Without a command, hookd runs \`${DEFAULT_COMMAND}\`. Run \`hookd <command> --help\` for a command's options.`);
   return lines.join('\n') + '\n';
+}
+
+function parserOptions(command: Command): ParseArgsOptionsConfig {
+  const options: ParseArgsOptionsConfig = { help: { type: 'boolean', short: 'h' } };
+  for (const [name, option] of Object.entries(command.options)) {
+    options[name] = option.short ? { type: option.type, short: option.short } : { type: option.type };
+  }
+  return options;
 }
 
 async function main(argv: string[]): Promise<number> {
   const first = argv[0];
-  if (first === undefined || first.startsWith('-')) {
-    if (first === '--help' || first === '-h') {
-      process.stdout.write(help());
-      return 0;
-    }
-    if (first === '--version' || first === '-v') {
-      process.stdout.write(`${VERSION}\n`);
-      return 0;
-    }
+  if (first === '--help' || first === '-h' || first === 'help') {
+    process.stdout.write(await help());
+    return 0;
   }
-  const name = first && !first.startsWith('-') ? first : 'serve';
-  const command = COMMANDS[name];
-  if (!command) {
+  if (first === '--version' || first === '-v') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const named = first !== undefined && !first.startsWith('-');
+  const name = named ? first : DEFAULT_COMMAND;
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) {
     process.stderr.write(`hookd: unknown command "${name}". Run hookd --help.\n`);
     return EXIT_USAGE;
   }
-  const rest = name === first ? argv.slice(1) : argv;
-  let values: Record<string, string | boolean | undefined>;
+  const { command } = await load();
+  let parsed: ReturnType<typeof parseArgs>;
   try {
-    ({ values } = parseArgs({ args: rest, options: { ...configFlags, help: { type: 'boolean', short: 'h' } }, strict: true }));
+    parsed = parseArgs({
+      args: named ? argv.slice(1) : argv,
+      options: parserOptions(command),
+      allowPositionals: command.positionals !== undefined,
+      strict: true,
+    });
   } catch (error) {
-    process.stderr.write(`hookd ${name}: ${(error as Error).message}\n`);
+    process.stderr.write(`hookd ${name}: ${(error as Error).message}\nRun hookd ${name} --help.\n`);
     return EXIT_USAGE;
   }
-  if (values.help) {
-    process.stdout.write(`${command.summary}\n\nUsage: ${command.usage}\n`);
+  if (parsed.values.help) {
+    process.stdout.write(commandHelp(command));
     return 0;
   }
   try {
-    return await command.run(values as Record<string, string | undefined>);
+    return await command.run({ values: parsed.values as Parsed['values'], positionals: parsed.positionals });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`hookd: configuration error: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`hookd ${name}: ${error.message}\nRun hookd ${name} --help.\n`);
       return EXIT_USAGE;
     }
     process.stderr.write(`hookd ${name}: ${(error as Error).message}\n`);

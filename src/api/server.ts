@@ -21,6 +21,7 @@ import type { Replayer } from '../delivery/replayer.ts';
 import { eventRoutes } from './events.ts';
 import { healthRoutes } from './health.ts';
 import { ingestRoutes } from './ingest.ts';
+import { idsInPath } from './log-ids.ts';
 import { liveRoutes } from './live.ts';
 import { metricsRoutes } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
@@ -72,6 +73,8 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
       return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : uuidv7();
     },
     logController: new LogController({ disableRequestLogging: true }),
+    // Errors raised while routing (bad percent-encoding, over-long ids) get the one error body too.
+    frameworkErrors: errorHandler,
   });
   app.setValidatorCompiler(validators());
   app.setErrorHandler(errorHandler);
@@ -93,7 +96,7 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
   });
 
   app.addHook('onResponse', (request, reply, done) => {
-    request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime), ...idsInPath(request) }, 'request');
     done();
   });
 

@@ -381,7 +381,7 @@ export interface AttemptStats {
 export interface FailingSubscription {
   id: string;
   targetUrl: string;
-  attempts: number;
+  /** Failed attempts in the range. */
   failures: number;
   lastFailureAt: number;
 }

@@ -124,8 +124,11 @@ export const postgresMigrations: Record<string, readonly string[]> = {
     )`,
     `CREATE INDEX operational_events_created_at ON operational_events (created_at)`,
   ],
-  '0006_ui_deliveries_created_at': [
-    // The dashboard counts the deliveries created in the last hour and day.
+  '0006_ui_dashboard': [
+    // The dashboard counts the deliveries created in the last hour and day,
     `CREATE INDEX deliveries_created_at ON deliveries (created_at)`,
+    // and reads the outcome and duration of every attempt in its window: from this index
+    // alone, without a visit to each row.
+    `CREATE INDEX attempts_stats ON attempts (created_at, outcome, duration_ms, delivery_id)`,
   ],
 };

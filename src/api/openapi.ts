@@ -1,0 +1,44 @@
+// The OpenAPI 3.1 document, generated from the route schemas, at /api/v1/openapi.json, and
+// the interactive reference at /docs (Swagger UI, its assets served from the package: no
+// CDN, so it works offline and behind strict firewalls).
+import type { FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+
+export const OPENAPI_PATH = '/api/v1/openapi.json';
+export const DOCS_PATH = '/docs';
+
+const TAGS = [
+  { name: 'subscriptions', description: 'Where events go: target URLs, secrets, event-type filters, retry settings.' },
+  { name: 'ingest', description: 'Hand hookd an event; answered 202 once it and its deliveries are committed.' },
+  { name: 'deliveries', description: 'Each event bound for one subscription, with every attempt made.' },
+  { name: 'health', description: 'Liveness and the operator\'s summary.' },
+  { name: 'operations', description: 'Prometheus metrics.' },
+];
+
+/**
+ * Registers the document generator on `app` itself (not in a child context), so that it sees
+ * every route registered afterwards: call it before any route.
+ */
+export async function registerOpenApi(app: FastifyInstance, version: string): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'hookd',
+        version,
+        description: 'Durable, self-hosted webhook delivery. Every 4xx and 5xx answer has the body `{ "error": { "code", "message", "details"? } }`.',
+      },
+      tags: TAGS,
+      // Once any API key exists every route needs it, except health (see api/auth.ts).
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from `hookd keys create` or HOOKD_API_KEY: `Authorization: Bearer hk_...`.' },
+        },
+      },
+      security: [{ apiKey: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: DOCS_PATH });
+  app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
+}

@@ -1,0 +1,82 @@
+// `hookd keys create|list|revoke`: API keys, straight in the database (no running hookd
+// needed). A created key is printed once, on stdout alone so scripts can capture it; only its
+// hash is stored. Running processes see a new or revoked key within seconds.
+import { apiKeyRecord, generateApiKey } from '../auth/api-keys.ts';
+import { loadConfig } from '../config.ts';
+import { openStore } from '../store/open-store.ts';
+import type { ApiKey, Store } from '../store/store.ts';
+import { CONFIG_OPTIONS, EXIT_FAILURE, EXIT_OK, UsageError, configFlags, type Command, type Parsed } from './command.ts';
+
+const MAX_NAME_LENGTH = 100;
+
+function iso(ms: number | null): string {
+  return ms === null ? '-' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+async function create(store: Store, name: string | undefined): Promise<number> {
+  if (name !== undefined && (name.trim() === '' || name.length > MAX_NAME_LENGTH)) {
+    throw new UsageError(`--name must be 1 to ${MAX_NAME_LENGTH} characters`);
+  }
+  const key = generateApiKey();
+  const record = apiKeyRecord(key, name?.trim() ?? null, Date.now());
+  await store.createApiKey(record);
+  process.stdout.write(`${key}\n`);
+  process.stderr.write(`API key ${record.id}${record.name ? ` (${record.name})` : ''} created. It is shown only this once: keep it now. Send it as Authorization: Bearer <key>.\n`);
+  return EXIT_OK;
+}
+
+function table(keys: readonly ApiKey[]): string {
+  const rows = [['ID', 'NAME', 'PREFIX', 'CREATED', 'LAST USED', 'REVOKED']];
+  for (const k of keys) rows.push([k.id, k.name ?? '-', `${k.prefix}…`, iso(k.createdAt), iso(k.lastUsedAt), iso(k.revokedAt)]);
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+async function list(store: Store): Promise<number> {
+  const keys = await store.listApiKeys();
+  if (keys.length === 0) process.stderr.write('No API keys: the API is open on loopback and refuses to start elsewhere. Create one with hookd keys create.\n');
+  else process.stdout.write(table(keys));
+  return EXIT_OK;
+}
+
+async function revoke(store: Store, id: string | undefined): Promise<number> {
+  if (id === undefined) throw new UsageError('keys revoke needs the id of a key (see hookd keys list)');
+  const known = /^[0-9a-f-]{36}$/i.test(id) && (await store.revokeApiKey(id.toLowerCase(), Date.now()));
+  if (!known) {
+    process.stderr.write(`hookd keys: no unrevoked API key with id ${id}\n`);
+    return EXIT_FAILURE;
+  }
+  process.stdout.write(`API key ${id} revoked; running hookd processes refuse it within seconds.\n`);
+  return EXIT_OK;
+}
+
+async function run({ values, positionals }: Parsed): Promise<number> {
+  const [action, ...rest] = positionals;
+  if (action === undefined || !['create', 'list', 'revoke'].includes(action)) {
+    throw new UsageError('keys needs one of: create [--name NAME], list, revoke <id>');
+  }
+  if (rest.length > (action === 'revoke' ? 1 : 0)) throw new UsageError(`unexpected argument "${rest.at(-1)}"`);
+  if (values.name !== undefined && action !== 'create') throw new UsageError('--name goes with keys create');
+  const config = loadConfig({ flags: configFlags(values), loadDotEnv: true });
+  const store = await openStore(config.database);
+  try {
+    await store.migrate();
+    if (action === 'create') return await create(store, values.name as string | undefined);
+    if (action === 'list') return await list(store);
+    return await revoke(store, rest[0]);
+  } finally {
+    await store.close();
+  }
+}
+
+export const command: Command = {
+  name: 'keys',
+  summary: 'Create, list or revoke API keys (stored as hashes; a new key is printed once).',
+  usage: 'hookd keys create [--name NAME] | hookd keys list | hookd keys revoke <id>   [--database-url URL]',
+  options: {
+    name: { type: 'string', value: 'NAME', description: 'A label for the new key, shown by keys list.' },
+    'database-url': CONFIG_OPTIONS['database-url']!,
+  },
+  positionals: 'create | list | revoke <id>',
+  run,
+};

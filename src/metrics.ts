@@ -1,0 +1,134 @@
+// Prometheus metrics of one hookd process, in a registry of its own (not prom-client's global
+// one) so that several apps can run in one process, as the tests do. Queue gauges are read
+// from the store at scrape time, so they are the same from every process sharing a database;
+// counters and histograms count what this process did. Labels have a few fixed values only:
+// never a subscription id or a URL.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ATTEMPT_OUTCOMES, type AttemptOutcome, type Delivery, type DeliveryStatus, type QueueFigures, type Store } from './store/store.ts';
+
+const INGEST_PATHS = ['subscription', 'fan_out'] as const;
+export type IngestPath = (typeof INGEST_PATHS)[number];
+
+export interface MetricsOptions {
+  store: Store;
+  clock: () => number;
+  /** Deliveries this process is sending now (0 where no dispatcher runs). */
+  inFlight: () => number;
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly contentType = this.registry.contentType;
+
+  readonly #eventsIngested = new Counter({
+    name: 'hookd_events_ingested_total',
+    help: 'Events accepted (committed and answered 202), by ingest path.',
+    labelNames: ['path'] as const,
+    registers: [this.registry],
+  });
+
+  readonly #deliveriesCreated = new Counter({
+    name: 'hookd_deliveries_created_total',
+    help: 'Deliveries created by ingestion, by initial status (queued, or filtered when the subscription does not take the event type).',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly #ingestDuration = new Histogram({
+    name: 'hookd_ingest_duration_seconds',
+    help: 'Time to commit an accepted event and its deliveries (waiting for a shared group commit included), by ingest path.',
+    labelNames: ['path'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  readonly #deliveries = new Counter({
+    name: 'hookd_deliveries_total',
+    help: 'Delivery attempts recorded, by what they did to the delivery: succeeded, retrying (another attempt is scheduled) or failed (no attempts left, or the address is blocked).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly #attemptDuration = new Histogram({
+    name: 'hookd_delivery_attempt_duration_seconds',
+    help: 'Duration of one delivery attempt (connect, request and response), by attempt outcome.',
+    labelNames: ['outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly #retentionDeleted = new Counter({
+    name: 'hookd_retention_deleted_total',
+    help: 'Finished deliveries deleted by the retention job.',
+    registers: [this.registry],
+  });
+
+  constructor(options: MetricsOptions) {
+    const { store, clock, inFlight } = options;
+    // The three queue gauges are collected together at each scrape: one query serves them all.
+    let pending: Promise<QueueFigures> | null = null;
+    const figures = () => (pending ??= store.queueFigures(clock()).finally(() => {
+      pending = null;
+    }));
+    const queueGauge = (name: string, help: string, read: (f: QueueFigures) => number) => new Gauge({
+      name, help, registers: [this.registry],
+      async collect() {
+        this.set(read(await figures()));
+      },
+    });
+    queueGauge('hookd_queue_depth', 'Deliveries not finished yet: queued or being delivered (all processes).', (f) => f.depth);
+    queueGauge('hookd_queue_due_now', 'Queued deliveries whose time has come (all processes).', (f) => f.dueNow);
+    queueGauge('hookd_queue_oldest_due_age_seconds', 'How long the oldest due delivery has been waiting; grows when workers fall behind.', (f) => f.oldestDueAgeMs / 1000);
+    new Gauge({
+      name: 'hookd_circuits_open',
+      help: 'Subscriptions whose circuit breaker is open or probing: their deliveries wait (all processes).',
+      registers: [this.registry],
+      async collect() {
+        this.set(await store.countOpenCircuits());
+      },
+    });
+    new Gauge({
+      name: 'hookd_deliveries_in_flight',
+      help: 'Delivery attempts this process is sending now.',
+      registers: [this.registry],
+      collect() {
+        this.set(inFlight());
+      },
+    });
+    collectDefaultMetrics({ register: this.registry, prefix: 'hookd_' });
+    // Every label value is exported from the start, at 0, so rates and alerts see a series
+    // before the first event rather than none.
+    for (const path of INGEST_PATHS) {
+      this.#eventsIngested.inc({ path }, 0);
+      this.#ingestDuration.zero({ path });
+    }
+    for (const status of ['queued', 'filtered']) this.#deliveriesCreated.inc({ status }, 0);
+    for (const outcome of ['succeeded', 'retrying', 'failed']) this.#deliveries.inc({ outcome }, 0);
+    for (const outcome of ATTEMPT_OUTCOMES) this.#attemptDuration.zero({ outcome });
+  }
+
+  /** Starts timing one ingest; call the result once its event and deliveries are committed. */
+  startIngest(path: IngestPath): (deliveries: readonly Pick<Delivery, 'status'>[]) => void {
+    const stop = this.#ingestDuration.startTimer({ path });
+    return (deliveries) => {
+      stop();
+      this.#eventsIngested.inc({ path });
+      for (const delivery of deliveries) this.#deliveriesCreated.inc({ status: delivery.status });
+    };
+  }
+
+  /** One attempt written, with the status it left its delivery in. */
+  attemptRecorded(outcome: AttemptOutcome, durationMs: number, next: DeliveryStatus): void {
+    this.#attemptDuration.observe({ outcome }, durationMs / 1000);
+    this.#deliveries.inc({ outcome: next === 'succeeded' || next === 'failed' ? next : 'retrying' });
+  }
+
+  retentionDeleted(count: number): void {
+    this.#retentionDeleted.inc(count);
+  }
+
+  /** The exposition text for one scrape. */
+  scrape(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

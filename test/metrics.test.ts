@@ -1,0 +1,169 @@
+// GET /metrics: counters and histograms move with real ingests and deliveries to a loopback
+// receiver; queue gauges are read from the store at scrape time; no label names a subscription.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { App } from '../src/app.ts';
+import { eventually, startReceiver, status, type Receiver } from './support/receiver.ts';
+import { STORE_NAMES, newTarget, startTestApp } from './support/stores.ts';
+
+const LOOPBACK = ['127.0.0.0/8', '::1/128'];
+
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+function parseExposition(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match) continue;
+    const labels = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1]!, m[2]!]));
+    samples.push({ name: match[1]!, labels, value: Number(match[3]) });
+  }
+  return samples;
+}
+
+async function scrape(app: App): Promise<Sample[]> {
+  const response = await fetch(`${app.url}/metrics`);
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+  return parseExposition(await response.text());
+}
+
+/** The value of one series; labels not given must match any value (but only one series may match). */
+function value(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
+  const found = samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+  assert.equal(found.length, 1, `${name} ${JSON.stringify(labels)}: ${found.length} series`);
+  return found[0]!.value;
+}
+
+async function api(app: App, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${app.url}/api/v1${path}`, {
+    method,
+    ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: await response.json() as any };
+}
+
+async function subscribe(app: App, receiver: Receiver, settings: Record<string, unknown> = {}): Promise<string> {
+  const created = await api(app, 'POST', '/subscriptions', { target_url: receiver.url, ...settings });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  return created.body.id;
+}
+
+async function ingest(app: App, subscriptionId: string, eventType = 'order.created') {
+  const answer = await api(app, 'POST', `/ingest/${subscriptionId}`, { event_type: eventType, data: { n: 1 } });
+  assert.equal(answer.status, 202, JSON.stringify(answer.body));
+  return answer.body as { delivery_id: string; status: string };
+}
+
+for (const storeName of STORE_NAMES) {
+  test(`metrics follow ingests, deliveries and retention (${storeName})`, async (t) => {
+    const target = newTarget(storeName);
+    let shiftMs = 0;
+    // Two failures in a row open a circuit, so the failing subscription's opens below.
+    const app = await startTestApp(target, { config: { allowNetworks: LOOPBACK, pollIntervalMs: 50, circuit: { failureThreshold: 2, cooldownMs: 60_000 } }, clock: () => Date.now() + shiftMs });
+    const ok = await startReceiver();
+    const failing = await startReceiver();
+    failing.respond(status(500, 'no'));
+    t.after(async () => {
+      await app.close();
+      await ok.close();
+      await failing.close();
+      await target.cleanup();
+    });
+
+    const before = await scrape(app);
+    assert.equal(value(before, 'hookd_events_ingested_total', { path: 'subscription' }), 0);
+    assert.equal(value(before, 'hookd_deliveries_total', { outcome: 'succeeded' }), 0);
+    assert.ok(value(before, 'hookd_process_cpu_seconds_total') > 0, 'process metrics are exported');
+
+    const good = await subscribe(app, ok, { event_types: ['order.*'] });
+    const bad = await subscribe(app, failing, { retry_policy: { max_attempts: 1 } });
+    for (let i = 0; i < 3; i++) await ingest(app, good);
+    assert.equal((await ingest(app, good, 'user.registered')).status, 'filtered');
+    await ingest(app, bad);
+    const fanOut = await api(app, 'POST', '/events', { event_type: 'order.shipped' });
+    assert.equal(fanOut.body.deliveries, 2);
+
+    // 3 + 1 fanned out succeed at the good receiver; 1 + 1 fail at the bad one, after one attempt each.
+    const after = await eventually(async () => {
+      const samples = await scrape(app);
+      const done = value(samples, 'hookd_deliveries_total', { outcome: 'succeeded' }) === 4
+        && value(samples, 'hookd_deliveries_total', { outcome: 'failed' }) === 2;
+      return done ? samples : undefined;
+    }, 10_000, 'six deliveries to finish');
+
+    assert.equal(value(after, 'hookd_events_ingested_total', { path: 'subscription' }), 5);
+    assert.equal(value(after, 'hookd_events_ingested_total', { path: 'fan_out' }), 1);
+    assert.equal(value(after, 'hookd_deliveries_created_total', { status: 'queued' }), 6);
+    assert.equal(value(after, 'hookd_deliveries_created_total', { status: 'filtered' }), 1);
+    assert.equal(value(after, 'hookd_deliveries_total', { outcome: 'retrying' }), 0);
+    assert.equal(value(after, 'hookd_ingest_duration_seconds_count', { path: 'subscription' }), 5);
+    assert.ok(value(after, 'hookd_ingest_duration_seconds_sum', { path: 'subscription' }) > 0);
+    assert.equal(value(after, 'hookd_delivery_attempt_duration_seconds_count', { outcome: 'success' }), 4);
+    assert.equal(value(after, 'hookd_delivery_attempt_duration_seconds_count', { outcome: 'http_error' }), 2);
+    assert.equal(value(after, 'hookd_delivery_attempt_duration_seconds_bucket', { outcome: 'success', le: '+Inf' }), 4);
+    assert.equal(value(after, 'hookd_queue_depth'), 0);
+    assert.equal(value(before, 'hookd_circuits_open'), 0);
+    assert.equal(value(after, 'hookd_circuits_open'), 1);
+    assert.equal(value(after, 'hookd_deliveries_in_flight'), 0);
+    for (const sample of after) {
+      for (const label of Object.values(sample.labels)) {
+        assert.ok(![good, bad].includes(label), `${sample.name} has a per-subscription label`);
+      }
+    }
+
+    // Everything is finished; past the retention period it is all deleted, and counted.
+    shiftMs = 73 * 3_600_000;
+    const deleted = await app.retention.runOnce();
+    assert.equal(deleted, 7);
+    assert.equal(value(await scrape(app), 'hookd_retention_deleted_total'), 7);
+  });
+
+  test(`queue gauges and in-flight are read at scrape time (${storeName})`, async (t) => {
+    const target = newTarget(storeName);
+    let shiftMs = 0;
+    const clock = () => Date.now() + shiftMs;
+    const receiver = await startReceiver();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    receiver.respond(async (_request, res) => {
+      await held;
+      res.end('ok');
+    });
+    // An API-only process sends nothing, so what it ingests stays queued.
+    const apiOnly = await startTestApp(target, { role: 'api', clock, config: { allowNetworks: LOOPBACK } });
+    t.after(async () => {
+      release();
+      await apiOnly.close();
+      await receiver.close();
+      await target.cleanup();
+    });
+
+    const id = await subscribe(apiOnly, receiver);
+    await ingest(apiOnly, id);
+    await ingest(apiOnly, id);
+    shiftMs = 5000;
+    const queued = await scrape(apiOnly);
+    assert.equal(value(queued, 'hookd_queue_depth'), 2);
+    assert.equal(value(queued, 'hookd_queue_due_now'), 2);
+    assert.ok(value(queued, 'hookd_queue_oldest_due_age_seconds') >= 5);
+    assert.equal(value(queued, 'hookd_deliveries_in_flight'), 0);
+
+    // A full process on the same database takes both and holds them at the slow receiver.
+    const full = await startTestApp(target, { config: { allowNetworks: LOOPBACK, pollIntervalMs: 50 } });
+    t.after(() => full.close());
+    await receiver.waitFor(2);
+    const sending = await scrape(full);
+    assert.equal(value(sending, 'hookd_deliveries_in_flight'), 2);
+    assert.equal(value(sending, 'hookd_queue_depth'), 2, 'being delivered still counts in the depth');
+    assert.equal(value(sending, 'hookd_queue_due_now'), 0);
+    release();
+    await eventually(async () => (value(await scrape(apiOnly), 'hookd_queue_depth') === 0 ? true : undefined), 5000, 'the queue to drain');
+  });
+}
