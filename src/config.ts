@@ -324,7 +324,8 @@ export function loadConfig(options: LoadOptions = {}): Config {
       flat[setting.key] = setting.parse(raw);
     } catch (error) {
       const reason = error instanceof ConfigError ? error.message : String(error);
-      throw new ConfigError(`${source} ${reason}`);
+      // A credential is never echoed back, whatever the parser put in its message.
+      throw new ConfigError(`${source} ${setting.sensitive && raw.trim() !== '' ? reason.replaceAll(raw.trim(), '[redacted]') : reason}`);
     }
   }
   const f = flat as Flat;

@@ -56,7 +56,7 @@ const STORE_ERROR = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|57P0\d|08\d{3}|53
 export function isStoreUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && STORE_ERROR.test(code)) return true;
-  return error instanceof Error && /Connection terminated|database is locked|Cannot use a pool after calling end|driver has already been destroyed|not open/i.test(error.message);
+  return error instanceof Error && /Connection terminated|not queryable|database is locked|Cannot use a pool after calling end|driver has already been destroyed|not open/i.test(error.message);
 }
 
 const FASTIFY_CODES: Record<string, [number, string, string]> = {
@@ -66,6 +66,8 @@ const FASTIFY_CODES: Record<string, [number, string, string]> = {
   FST_ERR_CTP_INVALID_JSON_BODY: [400, 'invalid_json', 'The body is not valid JSON.'],
   FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large', 'The body is larger than this server accepts.'],
   FST_ERR_CTP_INVALID_TYPE: [415, 'unsupported_media_type', 'The Content-Type header is invalid.'],
+  FST_ERR_BAD_URL: [400, 'bad_url', 'The URL is not valid (a bad percent-encoding).'],
+  FST_ERR_MAX_PARAM_LENGTH: [400, 'bad_url', 'A part of the path is too long to be an id.'],
 };
 
 export function toErrorResponse(error: FastifyError | ApiError | Error): { status: number; body: ErrorBody } {

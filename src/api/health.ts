@@ -53,7 +53,7 @@ export const healthRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) =
   const { store, clock } = deps;
 
   api.get('/health', {
-    schema: { tags: ['health'], summary: 'Liveness and database reachability', response: { 200: Health, 503: Health } },
+    schema: { tags: ['health'], summary: 'Liveness and database reachability', security: [], response: { 200: Health, 503: Health } },
   }, async (request, reply) => {
     try {
       await withTimeout(store.ping(), HEALTH_CHECK_TIMEOUT_MS);

@@ -80,7 +80,8 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
 
-  app.removeContentTypeParser('application/json');
+  // JSON only: Fastify's default text/plain parser would let other bodies reach validation (415 instead).
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const raw = body as Buffer;
     request.rawBody = raw;

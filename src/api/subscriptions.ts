@@ -11,7 +11,7 @@ import { secretKey } from '../signing/standard-webhooks.ts';
 import { filterProblem } from '../routing/content-filter.ts';
 import { CLOSED_CIRCUIT, type ContentFilter, type Subscription } from '../store/store.ts';
 import { ApiError, invalidField, notFound } from './errors.ts';
-import { secretExample, subscriptionExample, subscriptionListExample, subscriptionWithSecretExample } from './examples.ts';
+import { rotatedSecretExample, secretExample, subscriptionExample, subscriptionListExample, subscriptionWithSecretExample } from './examples.ts';
 import {
   IdParams, NullableTimestamp, PageQuery, Timestamp, decodeCursor, encodeCursor, errorResponses, iso, isUuid,
 } from './schemas.ts';
@@ -314,7 +314,7 @@ export const subscriptionRoutes = (deps: ApiDeps): FastifyPluginAsync => async (
         200: Type.Object({
           secret: Type.String(),
           previous_secret_expires_at: Type.Union([Timestamp, Type.Null()], { description: 'Until when deliveries carry the old signature too; null with grace_seconds 0.' }),
-        }),
+        }, { examples: [rotatedSecretExample] }),
         ...errorResponses,
       },
     },

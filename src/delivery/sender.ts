@@ -52,20 +52,25 @@ async function readSnippet(body: AsyncIterable<Buffer> & { destroy(): void }): P
   const kept: Buffer[] = [];
   let keptBytes = 0;
   let seenBytes = 0;
-  for await (const chunk of body) {
-    seenBytes += chunk.length;
-    if (keptBytes < RESPONSE_SNIPPET_BYTES) {
-      const part = chunk.subarray(0, RESPONSE_SNIPPET_BYTES - keptBytes);
-      kept.push(part);
-      keptBytes += part.length;
+  try {
+    for await (const chunk of body) {
+      seenBytes += chunk.length;
+      if (keptBytes < RESPONSE_SNIPPET_BYTES) {
+        const part = chunk.subarray(0, RESPONSE_SNIPPET_BYTES - keptBytes);
+        kept.push(part);
+        keptBytes += part.length;
+      }
+      if (seenBytes > RESPONSE_SNIPPET_BYTES + DRAIN_LIMIT_BYTES) {
+        // A large or endless body: stop reading and drop the connection rather than buffer it.
+        body.destroy();
+        break;
+      }
     }
-    if (seenBytes > RESPONSE_SNIPPET_BYTES + DRAIN_LIMIT_BYTES) {
-      // A large or endless body: stop reading and drop the connection rather than buffer it.
-      body.destroy();
-      break;
-    }
+  } catch {
+    // The body stalled past the timeout or the connection broke: the status stands; keep what arrived.
   }
-  return Buffer.concat(kept).toString('utf8');
+  // PostgreSQL text cannot hold NUL characters (binary or compressed bodies have them).
+  return Buffer.concat(kept).toString('utf8').replaceAll('\u0000', '\uFFFD');
 }
 
 function classify(error: unknown, timedOut: boolean): { outcome: AttemptOutcome; details: string } {
@@ -121,7 +126,7 @@ export class Sender {
         method: 'POST', headers: { ...webhook.headers, ...hookdHeaders }, body: webhook.body, dispatcher: this.#agent, signal,
       });
       // The status is the receiver's answer; a body that stalls afterwards only loses the snippet.
-      const responseBody = await readSnippet(response.body).catch(() => null);
+      const responseBody = await readSnippet(response.body);
       const statusCode = response.statusCode;
       const success = statusCode >= 200 && statusCode < 300;
       const retryAfter = response.headers['retry-after'];

@@ -5,9 +5,14 @@ import { sql, type Kysely } from 'kysely';
 import { Migrator, type Migration } from 'kysely/migration';
 import type { Database } from './schema.ts';
 
-export async function applyMigrations(db: Kysely<Database>, migrations: Record<string, readonly string[]>): Promise<string[]> {
+/**
+ * `schema` names the PostgreSQL schema the tables live in: without it the Migrator would take
+ * a migration table in any other schema of the database for its own.
+ */
+export async function applyMigrations(db: Kysely<Database>, migrations: Record<string, readonly string[]>, schema?: string): Promise<string[]> {
   const migrator = new Migrator({
     db,
+    ...(schema && { migrationTableSchema: schema }),
     provider: {
       async getMigrations() {
         const entries = Object.entries(migrations).map(([name, statements]): [string, Migration] => [name, {

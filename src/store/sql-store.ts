@@ -431,9 +431,10 @@ export class SqlStore implements Store {
       if (after !== undefined) q = q.where('id', '>', after);
       const rows = await q.orderBy('id').limit(SEAL_BATCH).execute();
       for (const row of rows) {
-        const { id, created_at: _created, ...values } = fromSubscription(toSubscription(row, this.#secrets), this.#secrets);
-        // Unchanged since it was read (every write moves updated_at), so no concurrent change is lost.
-        const result = await this.db.updateTable('subscriptions').set(values)
+        const { id, secret, previous_secret, headers } = fromSubscription(toSubscription(row, this.#secrets), this.#secrets);
+        // Only the secret columns, and only while they are as read: a setting changed meanwhile
+        // moved updated_at, and its own write sealed them already.
+        const result = await this.db.updateTable('subscriptions').set({ secret, previous_secret, headers })
           .where('id', '=', id).where('updated_at', '=', Number(row.updated_at)).executeTakeFirst();
         if (result.numUpdatedRows > 0n) sealed++;
       }

@@ -56,18 +56,32 @@ class PostgresNotifier implements Notifier {
       const [origin, payload = ''] = (message.payload ?? '').split('|', 2) as [string, string?];
       if (topic && origin !== this.#origin) this.#local.publish(topic, payload);
     });
-    await client.connect();
-    for (const topic of TOPICS) await client.query(`LISTEN "${this.#channel(topic)}"`);
-    this.#client = client;
+    try {
+      await client.connect();
+      for (const topic of TOPICS) await client.query(`LISTEN "${this.#channel(topic)}"`);
+    } catch (error) {
+      client.end().catch(() => {});
+      throw error;
+    }
+    if (this.#closed) await client.end().catch(() => {});
+    else this.#client = client;
   }
 
   #reconnect(client: pg.Client): void {
     if (this.#closed || this.#client !== client) return;
     this.#client = null;
     client.end().catch(() => {});
-    // Until LISTEN is back, workers still poll and caches still expire by TTL.
+    this.#retryLater();
+  }
+
+  /**
+   * Until LISTEN is back, workers still poll and caches still expire by TTL. Every failed
+   * attempt schedules the next, however long the database stays away; once back, local
+   * workers look for due work at once, as notifications sent meanwhile were lost.
+   */
+  #retryLater(): void {
     this.#retry = setTimeout(() => {
-      this.start().catch(() => this.#reconnect(client));
+      this.start().then(() => this.#local.publish('deliveries-due', ''), () => this.#retryLater());
     }, RECONNECT_DELAY_MS);
     this.#retry.unref();
   }
@@ -105,8 +119,8 @@ class PostgresDialectOps implements Dialect {
   }
 
   async migrate(db: Kysely<Database>): Promise<void> {
-    if (this.#schema) await sql`create schema if not exists ${sql.id(this.#schema)}`.execute(db);
-    await applyMigrations(db, postgresMigrations);
+    // The Migrator creates the schema, tolerating processes that race to do the same.
+    await applyMigrations(db, postgresMigrations, this.#schema);
   }
 
   eventTypesContainAny(patterns: readonly string[]): Expression<SqlBool> {
@@ -173,6 +187,13 @@ export async function openPostgresStore(options: PostgresOptions): Promise<SqlSt
   const pool = new pg.Pool({ ...clientConfig, max: POOL_SIZE });
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it on next use.
+  });
+  pool.on('connect', (client) => {
+    // The pool listens for errors only on idle clients. A connection lost while checked out
+    // (between the statements of a transaction, e.g. when PostgreSQL restarts) would emit an
+    // unhandled 'error' and crash the process; instead its next statement fails, and the
+    // pool discards the client when it is released.
+    client.on('error', () => {});
   });
   const notifier = new PostgresNotifier(pool, clientConfig, schema);
   try {

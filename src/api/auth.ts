@@ -1,0 +1,93 @@
+// Who may call what. Every /api/v1 route except health and the OpenAPI document needs
+// `Authorization: Bearer <API key>` once any key exists; /metrics too unless
+// HOOKD_METRICS_PUBLIC=true. The web UI and /docs are static and open. Per-subscription
+// ingest also accepts, instead of a key, a valid X-Hub-Signature-256 when the subscription
+// requires signed ingest: the sender proves it holds the subscription secret.
+//
+// Routes are classified by their registered pattern, not the raw URL, so encodings and
+// trailing slashes cannot move a request into an open class. Anything not listed as open
+// under /api/v1, including unknown paths, needs a key.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { KeyVerifier } from '../auth/key-verifier.ts';
+import type { Subscription } from '../store/store.ts';
+import { ApiError } from './errors.ts';
+import { OPENAPI_PATH } from './openapi.ts';
+
+/** How a request was let in: by key (which), openly (no key exists), or pending an ingest signature. */
+export type RequestAuth = { by: 'key'; keyId: string } | { by: 'open' } | { by: 'public' } | { by: 'ingest-signature' };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth?: RequestAuth;
+  }
+}
+
+const OPEN_ROUTES = new Set(['/api/v1/health', OPENAPI_PATH]);
+const SIGNED_INGEST_ROUTE = '/api/v1/ingest/:subscription_id';
+const METRICS_PATH = '/metrics';
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+
+type Access = 'public' | 'key' | 'key-or-ingest-signature';
+
+export interface AuthOptions {
+  keys: KeyVerifier;
+  /** False when hookd is reachable from other machines (see auth/access-policy.ts). */
+  openWithoutKeys: boolean;
+  metricsPublic: boolean;
+}
+
+function accessOf(request: FastifyRequest, metricsPublic: boolean): Access {
+  const route = request.routeOptions.url;
+  const path = route ?? request.url.split('?', 1)[0]!;
+  if (path === METRICS_PATH) return metricsPublic ? 'public' : 'key';
+  if (path !== '/api/v1' && !path.startsWith('/api/v1/')) return 'public';
+  if (route !== undefined && OPEN_ROUTES.has(route)) return 'public';
+  if (route === SIGNED_INGEST_ROUTE) return 'key-or-ingest-signature';
+  return 'key';
+}
+
+export function unauthorized(reply: FastifyReply, message: string): ApiError {
+  reply.header('www-authenticate', 'Bearer realm="hookd"');
+  return new ApiError(401, 'unauthorized', message);
+}
+
+/** Adds the check to every route of `app`, including those registered later. */
+export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
+  const { keys, openWithoutKeys, metricsPublic } = options;
+  app.addHook('onRequest', async (request, reply) => {
+    const access = accessOf(request, metricsPublic);
+    if (access === 'public') {
+      request.auth = { by: 'public' };
+      return;
+    }
+    const header = request.headers.authorization;
+    const token = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
+    const key = token === undefined ? null : await keys.verify(token);
+    if (key) {
+      request.auth = { by: 'key', keyId: key.id };
+      return;
+    }
+    if (openWithoutKeys && !(await keys.keysConfigured())) {
+      request.auth = { by: 'open' };
+      return;
+    }
+    if (access === 'key-or-ingest-signature' && header === undefined && request.headers['x-hub-signature-256'] !== undefined) {
+      request.auth = { by: 'ingest-signature' };
+      return;
+    }
+    throw unauthorized(reply, token === undefined
+      ? 'This API needs an API key: send Authorization: Bearer <key>.'
+      : 'The API key is not valid (unknown or revoked).');
+  });
+}
+
+/**
+ * For per-subscription ingest let in on its signature alone: only subscriptions that require
+ * signed ingest accept that, and an unknown subscription is not revealed to a caller without a key.
+ */
+export function checkIngestWithoutKey(request: FastifyRequest, reply: FastifyReply, subscription: Subscription | undefined): void {
+  if (request.auth?.by !== 'ingest-signature') return;
+  if (!subscription?.requireSignedIngest) {
+    throw unauthorized(reply, 'This API needs an API key: send Authorization: Bearer <key> (only subscriptions with require_signed_ingest accept a signature instead).');
+  }
+}

@@ -1,0 +1,80 @@
+// Checks presented API keys against the stored hashes. The hashes of the unrevoked keys are
+// kept in memory and re-read at most every KEYS_TTL_MS, so a key created or revoked by
+// `hookd keys` (another process) takes effect within that time without a query per request.
+// Each stored hash is compared in constant time.
+import { timingSafeEqual } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ApiKey, Store } from '../store/store.ts';
+import { hashApiKey } from './api-keys.ts';
+
+const KEYS_TTL_MS = 2000;
+/** last_used_at is a hint for operators; one write per key per minute is enough. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+interface Snapshot {
+  /** The unrevoked keys. */
+  keys: { key: ApiKey; hash: Buffer }[];
+  /** Whether any key was ever created, revoked ones included. */
+  configured: boolean;
+  readAt: number;
+}
+
+export class KeyVerifier {
+  readonly #store: Store;
+  readonly #clock: () => number;
+  readonly #log: Logger;
+  readonly #touched = new Map<string, number>();
+  #snapshot: Snapshot | null = null;
+  #loading: Promise<Snapshot> | null = null;
+
+  constructor(store: Store, clock: () => number, logger: Logger) {
+    this.#store = store;
+    this.#clock = clock;
+    this.#log = logger;
+  }
+
+  /**
+   * Whether any key was ever created. Until then a loopback-only hookd serves openly; after,
+   * every request needs a valid key, so revoking the last key locks the API rather than opening it.
+   */
+  async keysConfigured(): Promise<boolean> {
+    return (await this.#current()).configured;
+  }
+
+  /** The stored key the presented one hashes to, or null. */
+  async verify(presented: string): Promise<ApiKey | null> {
+    const given = Buffer.from(hashApiKey(presented), 'hex');
+    let found: ApiKey | null = null;
+    for (const { key, hash } of (await this.#current()).keys) {
+      if (timingSafeEqual(hash, given)) found = key;
+    }
+    if (found) this.#touch(found.id);
+    return found;
+  }
+
+  async #current(): Promise<Snapshot> {
+    const snapshot = this.#snapshot;
+    if (snapshot && Date.now() - snapshot.readAt < KEYS_TTL_MS) return snapshot;
+    this.#loading ??= this.#load().finally(() => {
+      this.#loading = null;
+    });
+    return this.#loading;
+  }
+
+  async #load(): Promise<Snapshot> {
+    const readAt = Date.now();
+    const all = await this.#store.listApiKeys();
+    const keys = all.filter((key) => key.revokedAt === null).map((key) => ({ key, hash: Buffer.from(key.hash, 'hex') }));
+    this.#snapshot = { keys, configured: all.length > 0, readAt };
+    return this.#snapshot;
+  }
+
+  #touch(id: string): void {
+    const now = this.#clock();
+    if (now - (this.#touched.get(id) ?? -Infinity) < TOUCH_INTERVAL_MS) return;
+    this.#touched.set(id, now);
+    this.#store.touchApiKey(id, now).catch((error: unknown) => {
+      this.#log.warn({ err: error }, 'could not record when an API key was last used');
+    });
+  }
+}
