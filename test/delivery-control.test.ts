@@ -78,21 +78,24 @@ for (const name of STORE_NAMES) {
       });
       const subA = await subscribe(app, a.url, { max_in_flight: 1000 });
       const subB = await subscribe(app, b.url);
-      await app.dispatcher!.stop();
-      await backlog(app, subA, 10_000);
-      app.dispatcher!.start();
-      await a.waitFor(200, 10_000);
-      const sent = Date.now();
-      for (let i = 0; i < 10; i++) assert.equal((await call(app, 'POST', `/ingest/${subB}`, { event_type: 'b', data: { i } })).status, 202);
-      await b.waitFor(10, 5000);
-      const tookMs = b.requests[9]!.at - sent;
-      const aDone = a.requests.length;
-      console.log(`fairness (${name}): B's 10 deliveries took ${tookMs} ms while A had ${10_000 - aDone} of 10,000 left`);
-      assert.ok(tookMs < 1000, `B took ${tookMs} ms`);
-      assert.ok(aDone < 10_000, 'A was still draining');
-      await app.store.listDeliveries({ limit: 1 });
-      // Leave no backlog to the next tests.
-      assert.equal(await app.server!.inject({ method: 'DELETE', url: `/api/v1/subscriptions/${subA}` }).then((r) => r.statusCode), 204);
+      try {
+        await app.dispatcher!.stop();
+        await backlog(app, subA, 10_000);
+        app.dispatcher!.start();
+        await a.waitFor(200, 10_000);
+        const sent = Date.now();
+        const acks = await Promise.all(Array.from({ length: 10 }, (_, i) => call(app, 'POST', `/ingest/${subB}`, { event_type: 'b', data: { i } })));
+        assert.ok(acks.every((ack) => ack.status === 202));
+        await b.waitFor(10, 5000);
+        const tookMs = b.requests[9]!.at - sent;
+        const aDone = a.requests.length;
+        console.log(`fairness (${name}): B's 10 deliveries took ${tookMs} ms while A had ${10_000 - aDone} of 10,000 left`);
+        assert.ok(tookMs < 1000, `B took ${tookMs} ms`);
+        assert.ok(aDone < 10_000, 'A was still draining');
+      } finally {
+        // Leave no backlog to the next tests.
+        await call(app, 'DELETE', `/subscriptions/${subA}`);
+      }
     });
 
     test('concurrency cap: a receiver that sleeps 10 s holds at most max_in_flight requests and does not delay others', async () => {
@@ -106,12 +109,15 @@ for (const name of STORE_NAMES) {
       await slow.waitFor(3);
       const sent = Date.now();
       for (let i = 0; i < 5; i++) await call(app, 'POST', `/ingest/${subFast}`, { event_type: 'fast' });
-      await fast.waitFor(5, 3000);
-      assert.ok(Date.now() - sent < 1000);
-      await sleep(200);
-      assert.equal(held.max, 3, 'never more than max_in_flight at once');
-      assert.equal(slow.requests.length, 3);
-      await call(app, 'DELETE', `/subscriptions/${subSlow}`);
+      try {
+        await fast.waitFor(5, 3000);
+        assert.ok(Date.now() - sent < 1000);
+        await sleep(200);
+        assert.equal(held.max, 3, 'never more than max_in_flight at once');
+        assert.equal(slow.requests.length, 3);
+      } finally {
+        await call(app, 'DELETE', `/subscriptions/${subSlow}`);
+      }
     });
 
     test('rate limit: excess deliveries wait, spending no attempts', async () => {

@@ -47,6 +47,9 @@ export class Dispatcher {
   readonly #random: () => number;
   readonly #writer: Batcher<AttemptResult, boolean>;
   readonly #leaseMs: number;
+  readonly #claimThreshold: number;
+  /** Set when new deliveries were announced since the last claim. */
+  #newWork = false;
   #inFlight = 0;
   #running = false;
   #loop: Promise<void> | null = null;
@@ -67,6 +70,7 @@ export class Dispatcher {
     this.#random = options.random ?? Math.random;
     // The lease outlives the whole attempt (connect + request + body) by a margin.
     this.#leaseMs = options.config.connectTimeoutMs + options.config.requestTimeoutMs + options.config.leaseMarginMs;
+    this.#claimThreshold = Math.max(1, Math.floor(options.config.workerConcurrency / 4));
     this.#writer = new Batcher((results) => this.#store.recordAttempts(results, options.config.circuit), { maxBatch: MAX_WRITE_BATCH });
   }
 
@@ -77,7 +81,10 @@ export class Dispatcher {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#unsubscribe = this.#store.notifier.subscribe('deliveries-due', () => this.wake());
+    this.#unsubscribe = this.#store.notifier.subscribe('deliveries-due', () => {
+      this.#newWork = true;
+      this.wake();
+    });
     this.#loop = this.#run();
   }
 
@@ -118,17 +125,24 @@ export class Dispatcher {
   async #run(): Promise<void> {
     while (this.#running) {
       let claimedAll = false;
+      const free = this.#config.workerConcurrency - this.#inFlight;
+      // A claim costs about the same for one delivery as for a hundred: when slots free up
+      // one by one under load, wait for a quarter of them before claiming again. New work
+      // is claimed at once, into whatever slots are free.
+      const threshold = this.#inFlight === 0 || this.#newWork ? 1 : this.#claimThreshold;
+      this.#newWork = false;
+      if (free < threshold) {
+        await this.#sleep(this.#config.pollIntervalMs);
+        continue;
+      }
       try {
-        const free = this.#config.workerConcurrency - this.#inFlight;
-        if (free > 0) {
-          const limit = Math.min(free, MAX_CLAIM_BATCH);
-          const now = this.#clock();
-          const claimed = await this.#store.claimDue({
-            now, limit, leaseToken: randomUUID(), leaseExpiresAt: now + this.#leaseMs, circuitCooldownMs: this.#config.circuit.cooldownMs,
-          });
-          for (const item of claimed) this.#track(this.#deliver(item));
-          claimedAll = claimed.length === limit;
-        }
+        const limit = Math.min(free, MAX_CLAIM_BATCH);
+        const now = this.#clock();
+        const claimed = await this.#store.claimDue({
+          now, limit, leaseToken: randomUUID(), leaseExpiresAt: now + this.#leaseMs, circuitCooldownMs: this.#config.circuit.cooldownMs,
+        });
+        for (const item of claimed) this.#track(this.#deliver(item));
+        claimedAll = claimed.length === limit;
       } catch (error) {
         this.#log.error({ err: error }, 'claiming due deliveries failed; retrying');
         await this.#sleep(ERROR_BACKOFF_MS);

@@ -1,6 +1,8 @@
-// Collects items submitted while a flush is running and hands them to the next flush as one
-// batch. Under load this turns many small writes into few large ones (group commit); when
-// idle, an item is flushed at once, so latency stays low.
+// Collects items into batches for one flush function: group commit. An item submitted while
+// a flush runs waits for the next flush, together with everything else that arrived
+// meanwhile; and a flush starts only after the current turn of the event loop, so items
+// completed by the same burst of I/O (many responses, many requests) share one batch even
+// when the database answers faster than they arrive. Each submitter gets its own result.
 
 export type Flush<T, R> = (items: T[]) => Promise<R[]>;
 
@@ -14,33 +16,40 @@ export class Batcher<T, R> {
   readonly #flush: Flush<T, R>;
   readonly #maxBatch: number;
   #queue: Waiting<T, R>[] = [];
-  #running = 0;
-  readonly #maxConcurrent: number;
+  #running = false;
+  #scheduled = false;
 
-  constructor(flush: Flush<T, R>, options: { maxBatch: number; maxConcurrent?: number }) {
+  constructor(flush: Flush<T, R>, options: { maxBatch: number }) {
     this.#flush = flush;
     this.#maxBatch = options.maxBatch;
-    this.#maxConcurrent = options.maxConcurrent ?? 1;
   }
 
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    if (this.#running || this.#scheduled || this.#queue.length === 0) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
       this.#drain();
     });
   }
 
   #drain(): void {
-    while (this.#running < this.#maxConcurrent && this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, this.#maxBatch);
-      this.#running++;
-      this.#flush(batch.map((w) => w.item)).then(
-        (results) => batch.forEach((w, i) => w.resolve(results[i] as R)),
-        (error) => batch.forEach((w) => w.reject(error)),
-      ).finally(() => {
-        this.#running--;
-        this.#drain();
-      });
-    }
+    if (this.#running || this.#queue.length === 0) return;
+    const batch = this.#queue.splice(0, this.#maxBatch);
+    this.#running = true;
+    this.#flush(batch.map((w) => w.item)).then(
+      (results) => batch.forEach((w, i) => w.resolve(results[i] as R)),
+      (error) => batch.forEach((w) => w.reject(error)),
+    ).finally(() => {
+      this.#running = false;
+      this.#schedule();
+    });
   }
 }

@@ -1,7 +1,7 @@
 // The Store contract implemented once over Kysely for both databases. What differs between
 // SQLite and PostgreSQL (claiming under concurrency, JSON containment, migrations,
 // notifications) comes from the Dialect given to the constructor.
-import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import { planClaims, settleUpdates, type ClaimCandidate, type CandidateUpdate, type Quota } from '../delivery/claim-plan.ts';
 import { patternsMatching } from '../routing/event-types.ts';
 import type { Database } from './schema.ts';
@@ -10,7 +10,7 @@ import {
 } from './rows.ts';
 import { SEALED_PREFIX, SecretBox } from './secret-box.ts';
 import {
-  DELIVERY_STATUSES, TERMINAL_STATUSES,
+  DELIVERY_STATUSES,
   type ApiKey, type Attempt, type AttemptResult, type ClaimRequest, type ClaimedDelivery, type Delivery, type DeliveryQuery,
   type DeliveryStatus, type EventRecord, type NewEvent, type Notifier, type Page, type QueueFigures, type Store,
   type StoreKind, type Subscription, type SubscriptionQuery,
@@ -26,6 +26,14 @@ export interface Dialect {
   migrate(db: Kysely<Database>): Promise<void>;
   /** True when subscriptions.event_types holds any of the patterns. */
   eventTypesContainAny(patterns: readonly string[]): Expression<SqlBool>;
+  /**
+   * Runs a transaction whose commit need not reach the disk before it returns: claims and
+   * attempt records. Losing the last of them to a power cut only makes deliveries be sent
+   * again (at-least-once), never loses an event; ingestion commits stay fully durable.
+   */
+  relaxedTransaction<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  /** A bound value with the type the database needs to compare it in a VALUES list. */
+  typed(value: unknown, type: 'uuid' | 'text' | 'bigint'): RawBuilder<unknown>;
   /** Whether candidate rows can be locked with FOR UPDATE SKIP LOCKED (several claimers at once). */
   readonly skipLocked: boolean;
   /** Leases up to each quota's count of due deliveries of its subscription (FIFO: the head only, if due). */
@@ -35,7 +43,11 @@ export interface Dialect {
 }
 
 const HOUR_MS = 3_600_000;
-const PENDING: DeliveryStatus[] = ['queued', 'delivering'];
+// Status lists written as SQL literals, not bound parameters: SQLite uses a partial index
+// only when the query's WHERE visibly implies the index's, which a parameter cannot.
+const PENDING = sql<DeliveryStatus>`('queued', 'delivering')`;
+const TERMINAL = sql<DeliveryStatus>`('succeeded', 'failed', 'filtered', 'cancelled')`;
+const DELIVERING = sql.lit('delivering');
 export const DEFAULT_CIRCUIT: CircuitPolicy = { failureThreshold: 10, cooldownMs: 30_000 };
 const SEAL_BATCH = 500;
 
@@ -134,7 +146,7 @@ export class SqlStore implements Store {
       if (result.numUpdatedRows === 0n) return false;
       await trx.updateTable('deliveries')
         .set({ status: 'cancelled', next_attempt_at: null, lease_token: null, updated_at: now })
-        .where('subscription_id', '=', id).where('status', 'in', ['queued', 'delivering']).execute();
+        .where('subscription_id', '=', id).where('status', 'in', PENDING).execute();
       return true;
     });
   }
@@ -173,7 +185,7 @@ export class SqlStore implements Store {
 
   async claimDue(request: ClaimRequest): Promise<ClaimedDelivery[]> {
     const { now, limit } = request;
-    const claimed = await this.db.transaction().execute(async (trx) => {
+    const claimed = await this.#dialect.relaxedTransaction(this.db, async (trx) => {
       // Subscriptions with due work that may send now, served longest ago first. On
       // PostgreSQL their rows stay locked until commit, so concurrent claimers work on other
       // subscriptions and per-subscription caps hold across processes.
@@ -192,7 +204,7 @@ export class SqlStore implements Store {
       const rows = await candidates.execute();
       if (rows.length === 0) return [];
       const busy = await trx.selectFrom('deliveries').select(['subscription_id', (eb) => eb.fn.countAll().as('n')])
-        .where('status', '=', 'delivering').where('next_attempt_at', '>', now)
+        .where('status', '=', DELIVERING).where('next_attempt_at', '>', now)
         .where('subscription_id', 'in', rows.map((r) => r.id)).groupBy('subscription_id').execute();
       const plan = planClaims(rows.map(toCandidate), new Map(busy.map((b) => [b.subscription_id, Number(b.n)])), {
         now, limit, circuitCooldownMs: request.circuitCooldownMs ?? DEFAULT_CIRCUIT.cooldownMs,
@@ -209,26 +221,27 @@ export class SqlStore implements Store {
 
   async recordAttempts(results: readonly AttemptResult[], circuit: CircuitPolicy = DEFAULT_CIRCUIT): Promise<boolean[]> {
     if (results.length === 0) return [];
-    const written = await this.db.transaction().execute(async (trx) => {
-      const applied: boolean[] = [];
-      for (const result of results) {
-        const update = await trx.updateTable('deliveries')
-          .set((eb) => ({
-            status: result.status,
-            attempts: eb('attempts', '+', 1),
-            next_attempt_at: result.nextAttemptAt,
-            last_attempt_at: result.attempt.createdAt,
-            lease_token: null,
-            manual_retry: false,
-            updated_at: result.attempt.createdAt,
-          }))
-          .where('id', '=', result.deliveryId)
-          .where('lease_token', '=', result.leaseToken)
-          .where('status', '=', 'delivering')
-          .executeTakeFirst();
-        const written = update.numUpdatedRows > 0n;
-        applied.push(written);
-        if (written && result.notice) await insertNotice(trx, result.notice);
+    const written = await this.#dialect.relaxedTransaction(this.db, async (trx) => {
+      // One statement per batch, fenced row by row: a row is written only while the lease
+      // that sent the attempt still holds it. A delivery appears once per statement, so when
+      // a batch holds two results for one delivery (a stale lease and its successor) they
+      // are tried in turn, as if written one by one.
+      const applied = new Array<boolean>(results.length).fill(false);
+      for (const round of rounds(results)) {
+        const typed = this.#dialect.typed;
+        const values = sql.join(round.map(({ result: r }) => sql`(${typed(r.deliveryId, 'uuid')}, ${typed(r.leaseToken, 'text')}, ${typed(r.status, 'text')}, ${typed(r.nextAttemptAt, 'bigint')}, ${typed(r.attempt.createdAt, 'bigint')})`));
+        const updated = await sql<{ id: string }>`
+          with v (id, lease_token, status, next_attempt_at, attempted_at) as (values ${values})
+          update deliveries set status = v.status, attempts = deliveries.attempts + 1, next_attempt_at = v.next_attempt_at,
+            last_attempt_at = v.attempted_at, lease_token = null, manual_retry = ${false}, updated_at = v.attempted_at
+          from v
+          where deliveries.id = v.id and deliveries.lease_token = v.lease_token and deliveries.status = 'delivering'
+          returning deliveries.id`.execute(trx);
+        const writtenIds = new Set(updated.rows.map((row) => row.id));
+        for (const { result, index } of round) applied[index] = writtenIds.has(result.deliveryId);
+      }
+      for (const [i, result] of results.entries()) {
+        if (result.notice && applied[i]) await insertNotice(trx, result.notice);
       }
       const recorded = results.filter((_, i) => applied[i]);
       if (recorded.length > 0) {
@@ -318,7 +331,7 @@ export class SqlStore implements Store {
 
   async nextDueAt(): Promise<number | null> {
     const row = await this.db.selectFrom('deliveries').select((eb) => eb.fn.min('next_attempt_at').as('at'))
-      .where('status', 'in', ['queued', 'delivering']).executeTakeFirst();
+      .where('status', 'in', PENDING).executeTakeFirst();
     return row?.at == null ? null : Number(row.at);
   }
 
@@ -361,7 +374,7 @@ export class SqlStore implements Store {
         eb.fn.sum(eb.case().when('status', '=', 'delivering').then(1).else(0).end()).as('in_flight'),
         eb.fn.min(eb.case().when('status', '=', 'queued').then(eb.case().when('next_attempt_at', '<=', now).then(eb.ref('next_attempt_at')).end()).end()).as('oldest_due'),
       ])
-      .where('status', 'in', ['queued', 'delivering'])
+      .where('status', 'in', PENDING)
       .executeTakeFirstOrThrow();
     const finished = await this.db.selectFrom('deliveries').select(['status', (eb) => eb.fn.countAll().as('n')])
       .where('status', 'in', ['succeeded', 'failed']).where('updated_at', '>=', now - HOUR_MS)
@@ -381,7 +394,7 @@ export class SqlStore implements Store {
   async deleteExpired(before: number, batchSize: number): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
       const expired = trx.selectFrom('deliveries').select('id')
-        .where('status', 'in', TERMINAL_STATUSES as DeliveryStatus[]).where('created_at', '<', before).limit(batchSize);
+        .where('status', 'in', TERMINAL).where('created_at', '<', before).limit(batchSize);
       const deleted = await trx.deleteFrom('deliveries').where('id', 'in', expired).executeTakeFirst();
       const orphans = trx.selectFrom('events').select('id').where('created_at', '<', before)
         .where(({ not, exists, selectFrom }) => not(exists(selectFrom('deliveries').select('id').whereRef('deliveries.event_id', '=', 'events.id'))))
@@ -552,6 +565,18 @@ export class SqlStore implements Store {
 }
 
 type Trx = Kysely<Database>;
+
+/** Splits results into rounds in which each delivery appears at most once, keeping their order. */
+function rounds(results: readonly AttemptResult[]): { result: AttemptResult; index: number }[][] {
+  const out: { result: AttemptResult; index: number }[][] = [];
+  const seen = new Map<string, number>();
+  results.forEach((result, index) => {
+    const round = seen.get(result.deliveryId) ?? 0;
+    seen.set(result.deliveryId, round + 1);
+    (out[round] ??= []).push({ result, index });
+  });
+  return out;
+}
 
 function toCandidate(row: Record<string, unknown>): ClaimCandidate {
   return {

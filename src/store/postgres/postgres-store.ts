@@ -3,7 +3,7 @@
 // rows; LISTEN/NOTIFY wakes idle workers and drops stale subscription caches at once.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { Kysely, PostgresDialect, sql, type Expression, type SqlBool } from 'kysely';
+import { Kysely, PostgresDialect, sql, type Expression, type RawBuilder, type SqlBool } from 'kysely';
 import { applyMigrations } from '../migrate.ts';
 import { InProcessNotifier } from '../in-process-notifier.ts';
 import { toDelivery } from '../rows.ts';
@@ -128,6 +128,20 @@ class PostgresDialectOps implements Dialect {
   }
 
   readonly skipLocked = true;
+
+  relaxedTransaction<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+    // Asynchronous commit: no WAL flush wait. A server crash may lose the last few hundred
+    // milliseconds of claims and attempt records (deliveries are then sent again), never data
+    // integrity; ingestion keeps synchronous commits.
+    return db.transaction().execute(async (trx) => {
+      await sql`set local synchronous_commit = off`.execute(trx);
+      return work(trx);
+    });
+  }
+
+  typed(value: unknown, type: 'uuid' | 'text' | 'bigint'): RawBuilder<unknown> {
+    return sql`${value}::${sql.raw(type)}`;
+  }
 
   async claimQuotas(trx: Kysely<Database>, quotas: readonly Quota[], request: ClaimRequest): Promise<ClaimedDelivery[]> {
     const { now, leaseToken, leaseExpiresAt } = request;

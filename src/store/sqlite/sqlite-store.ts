@@ -1,11 +1,13 @@
 // The embedded store: one SQLite file through node:sqlite, no other process needed.
 // WAL lets readers (status, UI) run beside the writer; synchronous=FULL makes every commit
 // durable before hookd answers 202, at a cost that group commit (one transaction for many
-// concurrent ingests) keeps small.
+// concurrent ingests) keeps small. Claims and attempt records commit with NORMAL (see
+// relaxedTransaction): in WAL mode that is still safe against a crash of hookd, and a power
+// cut can at worst undo the last of them, so a delivery is sent again.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { Kysely, SqliteDialect, sql, type Expression, type SqlBool } from 'kysely';
+import { Kysely, SqliteDialect, sql, type Expression, type RawBuilder, type SqlBool } from 'kysely';
 import { applyMigrations } from '../migrate.ts';
 import { InProcessNotifier } from '../in-process-notifier.ts';
 import { toDelivery } from '../rows.ts';
@@ -37,6 +39,22 @@ class SqliteDialectOps implements Dialect {
   }
 
   readonly skipLocked = false;
+
+  relaxedTransaction<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+    // The connection is held throughout, so nothing else commits while FULL is off.
+    return db.connection().execute(async (connection) => {
+      await sql`pragma synchronous = normal`.execute(connection);
+      try {
+        return await connection.transaction().execute(work);
+      } finally {
+        await sql`pragma synchronous = full`.execute(connection);
+      }
+    });
+  }
+
+  typed(value: unknown): RawBuilder<unknown> {
+    return sql`${value}`;
+  }
 
   async claimQuotas(trx: Kysely<Database>, quotas: readonly Quota[], request: ClaimRequest): Promise<ClaimedDelivery[]> {
     const { now, leaseToken, leaseExpiresAt } = request;
