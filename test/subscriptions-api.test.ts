@@ -413,7 +413,8 @@ for (const name of STORE_NAMES) {
       });
 
       it('health is 503 naming the database check once the store is closed', async () => {
-        const broken = await freshApp();
+        // API only: no workers polling the store this test breaks.
+        const broken = await freshApp({ role: 'api' });
         apps.pop(); // closed here, not in after(): its store is already gone
         const brokenCall = client(broken);
         assert.equal((await brokenCall('GET', '/health')).status, 200);
@@ -427,7 +428,8 @@ for (const name of STORE_NAMES) {
           assertError(await brokenCall('GET', '/status'), 503, 'store_unavailable');
           assertError(await brokenCall('POST', '/subscriptions', { target_url: 'https://example.com/' }), 503, 'store_unavailable');
         } finally {
-          await broken.server!.close();
+          // Closing the app closes the store a second time, which may complain.
+          await broken.close().catch(() => {});
         }
       });
 

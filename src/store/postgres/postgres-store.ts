@@ -119,8 +119,11 @@ class PostgresDialectOps implements Dialect {
   }
 
   async migrate(db: Kysely<Database>): Promise<void> {
-    // The Migrator creates the schema, tolerating processes that race to do the same.
-    await applyMigrations(db, postgresMigrations, this.#schema);
+    // The Migrator creates the schema, tolerating processes that race to do the same. Without
+    // one given, it is the connection's current schema (search_path), named explicitly so
+    // hookd tables in another schema of the same database are never mistaken for ours.
+    const schema = this.#schema ?? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema;
+    await applyMigrations(db, postgresMigrations, schema);
   }
 
   eventTypesContainAny(patterns: readonly string[]): Expression<SqlBool> {
