@@ -1,6 +1,7 @@
 // Wires the parts of one hookd process together and starts and stops them in order.
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { buildMonitorServer } from './api/monitor-server.ts';
 import { buildServer } from './api/server.ts';
 import { prepareAccess } from './auth/access-policy.ts';
 import { ConfigError, type Config } from './config.ts';
@@ -78,6 +79,11 @@ export async function startApp(options: AppOptions): Promise<App> {
       dispatcher = new Dispatcher({ store, subscriptions, sender, config, logger, metrics, operations, clock });
       dispatcher.start();
       retention.start();
+    }
+    if (role === 'worker' && config.metricsPort !== null) {
+      const access = await prepareAccess(store, config, logger, clock);
+      server = await buildMonitorServer({ store, metrics, access, metricsPublic: config.metricsPublic }, logger);
+      await server.listen({ port: config.metricsPort, host: config.host });
     }
     if (role !== 'worker') {
       const access = await prepareAccess(store, config, logger, clock);

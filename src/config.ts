@@ -56,6 +56,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** Added to the connect and request timeouts to make a lease; covers pauses and clock drift. */
   leaseMarginMs: number;
+  /** Where a `worker` process serves /metrics and its health check; null: nowhere. */
+  metricsPort: number | null;
 }
 
 /** A configuration value that cannot be used; its message is one line for the operator. */
@@ -110,6 +112,11 @@ interface Flat {
   operationsSecret: string | null;
   shutdownGraceMs: number;
   leaseMarginMs: number;
+  metricsPort: number | null;
+}
+
+function optional<T>(parse: Parser<T>): Parser<T | null> {
+  return (raw) => (raw.trim() === '' ? null : parse(raw));
 }
 
 function integer(min: number, max: number): Parser<number> {
@@ -300,6 +307,11 @@ export const SETTINGS: readonly Setting<keyof Flat>[] = [
     doc: "A worker's claim on a delivery lasts the connect and request timeouts plus this margin; a crashed worker's deliveries are sent again after it.",
     parse: integer(100, 3_600_000),
   },
+  {
+    key: 'metricsPort', env: 'HOOKD_METRICS_PORT', default: '',
+    doc: 'A `hookd worker` process (which has no API) serves /metrics and /api/v1/health on this port of HOST. Empty: none.',
+    parse: optional(integer(1, 65535)),
+  },
 ];
 
 export interface LoadOptions {
@@ -361,5 +373,6 @@ export function loadConfig(options: LoadOptions = {}): Config {
     operationsSecret: f.operationsSecret,
     shutdownGraceMs: f.shutdownGraceMs,
     leaseMarginMs: f.leaseMarginMs,
+    metricsPort: f.metricsPort,
   };
 }

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { DELIVERY_STATUSES } from '../store/store.ts';
+import { DELIVERY_STATUSES, type Store } from '../store/store.ts';
 import { healthExamples, statusExample } from './examples.ts';
 import { errorResponses } from './schemas.ts';
 import type { ApiDeps } from './server.ts';
@@ -48,11 +48,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   ]);
 }
 
-export const healthRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) => {
-  const api = app.withTypeProvider<TypeBoxTypeProvider>();
-  const { store, clock } = deps;
-
-  api.get('/health', {
+/** GET /health alone: also served by a worker's metrics port (api/monitor-server.ts). */
+export const livenessRoute = (store: Store): FastifyPluginAsync => async (app) => {
+  app.withTypeProvider<TypeBoxTypeProvider>().get('/health', {
     schema: { tags: ['health'], summary: 'Liveness and database reachability', security: [], response: { 200: Health, 503: Health } },
   }, async (request, reply) => {
     try {
@@ -64,6 +62,13 @@ export const healthRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) =
       return { status: 'unavailable' as const, checks: { database: `failed: ${(error as Error).message}` } };
     }
   });
+};
+
+export const healthRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) => {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { store, clock } = deps;
+
+  await app.register(livenessRoute(store));
 
   api.get('/status', {
     schema: { tags: ['health'], summary: 'Version, uptime, counts and queue figures', response: { 200: Status, ...errorResponses } },
