@@ -25,7 +25,7 @@ function environmentNames(environment: ComposeService['environment']): string[] 
 }
 
 test('docker-compose.yml: hookd and its workers use only settings hookd knows, after a healthy PostgreSQL', () => {
-  const compose = parse(read('docker-compose.yml')) as { services: Record<string, ComposeService>; volumes?: Record<string, unknown> };
+  const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, ComposeService>; volumes?: Record<string, unknown> };
   const hookdServices = Object.entries(compose.services).filter(([, service]) => service.build !== undefined);
   assert.deepEqual(hookdServices.map(([name]) => name).sort(), ['hookd', 'worker']);
   for (const [name, service] of hookdServices) {
