@@ -67,8 +67,9 @@ export class ConfigError extends Error {
 
 type Parser<T> = (raw: string) => T;
 
-interface Setting<K extends keyof Flat> {
-  key: K;
+export interface Setting {
+  /** Name of the value while read, before values are grouped into Config. */
+  key: string;
   env: string;
   flag?: string;
   /** A flag that takes no value (`--insecure-no-auth` means true). */
@@ -77,43 +78,9 @@ interface Setting<K extends keyof Flat> {
   sensitive?: true;
   default: string;
   doc: string;
-  parse: Parser<Flat[K]>;
+  parse: Parser<unknown>;
 }
 
-/** The settings as read, before they are grouped into Config. */
-interface Flat {
-  port: number;
-  host: string;
-  databaseUrl: DatabaseTarget;
-  logLevel: LogLevel;
-  maxPayloadBytes: number;
-  workerConcurrency: number;
-  connectTimeoutMs: number;
-  requestTimeoutMs: number;
-  retryMaxAttempts: number;
-  retryInitialDelayMs: number;
-  retryBackoffFactor: number;
-  retryMaxDelayMs: number;
-  retryJitter: number;
-  retentionHours: number;
-  retentionIntervalMs: number;
-  pollIntervalMs: number;
-  subscriptionCacheTtlMs: number;
-  allowNetworks: string[];
-  apiKey: string | null;
-  insecureNoAuth: boolean;
-  metricsPublic: boolean;
-  encryptionKey: Buffer | null;
-  rateLimitPerMinute: number;
-  circuitFailureThreshold: number;
-  circuitCooldownMs: number;
-  autoDisableAfterHours: number;
-  operationsUrl: string | null;
-  operationsSecret: string | null;
-  shutdownGraceMs: number;
-  leaseMarginMs: number;
-  metricsPort: number | null;
-}
 
 function optional<T>(parse: Parser<T>): Parser<T | null> {
   return (raw) => (raw.trim() === '' ? null : parse(raw));
@@ -220,7 +187,7 @@ export function parseDatabaseUrl(raw: string): DatabaseTarget {
   return { kind: 'sqlite', path: file === ':memory:' ? file : path.resolve(file) };
 }
 
-export const SETTINGS: readonly Setting<keyof Flat>[] = [
+const SETTING_TABLE = [
   { key: 'port', env: 'PORT', flag: 'port', default: '8000', doc: 'TCP port of the HTTP API and web UI.', parse: integer(0, 65535) },
   { key: 'host', env: 'HOST', flag: 'host', default: '127.0.0.1', doc: 'Address to bind. Use 0.0.0.0 to listen on every interface.', parse: host },
   {
@@ -312,7 +279,12 @@ export const SETTINGS: readonly Setting<keyof Flat>[] = [
     doc: 'A `hookd worker` process (which has no API) serves /metrics and /api/v1/health on this port of HOST. Empty: none.',
     parse: optional(integer(1, 65535)),
   },
-];
+] as const satisfies readonly Setting[];
+
+export const SETTINGS: readonly Setting[] = SETTING_TABLE;
+
+/** The settings as read, before they are grouped into Config: one field per row above. */
+type Flat = { -readonly [S in (typeof SETTING_TABLE)[number] as S['key']]: ReturnType<S['parse']> };
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
@@ -327,7 +299,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (options.loadDotEnv && existsSync('.env')) process.loadEnvFile('.env');
   const env = options.env ?? process.env;
   const flags = options.flags ?? {};
-  const flat = {} as Record<keyof Flat, unknown>;
+  const flat: Record<string, unknown> = {};
   for (const setting of SETTINGS) {
     const fromFlag = setting.flag ? flags[setting.flag] : undefined;
     const raw = fromFlag ?? env[setting.env] ?? setting.default;
