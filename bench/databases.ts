@@ -1,0 +1,250 @@
+// The databases a benchmark runs on: a temporary SQLite file, or a fresh PostgreSQL database
+// (hookd_bench_<random>) that is dropped afterwards. hookd creates its own schema
+// (`hookd migrate`); the benchmark then writes large volumes straight into those tables
+// (a million queued deliveries, a million expired ones) with set-based SQL, far faster than
+// through the API. Ids are UUID-shaped and built from the row number, so no row is sent
+// from here one by one.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import pg from 'pg';
+import { onCleanup, runNode } from './processes.ts';
+import { REPO_ROOT } from './services.ts';
+
+export type StoreKind = 'sqlite' | 'postgres';
+
+/** What a seeded backlog or history consists of. */
+export interface SeedPlan {
+  deliveries: number;
+  status: 'queued' | 'succeeded';
+  /** created_at of every row; queued deliveries are also due at this time. */
+  createdAt: number;
+  subscriptions: number;
+  /** Events are shared: delivery i belongs to event i mod events. */
+  events: number;
+  targetUrl: string;
+  payload: Buffer;
+  /** One success attempt per delivery, as finished deliveries have in real life. */
+  withAttempts: boolean;
+}
+
+export interface BenchDatabase {
+  kind: StoreKind;
+  /** DATABASE_URL for hookd. */
+  url: string;
+  seed(plan: SeedPlan, onProgress: (rows: number) => void): Promise<void>;
+  /** Finished deliveries created before `before`: what retention still has to delete. */
+  countExpired(before: number): Promise<number>;
+  /** Milliseconds the claim's searches for due work take (read-only: they lock nothing). */
+  probeClaim(now: number, limit: number): Promise<number>;
+  /** Closes the connection and removes the file or drops the database. */
+  drop(): Promise<void>;
+}
+
+const SEED_CHUNK = 100_000;
+const TERMINAL = `('succeeded', 'failed', 'filtered', 'cancelled')`;
+/** The 4th group of a seeded id tells which table it belongs to. */
+const ID_GROUP = { subscription: 'a000', event: '9000', delivery: '8000', attempt: 'b000' } as const;
+const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
+const REQUEST_HEADERS = '{"content-type":"application/json","user-agent":"hookd-bench"}';
+
+// The two searches of hookd's claim (src/store/sql-store.ts claimDue, and the dialects'
+// claimQuotas), run read-only beside hookd to see whether finding due work slows down as
+// the table changes. A probe, not hookd's own timing: keep it in step with the claim.
+const CLAIM_CANDIDATES = `select id from subscriptions where active = true and deleted_at is null
+  and (circuit_state = 'closed' or circuit_retry_at <= ?)
+  and exists (select 1 from deliveries where deliveries.subscription_id = subscriptions.id
+    and deliveries.status in ('queued', 'delivering') and deliveries.next_attempt_at <= ?)
+  order by coalesce(last_claimed_at, 0) limit 1`;
+const CLAIM_PICK = `select id from deliveries where subscription_id = ? and status in ('queued', 'delivering')
+  and next_attempt_at <= ? order by next_attempt_at limit ?`;
+
+/** `?` placeholders as PostgreSQL's `$1, $2, …`. */
+function numbered(text: string): string {
+  let i = 0;
+  return text.replace(/\?/g, () => `$${++i}`);
+}
+
+export const POSTGRES_ADMIN_URL = process.env.HOOKD_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+async function adminQuery(text: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await admin.connect();
+  try {
+    await admin.query(text);
+  } finally {
+    await admin.end();
+  }
+}
+
+async function migrate(url: string): Promise<void> {
+  await runNode({ name: 'hookd migrate', cwd: REPO_ROOT, args: ['src/main.ts', 'migrate'], env: { DATABASE_URL: url, LOG_LEVEL: 'warn' } });
+}
+
+function chunks(total: number, each: (from: number, to: number) => Promise<void> | void, onProgress: (rows: number) => void) {
+  return (async () => {
+    for (let from = 0; from < total; from += SEED_CHUNK) {
+      const to = Math.min(total, from + SEED_CHUNK);
+      await each(from, to);
+      onProgress(to);
+    }
+  })();
+}
+
+class SqliteDatabase implements BenchDatabase {
+  readonly kind = 'sqlite' as const;
+  readonly url: string;
+  readonly #db: DatabaseSync;
+  readonly drop: () => Promise<void>;
+
+  constructor(dir: string) {
+    this.url = path.join(dir, 'hookd.db');
+    this.#db = new DatabaseSync(this.url, { timeout: 5000 });
+    this.#db.exec('PRAGMA journal_mode = WAL');
+    this.drop = onCleanup(() => {
+      if (this.#db.isOpen) this.#db.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+  }
+
+  static async create(): Promise<SqliteDatabase> {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hookd-bench-'));
+    try {
+      await migrate(path.join(dir, 'hookd.db'));
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+    return new SqliteDatabase(dir);
+  }
+
+  async seed(plan: SeedPlan, onProgress: (rows: number) => void): Promise<void> {
+    const id = (group: string, n: string) => `printf('00000000-0000-7000-${group}-%012x', ${n})`;
+    const series = (from: number, to: number) => `with recursive n(i) as (select ${from} union all select i + 1 from n where i + 1 < ${to})`;
+    const db = this.#db;
+    db.exec('begin');
+    db.prepare(`${series(0, plan.subscriptions)} insert into subscriptions (id, target_url, secret, created_at, updated_at)
+      select ${id(ID_GROUP.subscription, 'i')}, ?, ?, ?, ? from n`).run(plan.targetUrl, SECRET, plan.createdAt, plan.createdAt);
+    db.prepare(`${series(0, plan.events)} insert into events (id, event_type, payload, created_at)
+      select ${id(ID_GROUP.event, 'i')}, 'bench.seeded', ?, ? from n`).run(plan.payload, plan.createdAt);
+    db.exec('commit');
+    const finished = plan.status !== 'queued';
+    await chunks(plan.deliveries, (from, to) => {
+      db.exec('begin');
+      db.prepare(`${series(from, to)} insert into deliveries
+        (id, event_id, subscription_id, event_type, status, attempts, next_attempt_at, last_attempt_at, created_at, updated_at)
+        select ${id(ID_GROUP.delivery, 'i')}, ${id(ID_GROUP.event, `i % ${plan.events}`)}, ${id(ID_GROUP.subscription, `i % ${plan.subscriptions}`)},
+          'bench.seeded', ?, ?, ?, ?, ?, ? from n`)
+        .run(plan.status, finished ? 1 : 0, finished ? null : plan.createdAt, finished ? plan.createdAt : null, plan.createdAt, plan.createdAt);
+      if (plan.withAttempts) {
+        db.prepare(`${series(from, to)} insert into attempts
+          (id, delivery_id, attempt_number, outcome, status_code, duration_ms, request_headers, trigger, created_at)
+          select ${id(ID_GROUP.attempt, 'i')}, ${id(ID_GROUP.delivery, 'i')}, 1, 'success', 200, 3, ?, 'scheduled', ? from n`)
+          .run(REQUEST_HEADERS, plan.createdAt);
+      }
+      db.exec('commit');
+    }, onProgress);
+  }
+
+  async countExpired(before: number): Promise<number> {
+    const row = this.#db.prepare(`select count(*) as n from deliveries where status in ${TERMINAL} and created_at < ?`).get(before);
+    return Number(row?.n ?? 0);
+  }
+
+  async probeClaim(now: number, limit: number): Promise<number> {
+    const started = performance.now();
+    const candidate = this.#db.prepare(CLAIM_CANDIDATES).get(now, now);
+    if (candidate) this.#db.prepare(CLAIM_PICK).all(candidate.id as string, now, limit);
+    return performance.now() - started;
+  }
+}
+
+class PostgresDatabase implements BenchDatabase {
+  readonly kind = 'postgres' as const;
+  readonly url: string;
+  readonly #client: pg.Client;
+  readonly drop: () => Promise<void>;
+
+  constructor(url: string, client: pg.Client, drop: () => Promise<void>) {
+    this.url = url;
+    this.#client = client;
+    this.drop = drop;
+  }
+
+  /** A new database on the server at POSTGRES_ADMIN_URL; dropped at the end of the run. */
+  static async create(): Promise<PostgresDatabase> {
+    const name = `hookd_bench_${randomBytes(5).toString('hex')}`;
+    await adminQuery(`create database ${name}`);
+    const url = new URL(POSTGRES_ADMIN_URL);
+    url.pathname = `/${name}`;
+    const client = new pg.Client({ connectionString: url.toString() });
+    const drop = onCleanup(async () => {
+      await client.end().catch(() => {});
+      await adminQuery(`drop database if exists ${name} with (force)`);
+    });
+    await migrate(url.toString());
+    await client.connect();
+    return new PostgresDatabase(url.toString(), client, drop);
+  }
+
+  /** Whether a PostgreSQL server answers at POSTGRES_ADMIN_URL. */
+  static async available(): Promise<boolean> {
+    const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL, connectionTimeoutMillis: 3000 });
+    try {
+      await client.connect();
+      await client.end();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async seed(plan: SeedPlan, onProgress: (rows: number) => void): Promise<void> {
+    const id = (group: string, n: string) => `('00000000-0000-7000-${group}-' || lpad(to_hex(${n}), 12, '0'))::uuid`;
+    const client = this.#client;
+    await client.query(`insert into subscriptions (id, target_url, secret, created_at, updated_at)
+      select ${id(ID_GROUP.subscription, 'i')}, $1, $2, $3, $3 from generate_series(0, $4 - 1) i`,
+    [plan.targetUrl, SECRET, plan.createdAt, plan.subscriptions]);
+    await client.query(`insert into events (id, event_type, payload, created_at)
+      select ${id(ID_GROUP.event, 'i')}, 'bench.seeded', $1, $2 from generate_series(0, $3 - 1) i`,
+    [plan.payload, plan.createdAt, plan.events]);
+    const finished = plan.status !== 'queued';
+    await chunks(plan.deliveries, async (from, to) => {
+      await client.query(`insert into deliveries
+        (id, event_id, subscription_id, event_type, status, attempts, next_attempt_at, last_attempt_at, created_at, updated_at)
+        select ${id(ID_GROUP.delivery, 'i')}, ${id(ID_GROUP.event, `i % ${plan.events}`)}, ${id(ID_GROUP.subscription, `i % ${plan.subscriptions}`)},
+          'bench.seeded', $1, $2, $3, $4, $5, $5 from generate_series($6::bigint, $7::bigint - 1) i`,
+      [plan.status, finished ? 1 : 0, finished ? null : plan.createdAt, finished ? plan.createdAt : null, plan.createdAt, from, to]);
+      if (plan.withAttempts) {
+        await client.query(`insert into attempts
+          (id, delivery_id, attempt_number, outcome, status_code, duration_ms, request_headers, trigger, created_at)
+          select ${id(ID_GROUP.attempt, 'i')}, ${id(ID_GROUP.delivery, 'i')}, 1, 'success', 200, 3, $1::jsonb, 'scheduled', $2
+          from generate_series($3::bigint, $4::bigint - 1) i`,
+        [REQUEST_HEADERS, plan.createdAt, from, to]);
+      }
+    }, onProgress);
+    // A backlog that grew in production would have been analyzed by autovacuum long since.
+    await client.query('analyze');
+  }
+
+  async countExpired(before: number): Promise<number> {
+    const result = await this.#client.query<{ n: string }>(`select count(*) as n from deliveries where status in ${TERMINAL} and created_at < $1`, [before]);
+    return Number(result.rows[0]?.n ?? 0);
+  }
+
+  async probeClaim(now: number, limit: number): Promise<number> {
+    const started = performance.now();
+    const candidate = await this.#client.query<{ id: string }>(numbered(CLAIM_CANDIDATES), [now, now]);
+    const id = candidate.rows[0]?.id;
+    if (id) await this.#client.query(numbered(CLAIM_PICK), [id, now, limit]);
+    return performance.now() - started;
+  }
+}
+
+export function createDatabase(kind: StoreKind): Promise<BenchDatabase> {
+  return kind === 'sqlite' ? SqliteDatabase.create() : PostgresDatabase.create();
+}
+
+export const postgresAvailable = (): Promise<boolean> => PostgresDatabase.available();

@@ -1,0 +1,121 @@
+// The load generator: POSTs one fixed 1 KB JSON body over a keep-alive undici Pool, either
+// closed-loop (a fixed number of requests in flight, as fast as answers come: saturation) or
+// open-loop (requests start on a fixed schedule whatever the answers: a steady offered
+// rate). Both are bounded by a request count and a time limit. Open-loop latency is taken
+// from the scheduled start, so a stall is charged to every request it delayed.
+import { Pool } from 'undici';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { wallClockMs } from './clock.ts';
+
+const REQUEST_TIMEOUT_MS = 30_000;
+const SCHEDULER_TICK_MS = 1;
+
+/** A JSON event of exactly `bytes` bytes, as the benchmark's payload. */
+export function eventBody(eventType: string, bytes: number): Buffer {
+  const head = `{"event_type":"${eventType}","data":{"pad":"`;
+  const tail = '"}}';
+  return Buffer.from(head + 'x'.repeat(bytes - head.length - tail.length) + tail);
+}
+
+export function loadPool(origin: string, connections: number): Pool {
+  return new Pool(origin, {
+    connections, pipelining: 1, keepAliveTimeout: 30_000,
+    headersTimeout: REQUEST_TIMEOUT_MS, bodyTimeout: REQUEST_TIMEOUT_MS,
+  });
+}
+
+export interface LoadRequest {
+  pool: Pool;
+  path: string;
+  body: Buffer;
+  /** Sent with every request besides content-type (an API key). */
+  headers?: Record<string, string> | undefined;
+  maxRequests: number;
+  maxMs: number;
+}
+
+/** What one run produced; read while it runs for progress. */
+export class LoadRun {
+  sent = 0;
+  accepted = 0;
+  failed = 0;
+  readonly failures = new Map<string, number>();
+  /** Event id → when its 202 was read, in wallClockMs. */
+  readonly acks = new Map<string, number>();
+  /** Per accepted request: its latency in ms, from its (scheduled) start. */
+  readonly latencyMs: number[] = [];
+  readonly began = wallClockMs();
+  ended = 0;
+
+  get elapsedMs(): number {
+    return (this.ended || wallClockMs()) - this.began;
+  }
+
+  async send(request: LoadRequest, scheduledAt: number): Promise<void> {
+    this.sent++;
+    try {
+      // The deadline also covers time queued in the pool, so a stalled target cannot hold a
+      // run past its time limit by more than this.
+      const response = await request.pool.request({
+        path: request.path, method: 'POST', body: request.body,
+        headers: { 'content-type': 'application/json', ...request.headers },
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+      const text = await response.body.text();
+      const at = wallClockMs();
+      if (response.statusCode !== 202) {
+        this.#fail(`HTTP ${response.statusCode}`);
+        return;
+      }
+      this.accepted++;
+      this.acks.set((JSON.parse(text) as { event_id: string }).event_id, at);
+      this.latencyMs.push(at - scheduledAt);
+    } catch (error) {
+      this.#fail((error as { code?: string; name?: string }).code ?? (error as Error).name);
+    }
+  }
+
+  #fail(reason: string): void {
+    this.failed++;
+    this.failures.set(reason, (this.failures.get(reason) ?? 0) + 1);
+  }
+}
+
+/** `concurrency` requests in flight until maxRequests are sent or maxMs has passed. */
+export function closedLoop(request: LoadRequest & { concurrency: number }): { run: LoadRun; done: Promise<LoadRun> } {
+  const run = new LoadRun();
+  const deadline = run.began + request.maxMs;
+  const lane = async () => {
+    while (run.sent < request.maxRequests && wallClockMs() < deadline) await run.send(request, wallClockMs());
+  };
+  const done = Promise.all(Array.from({ length: request.concurrency }, lane)).then(() => {
+    run.ended = wallClockMs();
+    return run;
+  });
+  return { run, done };
+}
+
+/** Starts requests at `ratePerSecond` on schedule, until maxRequests or maxMs; then waits for the answers. */
+export function openLoop(request: LoadRequest & { ratePerSecond: number }): { run: LoadRun; done: Promise<LoadRun> } {
+  const run = new LoadRun();
+  const intervalMs = 1000 / request.ratePerSecond;
+  const pending = new Set<Promise<void>>();
+  const schedule = async () => {
+    let next = 0;
+    while (next < request.maxRequests) {
+      const now = wallClockMs();
+      if (now - run.began > request.maxMs) break;
+      const due = Math.min(request.maxRequests, Math.floor((now - run.began) / intervalMs) + 1);
+      for (; next < due; next++) {
+        const sending = run.send(request, run.began + next * intervalMs);
+        pending.add(sending);
+        sending.finally(() => pending.delete(sending));
+      }
+      await sleep(SCHEDULER_TICK_MS);
+    }
+    await Promise.all(pending);
+    run.ended = wallClockMs();
+    return run;
+  };
+  return { run, done: schedule() };
+}

@@ -1,0 +1,183 @@
+// `npm run bench`: measures hookd end to end against a bare relay baseline, on SQLite and on
+// PostgreSQL, split into API and worker processes, draining a large backlog, and while
+// retention deletes. Prints Markdown tables and writes the results as JSON to bench/results/.
+// Every child process, temporary file and database is removed at the end, on failure too.
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { measureBacklog, type BacklogPlan } from './backlog.ts';
+import { POSTGRES_ADMIN_URL, postgresAvailable, type StoreKind } from './databases.ts';
+import { cleanUpAll } from './processes.ts';
+import { summariseProfiles } from './profile.ts';
+import { note } from './progress.ts';
+import { renderReport, writeResults, type BenchResults, type Machine, type Tree } from './report.ts';
+import { measureRetention, type RetentionPlan } from './retention.ts';
+import { baseline, hookdOnStore, multiProcess, type MultiPlan } from './scenarios.ts';
+import { REPO_ROOT, Receiver, profileHookd } from './services.ts';
+import type { PhaseName, ThroughputPlan } from './throughput.ts';
+
+const SCENARIOS = ['baseline', 'sqlite', 'postgres', 'multi', 'backlog', 'retention'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+const RESULTS_DIR = path.join(REPO_ROOT, 'bench', 'results');
+
+interface Plan {
+  throughput: ThroughputPlan;
+  multi: MultiPlan;
+  backlog: BacklogPlan;
+  retention: RetentionPlan;
+}
+
+const FULL_THROUGHPUT: ThroughputPlan = {
+  warmUpRequests: 500, fixedRate: 1000, fixedMs: 15_000,
+  saturationConcurrency: 64, saturationMs: 20_000, saturationMaxRequests: 300_000,
+  fanOutConcurrency: 4, fanOutEvents: 400, fanOutMs: 20_000,
+  drainMs: 60_000,
+};
+const QUICK_THROUGHPUT: ThroughputPlan = {
+  ...FULL_THROUGHPUT, warmUpRequests: 50, fixedRate: 200, fixedMs: 1000, saturationMs: 1000, fanOutEvents: 10, fanOutMs: 2000, drainMs: 10_000,
+};
+
+// Backlogs spread over 8 subscriptions: their default caps (10 in flight each) then add up
+// to more than HOOKD_WORKER_CONCURRENCY (64), so the process limit, not a cap, is measured.
+const PLANS: Record<'full' | 'quick', Plan> = {
+  full: {
+    throughput: FULL_THROUGHPUT,
+    multi: { queued: 20_000, throughput: { ...FULL_THROUGHPUT, saturationMs: 15_000 } },
+    backlog: { deliveries: 1_000_000, subscriptions: 8, events: 100, drainMs: 60_000, windowMs: 10_000 },
+    retention: { expired: 1_000_000, throughput: FULL_THROUGHPUT },
+  },
+  quick: {
+    throughput: QUICK_THROUGHPUT,
+    multi: { queued: 300, throughput: QUICK_THROUGHPUT },
+    backlog: { deliveries: 10_000, subscriptions: 8, events: 100, drainMs: 1500, windowMs: 1000 },
+    retention: { expired: 5000, throughput: QUICK_THROUGHPUT },
+  },
+};
+
+const USAGE = `Usage: npm run bench -- [--quick] [--only ${SCENARIOS.join('|')}[,…]] [--profile]
+
+  --quick     a smoke run of every scenario with small counts (under a minute)
+  --only      run only these scenarios (comma-separated or repeated)
+  --profile   run every hookd process under --cpu-prof (profiles in bench/results/profiles/);
+              the sqlite and postgres scenarios then run their saturation phase only, and
+              the report lists each process's functions with the most self time
+
+PostgreSQL scenarios use ${POSTGRES_ADMIN_URL} (set HOOKD_BENCH_POSTGRES_URL to change it) to
+create a database hookd_bench_<random>, dropped afterwards.`;
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string', multiple: true },
+      profile: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  const only = (values.only ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  const unknown = only.filter((name) => !SCENARIOS.includes(name as Scenario));
+  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; choose from ${SCENARIOS.join(', ')}`);
+  return {
+    quick: values.quick, profile: values.profile, help: values.help,
+    scenarios: only.length > 0 ? (only as Scenario[]) : [...SCENARIOS],
+  };
+}
+
+async function machine(withPostgres: boolean): Promise<Machine> {
+  const sqlite = new DatabaseSync(':memory:');
+  const sqliteVersion = String(sqlite.prepare('select sqlite_version() as v').get()?.v);
+  sqlite.close();
+  let postgres: string | null = null;
+  if (withPostgres) {
+    const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+    await client.connect();
+    postgres = `PostgreSQL ${(await client.query<{ server_version: string }>('show server_version')).rows[0]?.server_version}`;
+    await client.end();
+  }
+  return {
+    cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.versions.node, postgres, sqlite: sqliteVersion, loadAverageBefore: os.loadavg(),
+  };
+}
+
+function tree(): Tree | null {
+  try {
+    const git = (args: string[]) => execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const changedFiles = git(['status', '--porcelain']).split('\n').filter(Boolean).map((line) => line.slice(3));
+    return { commit: git(['rev-parse', 'HEAD']).trim(), changedFiles };
+  } catch {
+    return null;
+  }
+}
+
+async function main(): Promise<number> {
+  const opts = options();
+  if (opts.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (Number(process.versions.node.split('.')[0]) < 24) throw new Error(`Node 24 or later is needed (this is ${process.version}); run it as npm run bench`);
+  const plan = PLANS[opts.quick ? 'quick' : 'full'];
+  const withPostgres = await postgresAvailable();
+  const results: BenchResults = {
+    command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
+    startedAt: new Date().toISOString(), quick: opts.quick, machine: await machine(withPostgres), tree: tree(),
+    skipped: [], stores: {}, backlog: {}, retention: {}, profiles: {},
+  };
+  const stores: StoreKind[] = withPostgres ? ['sqlite', 'postgres'] : ['sqlite'];
+  if (!withPostgres) results.skipped.push(`PostgreSQL scenarios: no server answered at ${POSTGRES_ADMIN_URL}`);
+  const failures: string[] = [];
+  const resultsFile = path.join(RESULTS_DIR, `bench-${results.startedAt.replace(/[:.]/g, '-')}.json`);
+  // Results are written after every scenario, so an interrupted run keeps what it measured.
+  const attempt = async (name: string, run: () => Promise<void>) => {
+    try {
+      await run();
+    } catch (error) {
+      failures.push(`${name}: ${(error as Error).message}`);
+      results.skipped.push(`FAILED ${name}: ${(error as Error).message}`);
+      note(`${name} FAILED: ${(error as Error).stack ?? error}`);
+    }
+    writeResults(results, resultsFile);
+  };
+
+  const profileRoot = path.join(RESULTS_DIR, 'profiles', results.startedAt.replace(/[:.]/g, '-'));
+  if (opts.profile) profileHookd(profileRoot);
+  const receiver = await Receiver.start();
+  try {
+    for (const scenario of opts.scenarios) {
+      if (scenario === 'baseline') {
+        await attempt('baseline', async () => { results.baseline = await baseline(receiver, plan.throughput); });
+      } else if (scenario === 'sqlite' || scenario === 'postgres') {
+        if (!stores.includes(scenario)) continue;
+        const phases: PhaseName[] = opts.profile ? ['saturation'] : ['fixedRate', 'saturation', 'fanOut'];
+        await attempt(scenario, async () => { results.stores[scenario] = await hookdOnStore(scenario, receiver, plan.throughput, phases); });
+      } else if (scenario === 'multi') {
+        if (withPostgres) await attempt('multi', async () => { results.multi = await multiProcess(receiver, plan.multi, [1, 2]); });
+      } else if (scenario === 'backlog') {
+        for (const kind of stores) await attempt(`backlog (${kind})`, async () => { results.backlog[kind] = await measureBacklog(kind, receiver, plan.backlog); });
+      } else {
+        for (const kind of stores) await attempt(`retention (${kind})`, async () => { results.retention[kind] = await measureRetention(kind, receiver, plan.retention); });
+      }
+    }
+  } finally {
+    await cleanUpAll();
+  }
+  if (opts.profile) results.profiles = summariseProfiles(profileRoot, REPO_ROOT);
+  results.finishedAt = new Date().toISOString();
+  results.machine.loadAverageAfter = os.loadavg();
+  writeResults(results, resultsFile);
+  process.stdout.write(`\n${renderReport(results, REPO_ROOT)}\nResults: ${path.relative(process.cwd(), resultsFile)}\n`);
+  return failures.length > 0 ? 1 : 0;
+}
+
+try {
+  process.exitCode = await main();
+} catch (error) {
+  process.stderr.write(`bench: ${(error as Error).message}\n`);
+  await cleanUpAll();
+  process.exitCode = 2;
+}

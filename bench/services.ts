@@ -1,0 +1,201 @@
+// Parent-side handles on the processes a scenario runs: the receiver, the bare relay and
+// hookd itself (any role, on any database), each started as its own process.
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { ReceiverCommand, ReceiverReport } from './receiver.ts';
+import { memoryOf } from './memory.ts';
+import { forkScript, freePort, spawnNode, stopChild, waitFor } from './processes.ts';
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, '..');
+/** Generous: over a million-row backlog a busy hookd can take long to answer its first request. */
+const START_TIMEOUT_MS = 120_000;
+const COLLECT_TIMEOUT_MS = 30_000;
+const API_TIMEOUT_MS = 30_000;
+
+async function readyPort(child: ChildProcess, name: string): Promise<number> {
+  const exited = once(child, 'exit').then(() => {
+    throw new Error(`${name} exited before it was ready`);
+  });
+  const ready = new Promise<number>((resolve) => {
+    child.on('message', (message: { type: string; port?: number }) => {
+      if (message.type === 'ready' && message.port) resolve(message.port);
+    });
+  });
+  return Promise.race([ready, exited]);
+}
+
+/** The loopback receiver: counts arrivals as they happen, hands over their times on request. */
+export class Receiver {
+  readonly #child: ChildProcess;
+  readonly url: string;
+  count = 0;
+  #collecting: ((report: Extract<ReceiverReport, { type: 'arrivals' }>) => void) | null = null;
+
+  private constructor(child: ChildProcess, port: number) {
+    this.#child = child;
+    this.url = `http://127.0.0.1:${port}/hook`;
+    child.on('message', (report: ReceiverReport) => {
+      if (report.type === 'count') this.count = report.count;
+      else if (report.type === 'arrivals') this.#collecting?.(report);
+    });
+  }
+
+  static async start(): Promise<Receiver> {
+    const child = forkScript(new URL('./receiver.ts', import.meta.url), 'receiver');
+    return new Receiver(child, await readyPort(child, 'receiver'));
+  }
+
+  reset(keepArrivals: boolean): void {
+    this.count = 0;
+    this.#command({ type: 'reset', keepArrivals });
+  }
+
+  /** Every arrival since the last reset: webhook-id and arrival time (wallClockMs). */
+  async collect(): Promise<{ ids: string[]; times: Float64Array }> {
+    const report = new Promise<Extract<ReceiverReport, { type: 'arrivals' }>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the receiver did not report its arrivals')), COLLECT_TIMEOUT_MS);
+      this.#collecting = (arrivals) => {
+        clearTimeout(timer);
+        this.#collecting = null;
+        resolve(arrivals);
+      };
+    });
+    this.#command({ type: 'collect' });
+    return report;
+  }
+
+  #command(command: ReceiverCommand): void {
+    this.#child.send(command);
+  }
+
+  stop(): Promise<void> {
+    return stopChild(this.#child);
+  }
+}
+
+/** The bare relay baseline (bare-relay.ts), forwarding to the receiver. */
+export async function startBareRelay(receiverUrl: string, fanOut: number, connections: number): Promise<{ origin: string; pid: number; stop(): Promise<void> }> {
+  const child = forkScript(new URL('./bare-relay.ts', import.meta.url), 'bare relay', [receiverUrl, String(fanOut), String(connections)]);
+  const port = await readyPort(child, 'bare relay');
+  return { origin: `http://127.0.0.1:${port}`, pid: child.pid!, stop: () => stopChild(child) };
+}
+
+/**
+ * hookd runs as deployed: with an API key (every request pays for checking it) but without
+ * the per-client rate limit, which exists to stop abuse and would cap the load generator,
+ * a single client, long before hookd's own limits.
+ */
+const API_KEY = `hk_${randomBytes(30).toString('base64url')}`;
+export const AUTH_HEADERS = { authorization: `Bearer ${API_KEY}` };
+const BENCH_SETTINGS = {
+  HOST: '127.0.0.1',
+  HOOKD_ALLOW_NETWORKS: '127.0.0.0/8',
+  LOG_LEVEL: 'warn',
+  HOOKD_API_KEY: API_KEY,
+  HOOKD_RATE_LIMIT_PER_MINUTE: '0',
+};
+
+export type HookdRole = 'serve' | 'api' | 'worker';
+
+export interface HookdOptions {
+  role: HookdRole;
+  databaseUrl: string;
+  name: string;
+  /** Settings besides the benchmark's defaults (HOOKD_RETENTION_*, …). */
+  env?: Record<string, string>;
+}
+
+let profileRoot: string | null = null;
+
+/** From now on every hookd runs under --cpu-prof and writes its profile below `dir`, in a folder named after it. */
+export function profileHookd(dir: string): void {
+  profileRoot = dir;
+}
+
+const MAX_FORWARDED_LOG_LINES = 5;
+
+/** One hookd process, started from this checkout with `node src/main.ts <role>`. */
+export class Hookd {
+  readonly #child: ChildProcess;
+  readonly origin: string | null;
+  readonly name: string;
+  /** Log lines it wrote (warnings and errors, at LOG_LEVEL=warn). */
+  logLines = 0;
+
+  private constructor(child: ChildProcess, origin: string | null, name: string) {
+    this.#child = child;
+    this.origin = origin;
+    this.name = name;
+  }
+
+  static async start(options: HookdOptions): Promise<Hookd> {
+    const port = await freePort();
+    const profile = profileRoot ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileRoot, options.name.replace(/[^\w]+/g, '-').replace(/^-|-$/g, ''))}`] : [];
+    const child = spawnNode({
+      name: options.name,
+      cwd: REPO_ROOT,
+      args: [...profile, 'src/main.ts', options.role],
+      env: {
+        ...BENCH_SETTINGS,
+        DATABASE_URL: options.databaseUrl,
+        PORT: String(port),
+        ...options.env,
+      },
+    });
+    const origin = options.role === 'worker' ? null : `http://127.0.0.1:${port}`;
+    const hookd = new Hookd(child, origin, options.name);
+    // With HOOKD_ALLOW_NETWORKS set, hookd's first warn-level line is the allowlist warning,
+    // logged once migrations are applied and just before the dispatcher starts: for a
+    // worker (which has no HTTP port to poll) that line is the sign it is ready.
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      hookd.logLines++;
+      if (hookd.logLines > 1 && hookd.logLines <= MAX_FORWARDED_LOG_LINES + 1) process.stderr.write(`\n[${options.name}] ${line.slice(0, 500)}\n`);
+    });
+    const exited = once(child, 'exit').then(([code]) => {
+      throw new Error(`${options.name} exited during start-up (code ${code})`);
+    });
+    const ready = waitFor(`${options.name} to start`, START_TIMEOUT_MS, async () => {
+      if (origin === null) return hookd.logLines > 0 ? true : undefined;
+      try {
+        const response = await fetch(`${origin}/api/v1/health`);
+        return response.ok ? true : undefined;
+      } catch {
+        return undefined;
+      }
+    });
+    try {
+      await Promise.race([ready, exited]);
+    } catch (error) {
+      await stopChild(child);
+      throw error;
+    }
+    return hookd;
+  }
+
+  get pid(): number {
+    return this.#child.pid!;
+  }
+
+  memory(): { rssMb: number; peakMb: number } | null {
+    return memoryOf(this.pid);
+  }
+
+  stop(): Promise<void> {
+    return stopChild(this.#child);
+  }
+
+  /** Calls the API (JSON in and out), failing unless the answer is 2xx. */
+  async call<T>(method: 'GET' | 'POST', apiPath: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${this.origin}/api/v1${apiPath}`, {
+      method,
+      headers: { ...AUTH_HEADERS, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(API_TIMEOUT_MS),
+    });
+    if (!response.ok) throw new Error(`${method} ${apiPath}: HTTP ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
+  }
+}
