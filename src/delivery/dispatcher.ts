@@ -200,7 +200,9 @@ export class Dispatcher {
 
   async #deliver(claimed: ClaimedDelivery): Promise<void> {
     const { delivery, payload, leaseToken } = claimed;
-    const log = this.#log.child({ deliveryId: delivery.id, eventId: delivery.eventId, subscriptionId: delivery.subscriptionId });
+    // The ids go on every line about this delivery; a child logger per delivery would cost
+    // an allocation-heavy object on the hot path for lines that are mostly never written.
+    const ids = { deliveryId: delivery.id, eventId: delivery.eventId, subscriptionId: delivery.subscriptionId };
     const abort = new AbortController();
     this.#leases.set(delivery.id, { token: leaseToken, abort });
     try {
@@ -246,17 +248,17 @@ export class Dispatcher {
         },
       });
       if (!written) {
-        log.warn({ attemptNumber }, 'attempt result discarded: the lease expired and another worker took the delivery over');
+        this.#log.warn({ ...ids, attemptNumber }, 'attempt result discarded: the lease expired and another worker took the delivery over');
         return;
       }
       this.#metrics?.attemptRecorded(result.outcome, result.durationMs, next.status);
       const level = result.outcome === 'success' ? 'debug' : 'info';
-      log[level]({ attemptNumber, outcome: result.outcome, statusCode: result.statusCode, durationMs: result.durationMs, status: next.status }, 'delivery attempt');
+      if (this.#log.isLevelEnabled(level)) this.#log[level]({ ...ids, attemptNumber, outcome: result.outcome, statusCode: result.statusCode, durationMs: result.durationMs, status: next.status }, 'delivery attempt');
       if (next.disableReason) await this.#disable(subscription, delivery, next.disableReason, now);
       else if (result.outcome !== 'success') await this.#disableIfFailingTooLong(subscription, delivery, now);
     } catch (error) {
       // The lease will expire and the delivery be claimed again: nothing is lost.
-      log.error({ err: error }, 'delivery attempt could not be completed');
+      this.#log.error({ ...ids, err: error }, 'delivery attempt could not be completed');
     } finally {
       this.#leases.delete(delivery.id);
     }

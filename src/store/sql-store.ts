@@ -32,6 +32,8 @@ export interface Dialect {
    * again (at-least-once), never loses an event; ingestion commits stay fully durable.
    */
   relaxedTransaction<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  /** When the earliest unfinished delivery is due (an index lookup, however long the queue). */
+  nextDueAt(db: Kysely<Database>): Promise<number | null>;
   /** A bound value with the type the database needs to compare it in a VALUES list. */
   typed(value: unknown, type: 'uuid' | 'text' | 'bigint'): RawBuilder<unknown>;
   /** Whether candidate rows can be locked with FOR UPDATE SKIP LOCKED (several claimers at once). */
@@ -329,10 +331,8 @@ export class SqlStore implements Store {
     return Number(row.n);
   }
 
-  async nextDueAt(): Promise<number | null> {
-    const row = await this.db.selectFrom('deliveries').select((eb) => eb.fn.min('next_attempt_at').as('at'))
-      .where('status', 'in', PENDING).executeTakeFirst();
-    return row?.at == null ? null : Number(row.at);
+  nextDueAt(): Promise<number | null> {
+    return this.#dialect.nextDueAt(this.db);
   }
 
   async getDelivery(id: string): Promise<Delivery | undefined> {

@@ -142,6 +142,12 @@ class PostgresDialectOps implements Dialect {
     });
   }
 
+  async nextDueAt(db: Kysely<Database>): Promise<number | null> {
+    const result = await sql<{ at: number | null }>`
+      select min(next_attempt_at) as at from deliveries where status in ('queued', 'delivering')`.execute(db);
+    return result.rows[0]?.at ?? null;
+  }
+
   typed(value: unknown, type: 'uuid' | 'text' | 'bigint'): RawBuilder<unknown> {
     return sql`${value}::${sql.raw(type)}`;
   }
@@ -149,6 +155,8 @@ class PostgresDialectOps implements Dialect {
   async claimQuotas(trx: Kysely<Database>, quotas: readonly Quota[], request: ClaimRequest): Promise<ClaimedDelivery[]> {
     const { now, leaseToken, leaseExpiresAt } = request;
     const values = sql.join(quotas.map((q) => sql`(${q.subscriptionId}::uuid, ${q.count}::int, ${q.fifo}::boolean)`));
+    // (The picked ids go in as an array: joined as a relation, the planner hash-joins them
+    // to a sequential scan of deliveries, 350 ms a claim at a million rows instead of 2.)
     // Parallel subscriptions take their earliest due rows, skipping rows another worker
     // holds; a FIFO subscription takes its head in ingestion order, and only if it is due
     // (the subscription row, locked by the caller, keeps FIFO claimers apart).
@@ -169,8 +177,8 @@ class PostgresDialectOps implements Dialect {
         where h.next_attempt_at <= ${now})
       update deliveries d set status = 'delivering', lease_token = ${leaseToken},
         next_attempt_at = ${leaseExpiresAt}, updated_at = ${now}
-      from picked, events e
-      where d.id = picked.id and e.id = d.event_id
+      from events e
+      where d.id = any (array(select id from picked)) and e.id = d.event_id
       returning d.*, e.payload`.execute(trx);
     return claimed.rows.map((row) => ({ delivery: toDelivery(row), payload: row.payload as Uint8Array, leaseToken }));
   }

@@ -52,6 +52,15 @@ class SqliteDialectOps implements Dialect {
     });
   }
 
+  async nextDueAt(db: Kysely<Database>): Promise<number | null> {
+    // Left to itself the planner prefers deliveries_status and reads every pending row
+    // (0.4 s at a million); the partial index answers at once.
+    const result = await sql<{ at: number | null }>`
+      select min(next_attempt_at) as at from deliveries indexed by deliveries_due
+      where status in ('queued', 'delivering')`.execute(db);
+    return result.rows[0]?.at ?? null;
+  }
+
   typed(value: unknown): RawBuilder<unknown> {
     return sql`${value}`;
   }
