@@ -19,6 +19,8 @@ import {
 import { ATTEMPT_OUTCOMES, type AttemptOutcome, type AttemptStats, type AttemptSummary, type FailingSubscription, type StatsRange } from './store.ts';
 import { toAttemptSummary } from './rows.ts';
 
+export type SqlType = 'uuid' | 'text' | 'bigint' | 'float8';
+
 export interface Dialect {
   readonly kind: StoreKind;
   readonly location: string;
@@ -35,7 +37,7 @@ export interface Dialect {
   /** When the earliest unfinished delivery is due (an index lookup, however long the queue). */
   nextDueAt(db: Kysely<Database>): Promise<number | null>;
   /** A bound value with the type the database needs to compare it in a VALUES list. */
-  typed(value: unknown, type: 'uuid' | 'text' | 'bigint'): RawBuilder<unknown>;
+  typed(value: unknown, type: SqlType): RawBuilder<unknown>;
   /** Whether candidate rows can be locked with FOR UPDATE SKIP LOCKED (several claimers at once). */
   readonly skipLocked: boolean;
   /** Leases up to each quota's count of due deliveries of its subscription (FIFO: the head only, if due). */
@@ -215,7 +217,7 @@ export class SqlStore implements Store {
       const leased = await this.#dialect.claimQuotas(trx, plan.quotas, request);
       const perSubscription = new Map<string, number>();
       for (const c of leased) perSubscription.set(c.delivery.subscriptionId, (perSubscription.get(c.delivery.subscriptionId) ?? 0) + 1);
-      await writeClaimUpdates(trx, settleUpdates(plan.updates, perSubscription));
+      await writeClaimUpdates(trx, settleUpdates(plan.updates, perSubscription), this.#dialect.typed);
       return leased;
     });
     return claimed;
@@ -590,14 +592,18 @@ function toCandidate(row: Record<string, unknown>): ClaimCandidate {
   };
 }
 
-async function writeClaimUpdates(trx: Trx, updates: readonly CandidateUpdate[]): Promise<void> {
-  for (const u of updates) {
-    await trx.updateTable('subscriptions').set({
-      last_claimed_at: u.lastClaimedAt,
-      ...(u.rateTokens !== null && { rate_tokens: u.rateTokens, rate_refilled_at: u.rateRefilledAt }),
-      ...(u.halfOpenUntil !== null && { circuit_state: 'half_open', circuit_retry_at: u.halfOpenUntil }),
-    }).where('id', '=', u.subscriptionId).execute();
-  }
+/** The claimed subscriptions' new state, in one statement: served now, tokens spent, probe out. */
+async function writeClaimUpdates(trx: Trx, updates: readonly CandidateUpdate[], typed: Dialect['typed']): Promise<void> {
+  if (updates.length === 0) return;
+  const values = sql.join(updates.map((u) => sql`(${typed(u.subscriptionId, 'uuid')}, ${typed(u.lastClaimedAt, 'bigint')}, ${typed(u.rateTokens, 'float8')}, ${typed(u.rateRefilledAt, 'bigint')}, ${typed(u.halfOpenUntil, 'bigint')})`));
+  await sql`
+    with v (id, last_claimed_at, rate_tokens, rate_refilled_at, half_open_until) as (values ${values})
+    update subscriptions set last_claimed_at = v.last_claimed_at,
+      rate_tokens = coalesce(v.rate_tokens, subscriptions.rate_tokens),
+      rate_refilled_at = coalesce(v.rate_refilled_at, subscriptions.rate_refilled_at),
+      circuit_state = case when v.half_open_until is null then subscriptions.circuit_state else 'half_open' end,
+      circuit_retry_at = coalesce(v.half_open_until, subscriptions.circuit_retry_at)
+    from v where subscriptions.id = v.id`.execute(trx);
 }
 
 /**

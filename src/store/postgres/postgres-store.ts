@@ -9,7 +9,7 @@ import { InProcessNotifier } from '../in-process-notifier.ts';
 import { toDelivery } from '../rows.ts';
 import type { Database } from '../schema.ts';
 import type { SecretBox } from '../secret-box.ts';
-import { SqlStore, type Dialect } from '../sql-store.ts';
+import { SqlStore, type Dialect, type SqlType } from '../sql-store.ts';
 import type { ClaimRequest, ClaimedDelivery, Listener, Notifier, Topic } from '../store.ts';
 import type { Quota } from '../../delivery/claim-plan.ts';
 import { postgresMigrations } from './migrations.ts';
@@ -148,7 +148,7 @@ class PostgresDialectOps implements Dialect {
     return result.rows[0]?.at ?? null;
   }
 
-  typed(value: unknown, type: 'uuid' | 'text' | 'bigint'): RawBuilder<unknown> {
+  typed(value: unknown, type: SqlType): RawBuilder<unknown> {
     return sql`${value}::${sql.raw(type)}`;
   }
 
