@@ -37,7 +37,11 @@ export function newTarget(name: StoreTarget['name']): StoreTarget {
         const client = new pg.Client({ connectionString: postgresUrl });
         await client.connect();
         try {
+          // Under hookd's migration lock: a migrating store introspects every schema of the
+          // database, and one dropped under its feet makes that fail.
+          await client.query(`select pg_advisory_lock(hashtext('hookd.migrate'))`);
           await client.query(`drop schema if exists ${schema} cascade`);
+          await client.query(`select pg_advisory_unlock(hashtext('hookd.migrate'))`);
         } finally {
           await client.end();
         }

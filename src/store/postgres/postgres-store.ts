@@ -119,11 +119,20 @@ class PostgresDialectOps implements Dialect {
   }
 
   async migrate(db: Kysely<Database>): Promise<void> {
-    // The Migrator creates the schema, tolerating processes that race to do the same. Without
-    // one given, it is the connection's current schema (search_path), named explicitly so
-    // hookd tables in another schema of the same database are never mistaken for ours.
-    const schema = this.#schema ?? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema;
-    await applyMigrations(db, postgresMigrations, schema);
+    // Processes starting together against a new database (or schema) take turns: one session
+    // lock around creating the schema and migrating, so none sees the other's work half done.
+    await db.connection().execute(async (connection) => {
+      await sql`select pg_advisory_lock(hashtext('hookd.migrate'))`.execute(connection);
+      try {
+        if (this.#schema) await sql`create schema if not exists ${sql.id(this.#schema)}`.execute(connection);
+        // Named explicitly (the current schema when none is given), so hookd tables in another
+        // schema of the same database are never mistaken for these.
+        const schema = this.#schema ?? (await sql<{ schema: string }>`select current_schema() as schema`.execute(connection)).rows[0]?.schema;
+        await applyMigrations(connection, postgresMigrations, schema);
+      } finally {
+        await sql`select pg_advisory_unlock(hashtext('hookd.migrate'))`.execute(connection);
+      }
+    });
   }
 
   eventTypesContainAny(patterns: readonly string[]): Expression<SqlBool> {
