@@ -4,12 +4,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SETTINGS } from '../src/config.ts';
 import { STORE_NAMES, newTarget, openTestStore, type StoreTarget } from './support/stores.ts';
+import { databaseUrlFor, freePort } from './support/hookd-process.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = path.join(REPO_ROOT, 'bin', 'hookd.js');
@@ -17,24 +17,6 @@ const VERSION: string = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.js
 const NODE_24 = Number(process.versions.node.split('.')[0]) >= 24 ? process.execPath : path.join(REPO_ROOT, 'node_modules', '.bin', 'node');
 const HOOKD_SETTINGS = new Set(SETTINGS.map((s) => s.env));
 const STACK_LINE = /^\s+at\s/m;
-
-/** A port on 127.0.0.1 that was free a moment ago, for a child to listen on. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  assert.ok(address !== null && typeof address === 'object');
-  return address.port;
-}
-
-/** DATABASE_URL for a child: the SQLite file, or the Postgres URL with the target's schema as search_path. */
-function databaseUrlFor(target: StoreTarget): string {
-  if (target.database.kind === 'sqlite') return target.database.path;
-  const url = new URL(target.database.url);
-  url.searchParams.set('options', `-c search_path=${target.schema}`);
-  return url.toString();
-}
 
 /** The first Node older than 24 on this machine (the system one, not the project's), if any. */
 function findOldNode(): string | null {

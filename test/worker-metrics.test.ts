@@ -1,19 +1,11 @@
 // A `hookd worker` has no API, but with HOOKD_METRICS_PORT it serves its own metrics (what
 // it delivered is counted only there) and a health check.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import type { App } from '../src/app.ts';
 import { startReceiver, type Receiver } from './support/receiver.ts';
 import { newTarget, startTestApp, type StoreTarget } from './support/stores.ts';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freePort } from './support/hookd-process.ts';
 
 let target: StoreTarget;
 let api: App;

@@ -38,7 +38,7 @@ export interface ClaimPlan {
 }
 
 /** Tokens available now: the bucket refills at the rate, holding at most one second's worth. */
-export function availableTokens(candidate: ClaimCandidate, now: number): number {
+function availableTokens(candidate: ClaimCandidate, now: number): number {
   const rate = candidate.rateLimitPerSecond;
   if (rate === null) return Infinity;
   const capacity = Math.max(1, rate);
