@@ -4,6 +4,7 @@
 // rate). Both are bounded by a request count and a time limit. Open-loop latency is taken
 // from the scheduled start, so a stall is charged to every request it delayed.
 import { Pool } from 'undici';
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { wallClockMs } from './clock.ts';
 
@@ -46,6 +47,25 @@ export class LoadRun {
   readonly latencyMs: number[] = [];
   readonly began = wallClockMs();
   ended = 0;
+  /**
+   * Aborts whatever is still unanswered REQUEST_TIMEOUT_MS after the run's time limit. One
+   * signal for the whole run: a timer signal per request would keep tens of thousands of live
+   * 30 s timers in the generator and charge their cost to the latency being measured.
+   */
+  readonly #deadline = new AbortController();
+  #deadlineTimer: NodeJS.Timeout | undefined;
+
+  constructor(maxMs: number) {
+    this.#deadlineTimer = setTimeout(() => this.#deadline.abort(new DOMException('no answer in time', 'TimeoutError')), maxMs + REQUEST_TIMEOUT_MS);
+    this.#deadlineTimer.unref();
+    setMaxListeners(0, this.#deadline.signal); // one listener per request in flight
+  }
+
+  finish(): this {
+    this.ended = wallClockMs();
+    clearTimeout(this.#deadlineTimer);
+    return this;
+  }
 
   get elapsedMs(): number {
     return (this.ended || wallClockMs()) - this.began;
@@ -54,12 +74,12 @@ export class LoadRun {
   async send(request: LoadRequest, scheduledAt: number): Promise<void> {
     this.sent++;
     try {
-      // The deadline also covers time queued in the pool, so a stalled target cannot hold a
-      // run past its time limit by more than this.
+      // The pool's timeouts cover a request once it is sent; the run's deadline also covers
+      // time queued in the pool, so a stalled target cannot hold a run past its limit.
       const response = await request.pool.request({
         path: request.path, method: 'POST', body: request.body,
         headers: { 'content-type': 'application/json', ...request.headers },
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        signal: this.#deadline.signal,
       });
       const text = await response.body.text();
       const at = wallClockMs();
@@ -83,21 +103,18 @@ export class LoadRun {
 
 /** `concurrency` requests in flight until maxRequests are sent or maxMs has passed. */
 export function closedLoop(request: LoadRequest & { concurrency: number }): { run: LoadRun; done: Promise<LoadRun> } {
-  const run = new LoadRun();
+  const run = new LoadRun(request.maxMs);
   const deadline = run.began + request.maxMs;
   const lane = async () => {
     while (run.sent < request.maxRequests && wallClockMs() < deadline) await run.send(request, wallClockMs());
   };
-  const done = Promise.all(Array.from({ length: request.concurrency }, lane)).then(() => {
-    run.ended = wallClockMs();
-    return run;
-  });
+  const done = Promise.all(Array.from({ length: request.concurrency }, lane)).then(() => run.finish());
   return { run, done };
 }
 
 /** Starts requests at `ratePerSecond` on schedule, until maxRequests or maxMs; then waits for the answers. */
 export function openLoop(request: LoadRequest & { ratePerSecond: number }): { run: LoadRun; done: Promise<LoadRun> } {
-  const run = new LoadRun();
+  const run = new LoadRun(request.maxMs);
   const intervalMs = 1000 / request.ratePerSecond;
   const pending = new Set<Promise<void>>();
   const schedule = async () => {
@@ -114,8 +131,7 @@ export function openLoop(request: LoadRequest & { ratePerSecond: number }): { ru
       await sleep(SCHEDULER_TICK_MS);
     }
     await Promise.all(pending);
-    run.ended = wallClockMs();
-    return run;
+    return run.finish();
   };
   return { run, done: schedule() };
 }

@@ -3,7 +3,8 @@
 // durable before hookd answers 202, at a cost that group commit (one transaction for many
 // concurrent ingests) keeps small. Claims and attempt records commit with NORMAL (see
 // relaxedTransaction): in WAL mode that is still safe against a crash of hookd, and a power
-// cut can at worst undo the last of them, so a delivery is sent again.
+// cut can at worst undo the last of them, so a delivery is sent again. WAL checkpoints run
+// on a worker thread (background-checkpoints.ts).
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -16,6 +17,7 @@ import type { SecretBox } from '../secret-box.ts';
 import { SqlStore, type Dialect } from '../sql-store.ts';
 import type { ClaimRequest, ClaimedDelivery } from '../store.ts';
 import type { Quota } from '../../delivery/claim-plan.ts';
+import { BackgroundCheckpoints } from './background-checkpoints.ts';
 import { NodeSqliteDatabase } from './node-sqlite-driver.ts';
 import { sqliteMigrations } from './migrations.ts';
 
@@ -26,8 +28,11 @@ class SqliteDialectOps implements Dialect {
   readonly location: string;
   readonly notifier = new InProcessNotifier();
 
-  constructor(location: string) {
+  readonly #checkpoints: BackgroundCheckpoints | null;
+
+  constructor(location: string, checkpoints: BackgroundCheckpoints | null) {
     this.location = location;
+    this.#checkpoints = checkpoints;
   }
 
   async migrate(db: Kysely<Database>): Promise<void> {
@@ -89,7 +94,9 @@ class SqliteDialectOps implements Dialect {
     return rows.map((row) => ({ delivery: toDelivery(row), payload: payloads.get(row.event_id as string)!, leaseToken }));
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.#checkpoints?.stop();
+  }
 }
 
 export function openSqliteStore(file: string, secrets?: SecretBox): SqlStore {
@@ -98,6 +105,7 @@ export function openSqliteStore(file: string, secrets?: SecretBox): SqlStore {
   raw.exec('PRAGMA journal_mode = WAL');
   raw.exec('PRAGMA synchronous = FULL');
   raw.exec('PRAGMA foreign_keys = ON');
+  const checkpoints = file === ':memory:' ? null : new BackgroundCheckpoints(raw, file);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new NodeSqliteDatabase(raw) }) });
-  return new SqlStore(db, new SqliteDialectOps(file), secrets);
+  return new SqlStore(db, new SqliteDialectOps(file, checkpoints), secrets);
 }
