@@ -193,8 +193,15 @@ export class SqlStore implements Store {
       // Subscriptions with due work that may send now, served longest ago first. On
       // PostgreSQL their rows stay locked until commit, so concurrent claimers work on other
       // subscriptions and per-subscription caps hold across processes.
+      // Each with its deliveries in flight (leased and not expired), counted through the
+      // partial index of delivering rows, in the same statement.
       let candidates = trx.selectFrom('subscriptions')
         .select(['id', 'max_in_flight', 'ordering', 'rate_limit_per_second', 'rate_tokens', 'rate_refilled_at', 'circuit_state'])
+        .select((eb) => eb.selectFrom('deliveries').select((inner) => inner.fn.countAll().as('n'))
+          .whereRef('deliveries.subscription_id', '=', 'subscriptions.id')
+          .where('deliveries.status', '=', DELIVERING)
+          .where('deliveries.next_attempt_at', '>', now)
+          .as('in_flight'))
         .where('active', '=', true)
         .where('deleted_at', 'is', null)
         .where((eb) => eb.or([eb('circuit_state', '=', 'closed'), eb('circuit_retry_at', '<=', now)]))
@@ -207,10 +214,8 @@ export class SqlStore implements Store {
       if (this.#dialect.skipLocked) candidates = candidates.forUpdate().skipLocked();
       const rows = await candidates.execute();
       if (rows.length === 0) return [];
-      const busy = await trx.selectFrom('deliveries').select(['subscription_id', (eb) => eb.fn.countAll().as('n')])
-        .where('status', '=', DELIVERING).where('next_attempt_at', '>', now)
-        .where('subscription_id', 'in', rows.map((r) => r.id)).groupBy('subscription_id').execute();
-      const plan = planClaims(rows.map(toCandidate), new Map(busy.map((b) => [b.subscription_id, Number(b.n)])), {
+      const inFlight = new Map(rows.map((r) => [r.id, Number(r.in_flight ?? 0)]));
+      const plan = planClaims(rows.map(toCandidate), inFlight, {
         now, limit, circuitCooldownMs: request.circuitCooldownMs ?? DEFAULT_CIRCUIT.cooldownMs,
       });
       if (plan.quotas.length === 0) return [];
