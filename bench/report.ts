@@ -54,6 +54,10 @@ const pair = (a: number | undefined, b: number | undefined) => (a === undefined 
 const percentOf = (value: number | undefined, of: number | undefined) =>
   value === undefined || !of ? '–' : `${Math.round((value / of) * 100)} %`;
 
+/** Older result files have no CPU figures. */
+const cpuPair = (p: PhaseResult | undefined): string =>
+  (p?.cpuUsPerDelivery ? `${p.cpuUsPerDelivery.system} / ${p.cpuUsPerDelivery.database}` : '–');
+
 function throughputTable(results: BenchResults): string {
   const relay = results.baseline;
   const columns: { name: string; r?: ThroughputResult; peak?: number }[] = [
@@ -72,6 +76,9 @@ function throughputTable(results: BenchResults): string {
     { label: 'fixed rate: ingest p50 / p99 ms', target: 'p99 ≤ 5 ms', cell: (r) => pair(r?.fixedRate?.ingestMs.p50, r?.fixedRate?.ingestMs.p99) },
     { label: 'fixed rate: delivery lag p50 / p99 ms', target: 'p99 ≤ 50 ms', cell: (r) => pair(r?.fixedRate?.lagMs.p50, r?.fixedRate?.lagMs.p99) },
     { label: 'fan-out (1 event → 100): deliveries/s', target: '≥ 70 %', cell: (r) => n(r?.fanOut?.deliveredPerSec), ratio: (r) => r?.fanOut?.deliveredPerSec },
+    { label: 'saturation: CPU µs per delivery, relay or hookd / PostgreSQL', target: '', cell: (r) => cpuPair(r?.saturation) },
+    { label: 'saturation: CPU µs per delivery, receiver / load generator', target: '', cell: (r) => (r?.saturation?.cpuUsPerDelivery ? `${r.saturation.cpuUsPerDelivery.receiver} / ${r.saturation.cpuUsPerDelivery.loadGenerator}` : '–') },
+    { label: 'fan-out: CPU µs per delivery, relay or hookd / PostgreSQL', target: '', cell: (r) => cpuPair(r?.fanOut) },
   ];
   const header: Row = ['', ...columns.flatMap((c, i) => (i === 0 ? [c.name] : [c.name, '% of relay'])), 'target'];
   const body: Row[] = rows.map((row) => [

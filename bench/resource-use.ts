@@ -10,25 +10,17 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { cpuSeconds } from './cpu.ts';
 import { createDatabase } from './databases.ts';
 import { eventBody, loadPool, openLoop } from './load.ts';
 import { cleanUpAll, waitFor } from './processes.ts';
 import { AUTH_HEADERS, Hookd, Receiver } from './services.ts';
 import { percentiles } from './stats.ts';
 
-/** /proc reports CPU time in clock ticks of USER_HZ, which Linux fixes at 100 per second. */
-const TICKS_PER_SECOND = 100;
 const SETTLE_MS = 5000;
 const SAMPLE_MS = 1000;
 const PAYLOAD_BYTES = 1024;
 const EVENT_TYPE = 'bench.resource';
-
-function cpuSeconds(pid: number): number {
-  // Fields after the command name (which may hold spaces, hence the last ')'): utime is the
-  // 14th field of the line and stime the 15th.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-}
 
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

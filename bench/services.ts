@@ -34,6 +34,10 @@ export class Receiver {
   count = 0;
   #collecting: ((report: Extract<ReceiverReport, { type: 'arrivals' }>) => void) | null = null;
 
+  get pid(): number {
+    return this.#child.pid!;
+  }
+
   private constructor(child: ChildProcess, port: number) {
     this.#child = child;
     this.url = `http://127.0.0.1:${port}/hook`;

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from 'undici';
 import { wallClockMs } from './clock.ts';
 import { closedLoop, eventBody, loadPool, openLoop, type LoadRun } from './load.ts';
+import { CpuMeter, perDelivery, type CpuUse } from './cpu.ts';
 import { MemorySampler } from './memory.ts';
 import { every, note, status } from './progress.ts';
 import type { Receiver } from './services.ts';
@@ -64,6 +65,8 @@ export interface PhaseResult {
   /** Arrivals before the load generator had read the 202 (counted as zero lag). */
   arrivedBeforeAck: number;
   peakRssMb: number;
+  /** CPU microseconds per delivery over the phase (load and drain), by process. */
+  cpuUsPerDelivery: CpuUse;
 }
 
 export interface ThroughputResult {
@@ -86,6 +89,7 @@ export async function measure(sut: SystemUnderTest, receiver: Receiver, phase: P
   receiver.reset(true);
   const pool = loadPool(sut.origin, phase.connections);
   const memory = new MemorySampler(sut.pids);
+  const cpu = new CpuMeter(sut.pids, receiver.pid);
   const { run, done } = phase.start(pool);
   const stopProgress = every(() => status(
     `${sut.label} ${phase.label}: sent ${run.sent}, accepted ${run.accepted} (${perSecond(run.accepted, run.elapsedMs)}/s), `
@@ -103,6 +107,7 @@ export async function measure(sut: SystemUnderTest, receiver: Receiver, phase: P
       if (matched.delivered >= expected || wallClockMs() >= deadline) break;
       await sleep(500);
     }
+    const cpuUse = cpu.stop();
     const result: PhaseResult = {
       sent: run.sent,
       accepted: run.accepted,
@@ -118,9 +123,12 @@ export async function measure(sut: SystemUnderTest, receiver: Receiver, phase: P
       lagMs: percentiles(matched.lagsMs),
       arrivedBeforeAck: matched.early,
       peakRssMb: memory.stop(),
+      cpuUsPerDelivery: perDelivery(cpuUse, matched.delivered),
     };
     note(`${sut.label} ${phase.label}: ${result.accepted} accepted at ${result.ingestPerSec}/s (p99 ${result.ingestMs.p99} ms), `
-      + `${result.delivered} delivered at ${result.deliveredPerSec}/s (lag p99 ${result.lagMs.p99} ms)`
+      + `${result.delivered} delivered at ${result.deliveredPerSec}/s (lag p99 ${result.lagMs.p99} ms); `
+      + `CPU µs per delivery: ${result.cpuUsPerDelivery.system} system, ${result.cpuUsPerDelivery.database} PostgreSQL, `
+      + `${result.cpuUsPerDelivery.receiver} receiver, ${result.cpuUsPerDelivery.loadGenerator} load generator`
       + (result.failed ? `, ${result.failed} failed ${JSON.stringify(result.failures)}` : '')
       + (result.undelivered ? `, ${result.undelivered} NOT delivered within ${drainMs / 1000} s` : ''));
     return result;
