@@ -18,7 +18,7 @@ export class BackgroundCheckpoints {
 
   constructor(db: DatabaseSync, file: string) {
     db.exec(`PRAGMA wal_autocheckpoint = ${BACKSTOP_PAGES}`);
-    this.#worker = new Worker(new URL('./checkpoint-worker.ts', import.meta.url), { workerData: { file, intervalMs: INTERVAL_MS } });
+    this.#worker = new Worker(new URL('./checkpoint-worker.js', import.meta.url), { workerData: { file, intervalMs: INTERVAL_MS } });
     this.#worker.unref();
     this.#worker.on('error', (error) => {
       if (db.isOpen) db.exec(`PRAGMA wal_autocheckpoint = ${SQLITE_DEFAULT_PAGES}`);
