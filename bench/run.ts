@@ -66,7 +66,8 @@ const USAGE = `Usage: npm run bench -- [--quick] [--only ${SCENARIOS.join('|')}[
               the report lists each process's functions with the most self time
 
 PostgreSQL scenarios use ${POSTGRES_ADMIN_URL} (set HOOKD_BENCH_POSTGRES_URL to change it) to
-create a database hookd_bench_<random>, dropped afterwards.`;
+create a database hookd_bench_<random>, dropped afterwards. HOOKD_BENCH_NODE_FLAGS passes
+Node options to the hookd processes alone (e.g. "--max-semi-space-size=8").`;
 
 function options() {
   const { values } = parseArgs({

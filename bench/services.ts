@@ -120,6 +120,8 @@ export function profileHookd(dir: string): void {
 }
 
 const MAX_FORWARDED_LOG_LINES = 5;
+/** Node/V8 options for the hookd processes only (e.g. `--max-semi-space-size=8`), to measure tuning. */
+const NODE_FLAGS = (process.env.HOOKD_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
 
 /** One hookd process, started from this checkout with `node src/main.ts <role>`. */
 export class Hookd {
@@ -141,7 +143,7 @@ export class Hookd {
     const child = spawnNode({
       name: options.name,
       cwd: REPO_ROOT,
-      args: [...profile, 'src/main.ts', options.role],
+      args: [...profile, ...NODE_FLAGS, 'src/main.ts', options.role],
       env: {
         ...BENCH_SETTINGS,
         DATABASE_URL: options.databaseUrl,
