@@ -63,12 +63,19 @@ function page<T extends { id: string }>(rows: T[], limit: number): Page<T> {
 
 export class SqlStore implements Store {
   readonly db: Kysely<Database>;
+  /**
+   * Where the read models' queries run (counts, statistics, lists): on SQLite a connection
+   * in a worker thread, so that scanning a million rows does not stall the event loop; on
+   * PostgreSQL the pool, as everything else.
+   */
+  readonly #reads: Kysely<Database>;
   readonly #dialect: Dialect;
   readonly #secrets: SecretBox;
 
   /** `secrets` seals subscription secrets at rest; without a key they are stored as given. */
-  constructor(db: Kysely<Database>, dialect: Dialect, secrets: SecretBox = new SecretBox()) {
+  constructor(db: Kysely<Database>, dialect: Dialect, secrets: SecretBox = new SecretBox(), reads: Kysely<Database> = db) {
     this.db = db;
+    this.#reads = reads;
     this.#dialect = dialect;
     this.#secrets = secrets;
   }
@@ -318,7 +325,7 @@ export class SqlStore implements Store {
   }
 
   async countDeliveries(query: Omit<DeliveryQuery, 'limit' | 'before'>): Promise<number> {
-    let q = this.db.selectFrom('deliveries').select((eb) => eb.fn.countAll().as('n'));
+    let q = this.#reads.selectFrom('deliveries').select((eb) => eb.fn.countAll().as('n'));
     if (query.subscriptionId) q = q.where('subscription_id', '=', query.subscriptionId);
     if (query.status) q = q.where('status', '=', query.status);
     if (query.eventType) q = q.where('event_type', '=', query.eventType);
@@ -348,7 +355,7 @@ export class SqlStore implements Store {
   }
 
   async listDeliveries(query: DeliveryQuery): Promise<Page<Delivery>> {
-    let q = this.db.selectFrom('deliveries').selectAll();
+    let q = this.#reads.selectFrom('deliveries').selectAll();
     if (query.before) q = q.where('id', '<', query.before);
     if (query.subscriptionId) q = q.where('subscription_id', '=', query.subscriptionId);
     if (query.status) q = q.where('status', '=', query.status);
@@ -366,7 +373,7 @@ export class SqlStore implements Store {
   }
 
   async deliveryCounts(): Promise<Record<DeliveryStatus, number>> {
-    const rows = await this.db.selectFrom('deliveries').select(['status', (eb) => eb.fn.countAll().as('n')])
+    const rows = await this.#reads.selectFrom('deliveries').select(['status', (eb) => eb.fn.countAll().as('n')])
       .groupBy('status').execute();
     const counts = Object.fromEntries(DELIVERY_STATUSES.map((s) => [s, 0])) as Record<DeliveryStatus, number>;
     for (const row of rows) counts[row.status as DeliveryStatus] = Number(row.n);
@@ -374,7 +381,7 @@ export class SqlStore implements Store {
   }
 
   async queueFigures(now: number): Promise<QueueFigures> {
-    const pending = await this.db.selectFrom('deliveries')
+    const pending = await this.#reads.selectFrom('deliveries')
       .select((eb) => [
         eb.fn.countAll().as('depth'),
         eb.fn.sum(eb.case().when('status', '=', 'queued').then(eb.case().when('next_attempt_at', '<=', now).then(1).else(0).end()).else(0).end()).as('due'),
@@ -383,7 +390,7 @@ export class SqlStore implements Store {
       ])
       .where('status', 'in', PENDING)
       .executeTakeFirstOrThrow();
-    const finished = await this.db.selectFrom('deliveries').select(['status', (eb) => eb.fn.countAll().as('n')])
+    const finished = await this.#reads.selectFrom('deliveries').select(['status', (eb) => eb.fn.countAll().as('n')])
       .where('status', 'in', ['succeeded', 'failed']).where('updated_at', '>=', now - HOUR_MS)
       .groupBy('status').execute();
     const finishedCount = (status: string) => Number(finished.find((r) => r.status === status)?.n ?? 0);
@@ -466,25 +473,25 @@ export class SqlStore implements Store {
   // --- Read models of the web UI ---
 
   async countDeliveriesSince(since: number): Promise<number> {
-    const row = await this.db.selectFrom('deliveries').select((eb) => eb.fn.countAll().as('n'))
+    const row = await this.#reads.selectFrom('deliveries').select((eb) => eb.fn.countAll().as('n'))
       .where('created_at', '>=', since).executeTakeFirstOrThrow();
     return Number(row.n);
   }
 
   async attemptStats(range: StatsRange): Promise<AttemptStats> {
-    const inRange = this.db.selectFrom('attempts').where('created_at', '>=', range.from).where('created_at', '<', range.to);
+    const inRange = this.#reads.selectFrom('attempts').where('created_at', '>=', range.from).where('created_at', '<', range.to);
     // Nearest-rank percentiles with window functions, which SQLite and PostgreSQL share:
     // rank k of n holds the p-th percentile when k = ceil(p * n / 100), in integer arithmetic.
     const atRank = (percent: number) => sql<number | null>`max(case when rank = (${sql.lit(percent)} * n + 99) / 100 then duration_ms end)`;
     const bucket = sql<number>`created_at - created_at % ${range.bucketMs}`;
     const [outcomes, overall, buckets] = await Promise.all([
       inRange.select(['outcome', (eb) => eb.fn.countAll().as('n')]).groupBy('outcome').execute(),
-      this.db.selectFrom(inRange.select([
+      this.#reads.selectFrom(inRange.select([
         'duration_ms',
         sql<number>`row_number() over (order by duration_ms)`.as('rank'),
         sql<number>`count(*) over ()`.as('n'),
       ]).as('ranked')).select([atRank(50).as('p50'), atRank(95).as('p95')]).executeTakeFirst(),
-      this.db.selectFrom(inRange.select([
+      this.#reads.selectFrom(inRange.select([
         bucket.as('bucket'),
         'duration_ms',
         'outcome',
@@ -515,7 +522,7 @@ export class SqlStore implements Store {
 
   async failingSubscriptions(from: number, to: number, limit: number): Promise<FailingSubscription[]> {
     // Only failed attempts are joined to their deliveries: a few, when things go well.
-    const rows = await this.db.selectFrom('attempts')
+    const rows = await this.#reads.selectFrom('attempts')
       .innerJoin('deliveries', 'deliveries.id', 'attempts.delivery_id')
       .innerJoin('subscriptions', 'subscriptions.id', 'deliveries.subscription_id')
       .select((eb) => [
@@ -540,7 +547,7 @@ export class SqlStore implements Store {
   }
 
   async inactiveSubscriptions(limit: number): Promise<{ items: Subscription[]; total: number }> {
-    const inactive = this.db.selectFrom('subscriptions').where('deleted_at', 'is', null).where('active', '=', false);
+    const inactive = this.#reads.selectFrom('subscriptions').where('deleted_at', 'is', null).where('active', '=', false);
     const [rows, count] = await Promise.all([
       inactive.selectAll().orderBy('updated_at', 'desc').orderBy('id').limit(limit).execute(),
       inactive.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow(),
@@ -549,7 +556,7 @@ export class SqlStore implements Store {
   }
 
   #attemptSummaries() {
-    return this.db.selectFrom('attempts')
+    return this.#reads.selectFrom('attempts')
       .innerJoin('deliveries', 'deliveries.id', 'attempts.delivery_id')
       .select([
         'attempts.id', 'attempts.delivery_id', 'deliveries.subscription_id', 'deliveries.event_type',

@@ -3,8 +3,8 @@
 // durable before hookd answers 202, at a cost that group commit (one transaction for many
 // concurrent ingests) keeps small. Claims and attempt records commit with NORMAL (see
 // relaxedTransaction): in WAL mode that is still safe against a crash of hookd, and a power
-// cut can at worst undo the last of them, so a delivery is sent again. WAL checkpoints run
-// on a worker thread (background-checkpoints.ts).
+// cut can at worst undo the last of them, so a delivery is sent again. WAL checkpoints and
+// the read models' queries run on a worker thread (side-thread.ts).
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -17,7 +17,8 @@ import type { SecretBox } from '../secret-box.ts';
 import { SqlStore, type Dialect } from '../sql-store.ts';
 import type { ClaimRequest, ClaimedDelivery } from '../store.ts';
 import type { Quota } from '../../delivery/claim-plan.ts';
-import { BackgroundCheckpoints } from './background-checkpoints.ts';
+import { SideThread } from './side-thread.ts';
+import { SideThreadDialect } from './side-thread-dialect.ts';
 import { NodeSqliteDatabase } from './node-sqlite-driver.ts';
 import { sqliteMigrations } from './migrations.ts';
 
@@ -28,11 +29,11 @@ class SqliteDialectOps implements Dialect {
   readonly location: string;
   readonly notifier = new InProcessNotifier();
 
-  readonly #checkpoints: BackgroundCheckpoints | null;
+  readonly #sideThread: SideThread | null;
 
-  constructor(location: string, checkpoints: BackgroundCheckpoints | null) {
+  constructor(location: string, sideThread: SideThread | null) {
     this.location = location;
-    this.#checkpoints = checkpoints;
+    this.#sideThread = sideThread;
   }
 
   async migrate(db: Kysely<Database>): Promise<void> {
@@ -95,7 +96,7 @@ class SqliteDialectOps implements Dialect {
   }
 
   async close(): Promise<void> {
-    await this.#checkpoints?.stop();
+    await this.#sideThread?.stop();
   }
 }
 
@@ -105,7 +106,8 @@ export function openSqliteStore(file: string, secrets?: SecretBox): SqlStore {
   raw.exec('PRAGMA journal_mode = WAL');
   raw.exec('PRAGMA synchronous = FULL');
   raw.exec('PRAGMA foreign_keys = ON');
-  const checkpoints = file === ':memory:' ? null : new BackgroundCheckpoints(raw, file);
+  const sideThread = file === ':memory:' ? null : new SideThread(raw, file, BUSY_TIMEOUT_MS);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new NodeSqliteDatabase(raw) }) });
-  return new SqlStore(db, new SqliteDialectOps(file, checkpoints), secrets);
+  const reads = sideThread ? new Kysely<Database>({ dialect: new SideThreadDialect(sideThread, db as Kysely<unknown>) }) : db;
+  return new SqlStore(db, new SqliteDialectOps(file, sideThread), secrets, reads);
 }
