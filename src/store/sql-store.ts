@@ -34,6 +34,11 @@ export interface Dialect {
    * again (at-least-once), never loses an event; ingestion commits stay fully durable.
    */
   relaxedTransaction<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  /**
+   * Ids of at most `limit` finished deliveries created before `before`, for retention: found
+   * through the partial index deliveries_retention, however many finished rows are newer.
+   */
+  finishedBefore(before: number, limit: number): RawBuilder<{ id: string }>;
   /** When the earliest unfinished delivery is due (an index lookup, however long the queue). */
   nextDueAt(db: Kysely<Database>): Promise<number | null>;
   /** A bound value with the type the database needs to compare it in a VALUES list. */
@@ -50,7 +55,7 @@ const HOUR_MS = 3_600_000;
 // Status lists written as SQL literals, not bound parameters: SQLite uses a partial index
 // only when the query's WHERE visibly implies the index's, which a parameter cannot.
 const PENDING = sql<DeliveryStatus>`('queued', 'delivering')`;
-const TERMINAL = sql<DeliveryStatus>`('succeeded', 'failed', 'filtered', 'cancelled')`;
+export const TERMINAL = sql<DeliveryStatus>`('succeeded', 'failed', 'filtered', 'cancelled')`;
 const DELIVERING = sql.lit('delivering');
 export const DEFAULT_CIRCUIT: CircuitPolicy = { failureThreshold: 10, cooldownMs: 30_000 };
 const SEAL_BATCH = 500;
@@ -407,9 +412,7 @@ export class SqlStore implements Store {
 
   async deleteExpired(before: number, batchSize: number): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
-      const expired = trx.selectFrom('deliveries').select('id')
-        .where('status', 'in', TERMINAL).where('created_at', '<', before).limit(batchSize);
-      const deleted = await trx.deleteFrom('deliveries').where('id', 'in', expired).executeTakeFirst();
+      const deleted = await sql`delete from deliveries where id in (${this.#dialect.finishedBefore(before, batchSize)})`.execute(trx);
       const orphans = trx.selectFrom('events').select('id').where('created_at', '<', before)
         .where(({ not, exists, selectFrom }) => not(exists(selectFrom('deliveries').select('id').whereRef('deliveries.event_id', '=', 'events.id'))))
         .limit(batchSize);
@@ -421,7 +424,7 @@ export class SqlStore implements Store {
         .where(({ not, exists, selectFrom }) => not(exists(selectFrom('deliveries').select('id').whereRef('deliveries.subscription_id', '=', 'subscriptions.id'))))
         .limit(batchSize);
       await trx.deleteFrom('subscriptions').where('id', 'in', gone).execute();
-      return Number(deleted.numDeletedRows);
+      return Number(deleted.numAffectedRows ?? 0n);
     });
   }
 

@@ -9,7 +9,7 @@ import { InProcessNotifier } from '../in-process-notifier.ts';
 import { toDelivery } from '../rows.ts';
 import type { Database } from '../schema.ts';
 import type { SecretBox } from '../secret-box.ts';
-import { SqlStore, type Dialect, type SqlType } from '../sql-store.ts';
+import { SqlStore, TERMINAL, type Dialect, type SqlType } from '../sql-store.ts';
 import type { ClaimRequest, ClaimedDelivery, Listener, Notifier, Topic } from '../store.ts';
 import type { Quota } from '../../delivery/claim-plan.ts';
 import { postgresMigrations } from './migrations.ts';
@@ -182,6 +182,10 @@ class PostgresDialectOps implements Dialect {
       await sql.raw('set local synchronous_commit = off; commit').execute(connection);
       return result;
     });
+  }
+
+  finishedBefore(before: number, limit: number): RawBuilder<{ id: string }> {
+    return sql<{ id: string }>`select id from deliveries where status in ${TERMINAL} and created_at < ${before} limit ${limit}`;
   }
 
   async nextDueAt(db: Kysely<Database>): Promise<number | null> {

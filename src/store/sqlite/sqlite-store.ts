@@ -14,7 +14,7 @@ import { InProcessNotifier } from '../in-process-notifier.ts';
 import { toDelivery } from '../rows.ts';
 import type { Database } from '../schema.ts';
 import type { SecretBox } from '../secret-box.ts';
-import { SqlStore, type Dialect } from '../sql-store.ts';
+import { SqlStore, TERMINAL, type Dialect } from '../sql-store.ts';
 import type { ClaimRequest, ClaimedDelivery } from '../store.ts';
 import type { Quota } from '../../delivery/claim-plan.ts';
 import { SideThread } from './side-thread.ts';
@@ -23,6 +23,23 @@ import { NodeSqliteDatabase } from './node-sqlite-driver.ts';
 import { sqliteMigrations } from './migrations.ts';
 
 const BUSY_TIMEOUT_MS = 5000;
+
+// SQLite plans without statistics, and for these two queries it would pick deliveries_status
+// and read every finished (or every pending) row: 100 ms and more at a million rows, on the
+// main thread, at each retention pass or idle moment. They name the partial index that
+// answers them at once. (Exported for test/sqlite-plans.test.ts.)
+
+/** Retention: old finished deliveries, through deliveries_retention. */
+export function finishedBeforeQuery(before: number, limit: number): RawBuilder<{ id: string }> {
+  return sql<{ id: string }>`select id from deliveries indexed by deliveries_retention
+    where status in ${TERMINAL} and created_at < ${before} limit ${limit}`;
+}
+
+/** When the earliest unfinished delivery is due, through deliveries_due. */
+export function earliestDueQuery(): RawBuilder<{ at: number | null }> {
+  return sql<{ at: number | null }>`select min(next_attempt_at) as at from deliveries indexed by deliveries_due
+    where status in ('queued', 'delivering')`;
+}
 
 class SqliteDialectOps implements Dialect {
   readonly kind = 'sqlite' as const;
@@ -58,12 +75,12 @@ class SqliteDialectOps implements Dialect {
     });
   }
 
+  finishedBefore(before: number, limit: number): RawBuilder<{ id: string }> {
+    return finishedBeforeQuery(before, limit);
+  }
+
   async nextDueAt(db: Kysely<Database>): Promise<number | null> {
-    // Left to itself the planner prefers deliveries_status and reads every pending row
-    // (0.4 s at a million); the partial index answers at once.
-    const result = await sql<{ at: number | null }>`
-      select min(next_attempt_at) as at from deliveries indexed by deliveries_due
-      where status in ('queued', 'delivering')`.execute(db);
+    const result = await earliestDueQuery().execute(db);
     return result.rows[0]?.at ?? null;
   }
 
