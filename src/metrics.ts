@@ -4,7 +4,7 @@
 // counters and histograms count what this process did. Labels have a few fixed values only:
 // never a subscription id or a URL.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { ATTEMPT_OUTCOMES, type AttemptOutcome, type Delivery, type DeliveryStatus, type QueueFigures, type Store } from './store/store.ts';
+import { ATTEMPT_OUTCOMES, type AttemptOutcome, type Delivery, type DeliveryStatus, type PendingFigures, type Store } from './store/store.ts';
 
 const INGEST_PATHS = ['subscription', 'fan_out'] as const;
 export type IngestPath = (typeof INGEST_PATHS)[number];
@@ -66,11 +66,11 @@ export class Metrics {
   constructor(options: MetricsOptions) {
     const { store, clock, inFlight } = options;
     // The three queue gauges are collected together at each scrape: one query serves them all.
-    let pending: Promise<QueueFigures> | null = null;
-    const figures = () => (pending ??= store.queueFigures(clock()).finally(() => {
+    let pending: Promise<PendingFigures> | null = null;
+    const figures = () => (pending ??= store.pendingFigures(clock()).finally(() => {
       pending = null;
     }));
-    const queueGauge = (name: string, help: string, read: (f: QueueFigures) => number) => new Gauge({
+    const queueGauge = (name: string, help: string, read: (f: PendingFigures) => number) => new Gauge({
       name, help, registers: [this.registry],
       async collect() {
         this.set(read(await figures()));

@@ -431,6 +431,7 @@ for (const name of STORE_NAMES) {
         assert.deepEqual(await store.queueFigures(T0), {
           depth: 4, dueNow: 2, inFlight: 1, oldestDueAgeMs: 5000, succeededLastHour: 1, failedLastHour: 1,
         });
+        assert.deepEqual(await store.pendingFigures(T0), { depth: 4, dueNow: 2, inFlight: 1, oldestDueAgeMs: 5000 });
         const muchLater = await store.queueFigures(T0 + 3 * HOUR);
         assert.equal(muchLater.succeededLastHour, 0);
         assert.equal(muchLater.failedLastHour, 0);

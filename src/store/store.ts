@@ -220,13 +220,16 @@ export interface IdempotentResponse {
   createdAt: number;
 }
 
-export interface QueueFigures {
+export interface PendingFigures {
   /** Deliveries not yet finished: queued or delivering. */
   depth: number;
   dueNow: number;
   inFlight: number;
   /** Age of the oldest delivery that is due and waiting, in ms (0 when none). */
   oldestDueAgeMs: number;
+}
+
+export interface QueueFigures extends PendingFigures {
   succeededLastHour: number;
   failedLastHour: number;
 }
@@ -313,6 +316,9 @@ export interface Store {
   listDeliveries(query: DeliveryQuery): Promise<Page<Delivery>>;
   listAttempts(deliveryId: string): Promise<Attempt[]>;
   deliveryCounts(): Promise<Record<DeliveryStatus, number>>;
+  /** The unfinished deliveries: read through partial indexes, cheap enough for every metrics scrape. */
+  pendingFigures(now: number): Promise<PendingFigures>;
+  /** pendingFigures and the last hour's finished deliveries, which take a read of every retained one. */
   queueFigures(now: number): Promise<QueueFigures>;
 
   /** Deletes up to `batchSize` finished deliveries (with their attempts) created before `before`, then orphaned events. */
