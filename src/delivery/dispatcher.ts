@@ -59,6 +59,13 @@ export class Dispatcher {
   /** Set when new deliveries were announced since the last claim. */
   #newWork = false;
   #inFlight = 0;
+  /**
+   * Whether due work may be waiting for a free slot: the last claim filled its limit, or due
+   * deliveries were held back (caps, rate limits, circuits). Only then does a finished
+   * attempt wake the loop; otherwise its claim would find nothing, a transaction for naught
+   * after every delivery at light load.
+   */
+  #moreDue = true;
   #running = false;
   #loop: Promise<void> | null = null;
   #wakeUp: (() => void) | null = null;
@@ -155,6 +162,7 @@ export class Dispatcher {
         });
         for (const item of claimed) this.#track(this.#deliver(item));
         claimedAll = claimed.length === limit;
+        if (claimedAll) this.#moreDue = true;
       } catch (error) {
         this.#log.error({ err: error }, 'claiming due deliveries failed; retrying');
         await this.#sleep(ERROR_BACKOFF_MS);
@@ -167,15 +175,19 @@ export class Dispatcher {
 
   /** Until the next delivery is due, at most the poll interval. */
   async #idleDelay(): Promise<number> {
-    if (this.#inFlight >= this.#config.workerConcurrency) return this.#config.pollIntervalMs;
+    if (this.#inFlight >= this.#config.workerConcurrency) {
+      this.#moreDue = true;
+      return this.#config.pollIntervalMs;
+    }
     try {
       const next = await this.#store.nextDueAt();
-      if (next === null) return this.#config.pollIntervalMs;
-      const wait = next - this.#clock();
+      const wait = next === null ? Infinity : next - this.#clock();
       // Due now but not claimed: held back by a cap, a rate limit or an open circuit.
+      this.#moreDue = wait <= 0;
       if (wait <= 0) return Math.min(HELD_BACK_RECHECK_MS, this.#config.pollIntervalMs);
       return Math.min(wait, this.#config.pollIntervalMs);
     } catch {
+      this.#moreDue = true;
       return this.#config.pollIntervalMs;
     }
   }
@@ -206,7 +218,7 @@ export class Dispatcher {
     sending.finally(() => {
       this.#sending.delete(sending);
       this.#inFlight--;
-      this.wake();
+      if (this.#moreDue) this.wake();
     });
   }
 
