@@ -13,7 +13,8 @@ function bindable(value: unknown): SQLInputValue {
   return value as SQLInputValue;
 }
 
-function bindAll(parameters: ReadonlyArray<unknown>): SQLInputValue[] {
+/** Kysely's parameters as node:sqlite binds them (also for the side thread's queries). */
+export function bindAll(parameters: ReadonlyArray<unknown>): SQLInputValue[] {
   return parameters.map(bindable);
 }
 

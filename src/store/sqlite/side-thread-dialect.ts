@@ -6,6 +6,7 @@ import {
   type CompiledQuery, type DatabaseConnection, type DatabaseIntrospector, type Dialect, type DialectAdapter,
   type Driver, type Kysely, type QueryCompiler, type QueryResult,
 } from 'kysely';
+import { bindAll } from './node-sqlite-driver.ts';
 import type { SideThread } from './side-thread.ts';
 
 class SideThreadConnection implements DatabaseConnection {
@@ -19,7 +20,7 @@ class SideThreadConnection implements DatabaseConnection {
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     if (!this.#thread.alive) return this.#fallback.executeQuery<R>(compiled);
-    return { rows: (await this.#thread.read(compiled.sql, compiled.parameters)) as R[] };
+    return { rows: (await this.#thread.read(compiled.sql, bindAll(compiled.parameters))) as R[] };
   }
 
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {

@@ -41,16 +41,10 @@ function prepared(sql) {
   return statement;
 }
 
-/** As the main connection binds them (node-sqlite-driver.ts). */
-function bindable(value) {
-  if (value === undefined) return null;
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  return value;
-}
-
+/** `parameters` arrive bound already (node-sqlite-driver.ts bindAll, on the main thread). */
 function query(id, sql, parameters) {
   try {
-    const rows = prepared(sql).all(...parameters.map(bindable));
+    const rows = prepared(sql).all(...parameters);
     parentPort.postMessage({ id, rows });
   } catch (error) {
     parentPort.postMessage({ id, error: { message: error.message, code: error.code, errcode: error.errcode } });

@@ -10,7 +10,7 @@
 // in which no request is answered and nothing is sent. Should the worker stop, queries run
 // on the main connection again.
 import { Worker } from 'node:worker_threads';
-import type { DatabaseSync, SQLOutputValue } from 'node:sqlite';
+import type { DatabaseSync, SQLInputValue, SQLOutputValue } from 'node:sqlite';
 
 const CHECKPOINT_INTERVAL_MS = 50;
 /** WAL pages (4 KB each) after which a commit checkpoints itself after all. */
@@ -53,8 +53,8 @@ export class SideThread {
     return this.#alive && !this.#stopped;
   }
 
-  /** Runs one read-only statement on the worker's connection. */
-  read(sql: string, parameters: readonly unknown[]): Promise<Row[]> {
+  /** Runs one read-only statement on the worker's connection, with parameters bound as SQLite takes them. */
+  read(sql: string, parameters: readonly SQLInputValue[]): Promise<Row[]> {
     return new Promise((resolve, reject) => {
       const id = this.#nextId++;
       this.#waiting.set(id, { resolve, reject });
