@@ -71,23 +71,28 @@ export class Retention {
 
   async #pass(): Promise<number> {
     const cutoff = this.#clock() - this.#options.retentionHours * 3_600_000;
+    const total = await this.#inBatches(async () => {
+      const deleted = await this.#options.store.deleteExpired(cutoff, BATCH_SIZE);
+      this.#options.metrics?.retentionDeleted(deleted);
+      return deleted;
+    });
+    if (total > 0) this.#log.info({ deleted: total, cutoff: new Date(cutoff).toISOString() }, 'expired deliveries deleted');
+    if (this.#stopped) return total;
+    // Idempotency keys have their own, fixed window: a repeat after 24 hours is a new request.
+    const keyCutoff = this.#clock() - IDEMPOTENCY_WINDOW_MS;
+    await this.#inBatches(() => this.#options.store.deleteExpiredIdempotencyKeys(keyCutoff, BATCH_SIZE));
+    return total;
+  }
+
+  /** Runs `batch` until it deletes fewer than BATCH_SIZE rows or the job stops, pausing after each; the total deleted. */
+  async #inBatches(batch: () => Promise<number>): Promise<number> {
     let total = 0;
     for (;;) {
       const started = performance.now();
-      const deleted = await this.#options.store.deleteExpired(cutoff, BATCH_SIZE);
+      const deleted = await batch();
       total += deleted;
-      this.#options.metrics?.retentionDeleted(deleted);
-      if (deleted < BATCH_SIZE || this.#stopped) break;
+      if (deleted < BATCH_SIZE || this.#stopped) return total;
       await pauseAfter(started);
     }
-    if (total > 0) this.#log.info({ deleted: total, cutoff: new Date(cutoff).toISOString() }, 'expired deliveries deleted');
-    // Idempotency keys have their own, fixed window: a repeat after 24 hours is a new request.
-    const keyCutoff = this.#clock() - IDEMPOTENCY_WINDOW_MS;
-    for (;;) {
-      const started = performance.now();
-      if (this.#stopped || (await this.#options.store.deleteExpiredIdempotencyKeys(keyCutoff, BATCH_SIZE)) < BATCH_SIZE) break;
-      await pauseAfter(started);
-    }
-    return total;
   }
 }
