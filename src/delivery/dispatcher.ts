@@ -3,6 +3,7 @@
 // and was taken over cannot overwrite the newer result). It sleeps until woken by an
 // ingest notification, a freed slot, or the next due time, with polling as the fallback.
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Metrics } from '../metrics.ts';
@@ -152,7 +153,7 @@ export class Dispatcher {
         await this.#sleep(this.#config.pollIntervalMs);
         continue;
       }
-      if (linger) await new Promise((resolve) => setTimeout(resolve, LINGER_MS));
+      if (linger) await delay(LINGER_MS);
       if (!this.#running) break;
       try {
         const limit = Math.min(free, MAX_CLAIM_BATCH);
