@@ -15,7 +15,7 @@ import { Metrics } from './metrics.ts';
 import { Retention } from './retention/retention.ts';
 import { openStore } from './store/open-store.ts';
 import { SecretBox, SecretUnavailableError } from './store/secret-box.ts';
-import type { Store } from './store/store.ts';
+import type { Store } from './store/contracts.ts';
 import { SubscriptionCache } from './store/subscription-cache.ts';
 import { VERSION } from './version.ts';
 
@@ -45,27 +45,27 @@ export async function startApp(options: AppOptions): Promise<App> {
   const role = options.role ?? 'serve';
   const clock = options.clock ?? Date.now;
   const store = await openStore(config.database, { secrets: new SecretBox(config.encryptionKey), ...(options.schema && { schema: options.schema }) });
-  const subscriptions = new SubscriptionCache(store, config.subscriptionCacheTtlMs);
+  const subscriptionCache = new SubscriptionCache(store.subscriptions, config.subscriptionCacheTtlMs, clock);
   // In-flight is read at scrape time from the dispatcher, which only the serve and worker roles have.
-  const metrics = new Metrics({ store, clock, inFlight: () => dispatcher?.inFlight ?? 0 });
-  const ingestor = new Ingestor(store, subscriptions, clock, { metrics });
-  const retention = new Retention({ store, retentionHours: config.retentionHours, intervalMs: config.retentionIntervalMs, logger, metrics, clock });
+  const metrics = new Metrics({ readModels: store.readModels, clock, inFlight: () => dispatcher?.inFlight ?? 0 });
+  const ingestor = new Ingestor(store.queue, subscriptionCache, clock, { metrics });
+  const retention = new Retention({ maintenance: store.maintenance, idempotencyKeys: store.idempotencyKeys, retentionHours: config.retentionHours, intervalMs: config.retentionIntervalMs, logger, metrics, clock });
   let server: FastifyInstance | null = null;
   let dispatcher: Dispatcher | null = null;
   let sender: Sender | null = null;
-  const replayer = new Replayer(store, clock, logger);
+  const replayer = new Replayer(store.deliveryLog, clock, logger);
   const stop = async () => {
     await server?.close();
     await replayer.stop();
     await dispatcher?.stop();
     await sender?.close();
     await retention.stop();
-    subscriptions.close();
+    subscriptionCache.close();
     await store.close();
   };
   try {
-    await store.migrate();
-    const sealed = await store.prepareSecrets().catch((error: unknown) => {
+    await store.maintenance.migrate();
+    const sealed = await store.maintenance.prepareSecrets().catch((error: unknown) => {
       throw error instanceof SecretUnavailableError ? new ConfigError(error.message) : error;
     });
     if (sealed > 0) logger.info({ subscriptions: sealed }, `encrypted the secrets of ${sealed} subscriptions stored before HOOKD_ENCRYPTION_KEY was set`);
@@ -74,20 +74,20 @@ export async function startApp(options: AppOptions): Promise<App> {
     }
     if (role !== 'api') {
       sender = new Sender({ policy: new NetworkPolicy(config.allowNetworks), connectTimeoutMs: config.connectTimeoutMs, requestTimeoutMs: config.requestTimeoutMs, clock });
-      const operations = new Operations(store, config);
+      const operations = new Operations(store.subscriptions, config);
       await operations.prepare(clock());
-      dispatcher = new Dispatcher({ store, subscriptions, sender, config, logger, metrics, operations, clock });
+      dispatcher = new Dispatcher({ queue: store.queue, subscriptions: subscriptionCache, disabler: store.subscriptions, sender, config, logger, metrics, operations, clock });
       dispatcher.start();
       retention.start();
     }
     if (role === 'worker' && config.metricsPort !== null) {
-      const access = await prepareAccess(store, config, logger, clock);
-      server = await buildMonitorServer({ store, metrics, access, metricsPublic: config.metricsPublic }, logger);
+      const access = await prepareAccess(store.apiKeys, config, logger, clock);
+      server = await buildMonitorServer({ maintenance: store.maintenance, metrics, access, metricsPublic: config.metricsPublic }, logger);
       await server.listen({ port: config.metricsPort, host: config.host });
     }
     if (role !== 'worker') {
-      const access = await prepareAccess(store, config, logger, clock);
-      server = await buildServer({ config, store, subscriptions, ingestor, replayer, metrics, clock, version: VERSION, startedAt: clock(), access }, logger);
+      const access = await prepareAccess(store.apiKeys, config, logger, clock);
+      server = await buildServer({ config, store, subscriptionCache, ingestor, replayer, metrics, clock, version: VERSION, startedAt: clock(), access }, logger);
       await server.listen({ port: config.port, host: config.host });
     }
   } catch (error) {

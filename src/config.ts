@@ -3,23 +3,12 @@
 // .env.example are checked against this table by the tests, so they cannot drift.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { isWellFormedApiKey } from './auth/api-keys.ts';
+import { CIRCUIT_DEFAULTS, RETRY_BOUNDS, RETRY_DEFAULTS, isWellFormedApiKey, type Bounds, type CircuitPolicy, type RetryPolicy } from './domain/index.ts';
 import { parseAllowNetworks } from './delivery/ssrf-guard.ts';
+import type { DatabaseTarget } from './store/contracts.ts';
 import { parseEncryptionKey } from './store/secret-box.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-
-export interface RetryDefaults {
-  maxAttempts: number;
-  initialDelayMs: number;
-  backoffFactor: number;
-  maxDelayMs: number;
-  jitter: number;
-}
-
-export type DatabaseTarget =
-  | { kind: 'sqlite'; path: string }
-  | { kind: 'postgres'; url: string };
 
 export interface Config {
   port: number;
@@ -30,7 +19,7 @@ export interface Config {
   workerConcurrency: number;
   connectTimeoutMs: number;
   requestTimeoutMs: number;
-  retry: RetryDefaults;
+  retry: RetryPolicy;
   retentionHours: number;
   retentionIntervalMs: number;
   pollIntervalMs: number;
@@ -47,7 +36,7 @@ export interface Config {
   encryptionKey: Buffer | null;
   /** API requests per minute per API key (per client address when no keys exist); 0 disables. */
   rateLimitPerMinute: number;
-  circuit: { failureThreshold: number; cooldownMs: number };
+  circuit: CircuitPolicy;
   /** A subscription failing without a success for this long is disabled. */
   autoDisableAfterMs: number;
   operationsUrl: string | null;
@@ -102,6 +91,10 @@ function decimal(min: number, max: number): Parser<number> {
     if (n < min || n > max) throw new ConfigError(`must be between ${min} and ${max}, got ${n}`);
     return n;
   };
+}
+
+function bounded({ min, max, integer: whole }: Bounds): Parser<number> {
+  return whole ? integer(min, max) : decimal(min, max);
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -200,11 +193,11 @@ const SETTING_TABLE = [
   { key: 'workerConcurrency', env: 'HOOKD_WORKER_CONCURRENCY', default: '64', doc: 'Most HTTP deliveries one process has in flight at once.', parse: integer(1, 10_000) },
   { key: 'connectTimeoutMs', env: 'HOOKD_CONNECT_TIMEOUT_MS', default: '5000', doc: 'Time allowed to open a connection to a receiver.', parse: integer(100, 120_000) },
   { key: 'requestTimeoutMs', env: 'HOOKD_REQUEST_TIMEOUT_MS', default: '15000', doc: 'Total time allowed for one delivery attempt, response included.', parse: integer(100, 300_000) },
-  { key: 'retryMaxAttempts', env: 'HOOKD_RETRY_MAX_ATTEMPTS', default: '8', doc: 'Attempts per delivery, the first included, before it is failed.', parse: integer(1, 100) },
-  { key: 'retryInitialDelayMs', env: 'HOOKD_RETRY_INITIAL_DELAY_MS', default: '30000', doc: 'Delay before the first retry.', parse: integer(0, 86_400_000) },
-  { key: 'retryBackoffFactor', env: 'HOOKD_RETRY_BACKOFF_FACTOR', default: '2', doc: 'Each retry waits this many times longer than the one before.', parse: decimal(1, 10) },
-  { key: 'retryMaxDelayMs', env: 'HOOKD_RETRY_MAX_DELAY_MS', default: '3600000', doc: 'Longest delay between two attempts.', parse: integer(0, 7 * 86_400_000) },
-  { key: 'retryJitter', env: 'HOOKD_RETRY_JITTER', default: '0.2', doc: 'Random spread of each delay, as a fraction (0.2 = ±20 %).', parse: decimal(0, 1) },
+  { key: 'retryMaxAttempts', env: 'HOOKD_RETRY_MAX_ATTEMPTS', default: String(RETRY_DEFAULTS.maxAttempts), doc: 'Attempts per delivery, the first included, before it is failed.', parse: bounded(RETRY_BOUNDS.maxAttempts) },
+  { key: 'retryInitialDelayMs', env: 'HOOKD_RETRY_INITIAL_DELAY_MS', default: String(RETRY_DEFAULTS.initialDelayMs), doc: 'Delay before the first retry.', parse: bounded(RETRY_BOUNDS.initialDelayMs) },
+  { key: 'retryBackoffFactor', env: 'HOOKD_RETRY_BACKOFF_FACTOR', default: String(RETRY_DEFAULTS.backoffFactor), doc: 'Each retry waits this many times longer than the one before.', parse: bounded(RETRY_BOUNDS.backoffFactor) },
+  { key: 'retryMaxDelayMs', env: 'HOOKD_RETRY_MAX_DELAY_MS', default: String(RETRY_DEFAULTS.maxDelayMs), doc: 'Longest delay between two attempts.', parse: bounded(RETRY_BOUNDS.maxDelayMs) },
+  { key: 'retryJitter', env: 'HOOKD_RETRY_JITTER', default: String(RETRY_DEFAULTS.jitter), doc: 'Random spread of each delay, as a fraction (0.2 = ±20 %).', parse: bounded(RETRY_BOUNDS.jitter) },
   { key: 'retentionHours', env: 'HOOKD_RETENTION_HOURS', default: '72', doc: 'Finished deliveries and their attempt logs are deleted after this many hours.', parse: decimal(0.001, 24 * 365) },
   { key: 'retentionIntervalMs', env: 'HOOKD_RETENTION_INTERVAL_MS', default: '60000', doc: 'How often the retention job runs.', parse: integer(100, 86_400_000) },
   { key: 'pollIntervalMs', env: 'HOOKD_POLL_INTERVAL_MS', default: '1000', doc: 'Workers look for due deliveries at least this often, besides being woken on ingest.', parse: integer(10, 60_000) },
@@ -240,12 +233,12 @@ const SETTING_TABLE = [
     parse: integer(0, 100_000_000),
   },
   {
-    key: 'circuitFailureThreshold', env: 'HOOKD_CIRCUIT_FAILURE_THRESHOLD', default: '10',
+    key: 'circuitFailureThreshold', env: 'HOOKD_CIRCUIT_FAILURE_THRESHOLD', default: String(CIRCUIT_DEFAULTS.failureThreshold),
     doc: "Consecutive failed attempts that open a subscription's circuit: its deliveries then wait, spending no attempts.",
     parse: integer(1, 10_000),
   },
   {
-    key: 'circuitCooldownMs', env: 'HOOKD_CIRCUIT_COOLDOWN_MS', default: '30000',
+    key: 'circuitCooldownMs', env: 'HOOKD_CIRCUIT_COOLDOWN_MS', default: String(CIRCUIT_DEFAULTS.cooldownMs),
     doc: 'How long an open circuit waits before one probe delivery is sent; its success closes the circuit.',
     parse: integer(10, 86_400_000),
   },

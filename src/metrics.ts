@@ -4,13 +4,14 @@
 // counters and histograms count what this process did. Labels have a few fixed values only:
 // never a subscription id or a URL.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { ATTEMPT_OUTCOMES, type AttemptOutcome, type Delivery, type DeliveryStatus, type PendingFigures, type Store } from './store/store.ts';
+import { ATTEMPT_OUTCOMES, type AttemptOutcome, type Delivery, type DeliveryStatus } from './domain/index.ts';
+import type { PendingFigures, ReadModels } from './store/contracts.ts';
 
 const INGEST_PATHS = ['subscription', 'fan_out'] as const;
 export type IngestPath = (typeof INGEST_PATHS)[number];
 
 export interface MetricsOptions {
-  store: Store;
+  readModels: Pick<ReadModels, 'pendingFigures' | 'countOpenCircuits'>;
   clock: () => number;
   /** Deliveries this process is sending now (0 where no dispatcher runs). */
   inFlight: () => number;
@@ -64,10 +65,10 @@ export class Metrics {
   });
 
   constructor(options: MetricsOptions) {
-    const { store, clock, inFlight } = options;
+    const { readModels, clock, inFlight } = options;
     // The three queue gauges are collected together at each scrape: one query serves them all.
     let pending: Promise<PendingFigures> | null = null;
-    const figures = () => (pending ??= store.pendingFigures(clock()).finally(() => {
+    const figures = () => (pending ??= readModels.pendingFigures(clock()).finally(() => {
       pending = null;
     }));
     const queueGauge = (name: string, help: string, read: (f: PendingFigures) => number) => new Gauge({
@@ -84,7 +85,7 @@ export class Metrics {
       help: 'Subscriptions whose circuit breaker is open or probing: their deliveries wait (all processes).',
       registers: [this.registry],
       async collect() {
-        this.set(await store.countOpenCircuits());
+        this.set(await readModels.countOpenCircuits());
       },
     });
     new Gauge({

@@ -10,7 +10,7 @@ import { startApp, type App } from '../src/app.ts';
 import { decideAccess } from '../src/auth/access-policy.ts';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
-import type { SqlStore } from '../src/store/sql-store.ts';
+import { withRawDb } from './support/raw-db.ts';
 import { call } from './support/api.ts';
 import { eventually } from './support/receiver.ts';
 import { STORE_NAMES, newTarget, openTestStore, testConfig, type StoreTarget } from './support/stores.ts';
@@ -151,7 +151,7 @@ for (const name of STORE_NAMES) {
 
       test('the key is stored only as its SHA-256 hash, once however often hookd starts', async () => {
         const again = await start(target, { apiKey: KEY });
-        const rows = await (again.store as SqlStore).db.selectFrom('api_keys').selectAll().execute();
+        const rows = await withRawDb(target, (db) => db.selectFrom('api_keys').selectAll().execute());
         assert.equal(rows.length, 1);
         assert.equal(rows[0]!.key_hash, createHash('sha256').update(KEY).digest('hex'));
         assert.equal(rows[0]!.prefix, KEY.slice(0, 11));
@@ -191,7 +191,7 @@ for (const name of STORE_NAMES) {
       assert.equal((await call(app, 'GET', '/subscriptions', undefined, bearer(key))).status, 200);
 
       // The use is recorded in the background.
-      await eventually(async () => ((await app.store.listApiKeys())[0]?.lastUsedAt ? true : undefined), 10_000, 'the use of the key to be recorded');
+      await eventually(async () => ((await app.store.apiKeys.list())[0]?.lastUsedAt ? true : undefined), 10_000, 'the use of the key to be recorded');
       const listed = await hookd(target, ['keys', 'list']);
       assert.equal(listed.code, 0, listed.stderr);
       assert.match(listed.stdout, /(\S+Z\s+){2}-$/m, 'created and last used, not revoked');

@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Batcher } from '../src/lib/batcher.ts';
+import { Batcher } from '../src/batcher.ts';
 
 /** A flush that records its batches and answers each item with its double, after `ms`. */
 function recorder(ms = 0) {

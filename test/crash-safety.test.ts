@@ -200,7 +200,7 @@ for (const name of STORE_NAMES) {
       const finished = new Set(sending.slice(0, finishing).map((request) => String(request.headers['x-hookd-delivery-id'])));
 
       const store = await openTestStore(target);
-      const afterExit = await Promise.all(deliveryIds.map(async (id) => ({ delivery: (await store.getDelivery(id))!, attempts: await store.listAttempts(id) })));
+      const afterExit = await Promise.all(deliveryIds.map(async (id) => ({ delivery: (await store.deliveryLog.getDelivery(id))!, attempts: await store.deliveryLog.listAttempts(id) })));
       await store.close();
 
       receiver.respond(ok);

@@ -6,7 +6,7 @@ import { Webhook } from 'standardwebhooks';
 import { uuidv7 } from 'uuidv7';
 import type { App } from '../src/app.ts';
 import type { Config } from '../src/config.ts';
-import type { NewEvent } from '../src/store/store.ts';
+import type { NewEvent } from '../src/domain/index.ts';
 import { call, finished, subscribe } from './support/api.ts';
 import { eventually, ok, startReceiver, status, type Receiver } from './support/receiver.ts';
 import { STORE_NAMES, newTarget, startTestApp, type StoreTarget } from './support/stores.ts';
@@ -32,7 +32,7 @@ async function backlog(app: App, subscriptionId: string, count: number): Promise
         deliveries: [{ id: uuidv7(), eventId, subscriptionId, eventType: 'backlog', status: 'queued', attempts: 0, nextAttemptAt: now, lastAttemptAt: null, manualRetry: false, createdAt: now, updatedAt: now }],
       });
     }
-    await app.store.insertEvents(items);
+    await app.store.queue.enqueue(items);
   }
 }
 

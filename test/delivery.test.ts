@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
+import { sql } from 'kysely';
+import { CIRCUIT_DEFAULTS } from '../src/domain/index.ts';
 import type { App } from '../src/app.ts';
+import { withRawDb } from './support/raw-db.ts';
 import { STORE_NAMES, newTarget, startTestApp, type StoreTarget } from './support/stores.ts';
 import { eventually, sequence, startReceiver, status, type Receiver } from './support/receiver.ts';
 import { call, finished, subscribe as subscribeTo } from './support/api.ts';
@@ -221,21 +224,21 @@ for (const name of STORE_NAMES) {
       await app.dispatcher!.stop();
       const ingested = await call(app, 'POST', `/ingest/${id}`, { event_type: 'lease.test' });
       const now = Date.now();
-      const [stale] = await app.store.claimDue({ now, limit: 10, leaseToken: 'crashed-worker', leaseExpiresAt: now + 200 });
+      const [stale] = await app.store.queue.claimDue({ now, limit: 10, leaseToken: 'crashed-worker', leaseExpiresAt: now + 200, circuitCooldownMs: CIRCUIT_DEFAULTS.cooldownMs });
       assert.equal(stale?.delivery.id, ingested.body.delivery_id);
       app.dispatcher!.start();
       const [request] = await receiver.waitFor(1, 3000);
       assert.equal(request!.headers['webhook-id'], ingested.body.event_id);
       const delivery = await finished(app, ingested.body.delivery_id);
       assert.equal(delivery.status, 'succeeded');
-      const late = await app.store.recordAttempts([{
+      const late = await app.store.queue.recordAttempts([{
         deliveryId: stale!.delivery.id, subscriptionId: stale!.delivery.subscriptionId, leaseToken: 'crashed-worker', status: 'failed', nextAttemptAt: null,
         attempt: {
           id: '01a00000-0000-7000-8000-000000000001', deliveryId: stale!.delivery.id, attemptNumber: 1, outcome: 'http_error',
           statusCode: 500, errorDetails: 'late', durationMs: 1, responseBody: null, requestHeaders: {}, trigger: 'scheduled', createdAt: Date.now(),
         },
-      }]);
-      assert.deepEqual(late, [false]);
+      }], CIRCUIT_DEFAULTS);
+      assert.deepEqual(late.map((r) => r.written), [false]);
       const after = await call(app, 'GET', `/ingest/delivery/${ingested.body.delivery_id}`);
       assert.equal(after.body.status, 'succeeded');
       assert.equal(after.body.logs.length, 1);
@@ -243,18 +246,18 @@ for (const name of STORE_NAMES) {
 
     test('a failed commit answers 503 and leaves nothing half-written', async () => {
       const id = await subscribe(app, receiver);
-      await failDeliveryInserts(app, name, 'boom.event');
+      await failDeliveryInserts(target, 'boom.event');
       try {
         const refused = await call(app, 'POST', `/ingest/${id}`, { event_type: 'boom.event' });
         assert.deepEqual([refused.status, refused.body.error.code], [503, 'store_unavailable']);
         const fanOut = await call(app, 'POST', '/events', { event_type: 'boom.event' });
         assert.equal(fanOut.status, 503);
-        const rows = await app.store.listDeliveries({ limit: 100, eventType: 'boom.event' });
+        const rows = await app.store.deliveryLog.listDeliveries({ limit: 100, eventType: 'boom.event' });
         assert.equal(rows.items.length, 0);
-        const events = await countEvents(app, 'boom.event');
+        const events = await countEvents(target, 'boom.event');
         assert.equal(events, 0);
       } finally {
-        await allowDeliveryInserts(app, name);
+        await allowDeliveryInserts(target);
       }
       const fine = await call(app, 'POST', `/ingest/${id}`, { event_type: 'fine' });
       assert.equal(fine.status, 202);
@@ -308,27 +311,27 @@ for (const name of STORE_NAMES) {
 
 // A trigger that makes inserting a delivery of one event type fail, to prove the outbox
 // transaction leaves nothing behind.
-async function failDeliveryInserts(app: App, store: string, eventType: string): Promise<void> {
-  const { sql } = await import('kysely');
-  const db = (app.store as unknown as { db: import('kysely').Kysely<unknown> }).db;
-  if (store === 'sqlite') {
-    await sql.raw(`create trigger fail_deliveries before insert on deliveries when new.event_type = '${eventType}' begin select raise(abort, 'refused by test'); end`).execute(db);
-  } else {
-    await sql.raw(`create function fail_deliveries() returns trigger language plpgsql as $$ begin if new.event_type = '${eventType}' then raise exception 'refused by test'; end if; return new; end $$`).execute(db);
-    await sql.raw('create trigger fail_deliveries before insert on deliveries for each row execute function fail_deliveries()').execute(db);
-  }
+async function failDeliveryInserts(target: StoreTarget, eventType: string): Promise<void> {
+  await withRawDb(target, async (db) => {
+    if (target.name === 'sqlite') {
+      await sql.raw(`create trigger fail_deliveries before insert on deliveries when new.event_type = '${eventType}' begin select raise(abort, 'refused by test'); end`).execute(db);
+    } else {
+      await sql.raw(`create function fail_deliveries() returns trigger language plpgsql as $$ begin if new.event_type = '${eventType}' then raise exception 'refused by test'; end if; return new; end $$`).execute(db);
+      await sql.raw('create trigger fail_deliveries before insert on deliveries for each row execute function fail_deliveries()').execute(db);
+    }
+  });
 }
 
-async function allowDeliveryInserts(app: App, store: string): Promise<void> {
-  const { sql } = await import('kysely');
-  const db = (app.store as unknown as { db: import('kysely').Kysely<unknown> }).db;
-  if (store === 'sqlite') await sql.raw('drop trigger fail_deliveries').execute(db);
-  else await sql.raw('drop trigger fail_deliveries on deliveries; drop function fail_deliveries()').execute(db);
+async function allowDeliveryInserts(target: StoreTarget): Promise<void> {
+  await withRawDb(target, async (db) => {
+    if (target.name === 'sqlite') await sql.raw('drop trigger fail_deliveries').execute(db);
+    else await sql.raw('drop trigger fail_deliveries on deliveries; drop function fail_deliveries()').execute(db);
+  });
 }
 
-async function countEvents(app: App, eventType: string): Promise<number> {
-  const { sql } = await import('kysely');
-  const db = (app.store as unknown as { db: import('kysely').Kysely<unknown> }).db;
-  const result = await sql<{ n: number | string }>`select count(*) as n from events where event_type = ${eventType}`.execute(db);
-  return Number(result.rows[0]!.n);
+async function countEvents(target: StoreTarget, eventType: string): Promise<number> {
+  return withRawDb(target, async (db) => {
+    const result = await sql<{ n: number | string }>`select count(*) as n from events where event_type = ${eventType}`.execute(db);
+    return Number(result.rows[0]!.n);
+  });
 }

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { App } from '../src/app.ts';
-import type { SqlStore } from '../src/store/sql-store.ts';
+import { openRawDb } from './support/raw-db.ts';
 import { STORE_NAMES, newTarget, startTestApp, type StoreTarget } from './support/stores.ts';
 
 const RUNS_PER_STORE = 10_000;
@@ -210,7 +210,8 @@ for (const name of STORE_NAMES) {
 
       // The store is consistent: every delivery names an existing event and subscription, the
       // status counts add up, and every subscription reads back (secrets decrypt, JSON parses).
-      const db = (app.store as SqlStore).db;
+      const db = openRawDb(target);
+      after(() => db.destroy());
       const deliveries = await db.selectFrom('deliveries').select(['id', 'event_id', 'subscription_id']).execute();
       const eventIds = new Set((await db.selectFrom('events').select('id').execute()).map((e) => e.id));
       const subscriptionIds = new Set((await db.selectFrom('subscriptions').select('id').execute()).map((s) => s.id));

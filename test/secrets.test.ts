@@ -8,7 +8,7 @@ import { Webhook } from 'standardwebhooks';
 import type { App } from '../src/app.ts';
 import { ConfigError, loadConfig, type Config } from '../src/config.ts';
 import { SecretBox, SecretUnavailableError } from '../src/store/secret-box.ts';
-import type { SqlStore } from '../src/store/sql-store.ts';
+import { withRawDb } from './support/raw-db.ts';
 import { call, finished } from './support/api.ts';
 import { startReceiver, type Received, type Receiver } from './support/receiver.ts';
 import { STORE_NAMES, newTarget, startTestApp, type StoreTarget } from './support/stores.ts';
@@ -21,8 +21,9 @@ const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const NEXT_SECRET = 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD';
 const HEADER_VALUE = 'Bearer rcv_0a1b2c3d4e5f';
 
-async function rawSubscription(app: App, id: string) {
-  const row = await (app.store as SqlStore).db.selectFrom('subscriptions').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+/** The subscription's row as stored, read beside the app (sealed values as they are on disk). */
+async function rawSubscription(target: StoreTarget, id: string) {
+  const row = await withRawDb(target, (db) => db.selectFrom('subscriptions').selectAll().where('id', '=', id).executeTakeFirstOrThrow());
   const headers = typeof row.headers === 'string' ? JSON.parse(row.headers) : row.headers;
   return { ...row, headers: headers as Record<string, string> };
 }
@@ -99,10 +100,11 @@ for (const name of STORE_NAMES) {
     });
 
     test('with HOOKD_ENCRYPTION_KEY the rows hold ciphertext, and everything above the store sees plain values', async () => {
-      const app = await start(fresh(), { encryptionKey: KEY });
+      const target = fresh();
+      const app = await start(target, { encryptionKey: KEY });
       const created = await call(app, 'POST', '/subscriptions', { target_url: receiver.url, secret: SECRET, headers: { Authorization: HEADER_VALUE } });
       const id = created.body.id;
-      const row = await rawSubscription(app, id);
+      const row = await rawSubscription(target, id);
       assert.match(row.secret, /^enc:v1:/);
       assert.match(row.headers.Authorization!, /^enc:v1:/);
       assert.ok(!JSON.stringify(row).includes(SECRET) && !JSON.stringify(row).includes('rcv_0a1b2c3d4e5f'), 'no plain secret in the row');
@@ -113,7 +115,7 @@ for (const name of STORE_NAMES) {
       assert.equal(received.headers.authorization, HEADER_VALUE);
 
       await call(app, 'POST', `/subscriptions/${id}/secret/rotate`, { secret: NEXT_SECRET });
-      const rotated = await rawSubscription(app, id);
+      const rotated = await rawSubscription(target, id);
       assert.match(rotated.secret, /^enc:v1:/);
       assert.match(rotated.previous_secret!, /^enc:v1:/);
     });
@@ -122,11 +124,11 @@ for (const name of STORE_NAMES) {
       const target = fresh();
       const plain = await start(target);
       const id = (await call(plain, 'POST', '/subscriptions', { target_url: receiver.url, secret: SECRET, headers: { 'X-Token': 't0k3n-value' } })).body.id;
-      assert.equal((await rawSubscription(plain, id)).secret, SECRET, 'plain text without a key');
+      assert.equal((await rawSubscription(target, id)).secret, SECRET, 'plain text without a key');
       await plain.close();
 
       const encrypting = await start(target, { encryptionKey: KEY });
-      const row = await rawSubscription(encrypting, id);
+      const row = await rawSubscription(target, id);
       assert.match(row.secret, /^enc:v1:/);
       assert.match(row.headers['X-Token']!, /^enc:v1:/);
       const received = await deliverOne(encrypting, id);

@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../src/store/schema.ts';
-import type { SqlStore } from '../src/store/sql-store.ts';
+import { openRawDb } from './support/raw-db.ts';
 import { earliestDueQuery, finishedBeforeQuery } from '../src/store/sqlite/sqlite-store.ts';
 import { newTarget, openTestStore } from './support/stores.ts';
 
@@ -20,14 +20,16 @@ describe('SQLite query plans', () => {
   after(() => target.cleanup());
 
   it('retention and the next due time read only their partial indexes', async () => {
-    const store = (await openTestStore(target)) as SqlStore;
+    const store = await openTestStore(target);
+    const db = openRawDb(target);
     try {
-      const retention = await planOf(store.db, finishedBeforeQuery(Date.now(), 500));
+      const retention = await planOf(db, finishedBeforeQuery(Date.now(), 500));
       assert.match(retention, /USING INDEX deliveries_retention \(created_at<\?\)/, retention);
-      const due = await planOf(store.db, earliestDueQuery());
+      const due = await planOf(db, earliestDueQuery());
       assert.match(due, /deliveries_due/, due);
       assert.doesNotMatch(`${retention} ${due}`, /deliveries_status/);
     } finally {
+      await db.destroy();
       await store.close();
     }
   });

@@ -9,9 +9,9 @@ import { statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { uuidv7 } from 'uuidv7';
-import type { SqlStore } from '../src/store/sql-store.ts';
-import { CLOSED_CIRCUIT } from '../src/store/store.ts';
-import type { NewEvent } from '../src/store/store.ts';
+import { openRawDb } from './support/raw-db.ts';
+import { CLOSED_CIRCUIT } from '../src/domain/index.ts';
+import type { NewEvent } from '../src/domain/index.ts';
 import { newTarget, openTestStore } from './support/stores.ts';
 
 const MB = 1024 * 1024;
@@ -43,14 +43,14 @@ describe('SQLite side thread', () => {
     try {
       const before = statSync(file).size;
       // 2 MB: half of what makes SQLite checkpoint by itself (1,000 pages of 4 KB).
-      for (let i = 0; i < 8; i++) await store.insertEvents(bigEvents(64, 4096));
+      for (let i = 0; i < 8; i++) await store.queue.enqueue(bigEvents(64, 4096));
       assert.ok(await waitFor(() => statSync(file).size - before >= 2 * MB, 3000),
         `the database file grew by ${statSync(file).size - before} bytes, not by the 2 MB written to the WAL`);
 
       // Once checkpointed, the WAL is written from its start again instead of growing.
       const walAfterFirst = statSync(`${file}-wal`).size;
       for (let round = 0; round < 4; round++) {
-        for (let i = 0; i < 8; i++) await store.insertEvents(bigEvents(64, 4096));
+        for (let i = 0; i < 8; i++) await store.queue.enqueue(bigEvents(64, 4096));
         await sleep(200);
       }
       const walAfterMore = statSync(`${file}-wal`).size;
@@ -63,18 +63,19 @@ describe('SQLite side thread', () => {
 
   it('answers the read models off the event loop, with what was committed', async () => {
     const readsTarget = newTarget('sqlite');
-    const store = (await openTestStore(readsTarget)) as SqlStore;
+    const store = await openTestStore(readsTarget);
+    const db = openRawDb(readsTarget);
     try {
       const now = Date.now();
       const subscriptionId = uuidv7();
-      await store.createSubscription({
+      await store.subscriptions.create({
         id: subscriptionId, targetUrl: 'https://example.com/hook', secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
         eventTypes: null, description: null, active: true, requireSignedIngest: false, retryPolicy: null, headers: {},
         previousSecret: null, previousSecretExpiresAt: null, maxInFlight: 10, rateLimitPerSecond: null, ordering: 'parallel',
         filter: null, disabledReason: null, system: false, circuit: CLOSED_CIRCUIT, createdAt: now, updatedAt: now,
       });
       const [seed] = bigEvents(1, 16);
-      await store.insertEvents([seed!]);
+      await store.queue.enqueue([seed!]);
       // 400,000 deliveries finished in the last hour: counting them takes long enough to see where it runs.
       const rows = 400_000;
       await sql`
@@ -83,7 +84,7 @@ describe('SQLite side thread', () => {
           last_attempt_at, manual_retry, created_at, updated_at)
         select printf('00000000-0000-7000-8000-%012d', i), ${seed!.event.id}, ${subscriptionId}, 'bulk.written',
           case when i % 4 = 0 then 'failed' else 'succeeded' end, 1, null, ${now}, 0, ${now}, ${now}
-        from n`.execute(store.db);
+        from n`.execute(db);
 
       // The query behind the queue figures' succeeded_last_hour and failed_last_hour, on the
       // main connection: the second run, with the pages cached, is the one that counts.
@@ -91,7 +92,7 @@ describe('SQLite side thread', () => {
       for (let run = 0; run < 2; run++) {
         const mainStarted = performance.now();
         await sql`select status, count(*) as n from deliveries
-          where status in ('succeeded', 'failed') and updated_at >= ${now - 3_600_000} group by status`.execute(store.db);
+          where status in ('succeeded', 'failed') and updated_at >= ${now - 3_600_000} group by status`.execute(db);
         onMainThreadMs = performance.now() - mainStarted;
       }
       assert.ok(onMainThreadMs >= 30, `the count took only ${onMainThreadMs.toFixed(1)} ms on the main thread: too fast to tell where it runs`);
@@ -103,7 +104,7 @@ describe('SQLite side thread', () => {
         longestGapMs = Math.max(longestGapMs, at - last);
         last = at;
       }, 2);
-      const figures = await store.queueFigures(now + 1);
+      const figures = await store.readModels.queueFigures(now + 1);
       clearInterval(ticker);
       longestGapMs = Math.max(longestGapMs, performance.now() - last);
 

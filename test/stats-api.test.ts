@@ -3,8 +3,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { uuidv7 } from 'uuidv7';
+import { CIRCUIT_DEFAULTS } from '../src/domain/index.ts';
 import type { App } from '../src/app.ts';
-import type { AttemptOutcome } from '../src/store/store.ts';
+import type { AttemptOutcome } from '../src/domain/index.ts';
 import { eventually, startReceiver, status, type Receiver } from './support/receiver.ts';
 import { STORE_NAMES, newTarget, startTestApp, type StoreTarget } from './support/stores.ts';
 
@@ -119,7 +120,7 @@ for (const name of STORE_NAMES) {
       const hookd = await app({ role: 'api', clock: () => clock });
       const sub = await call(hookd, 'POST', '/subscriptions', { target_url: 'https://example.com/hook' });
       for (let i = 0; i < 10; i++) assert.equal((await call(hookd, 'POST', `/ingest/${sub.body.id}`, { event_type: 'order.created', data: { i } })).status, 202);
-      const claimed = await hookd.store.claimDue({ now, limit: 100, leaseToken: 'test-lease', leaseExpiresAt: now + MINUTE });
+      const claimed = await hookd.store.queue.claimDue({ now, limit: 100, leaseToken: 'test-lease', leaseExpiresAt: now + MINUTE, circuitCooldownMs: CIRCUIT_DEFAULTS.cooldownMs });
       assert.equal(claimed.length, 10);
       // Durations 10..100 ms; the first five five minutes ago, the last five now; the two slowest failed.
       const results = claimed.map((c, i) => {
@@ -138,7 +139,7 @@ for (const name of STORE_NAMES) {
           },
         };
       });
-      assert.deepEqual(await hookd.store.recordAttempts(results), results.map(() => true));
+      assert.deepEqual((await hookd.store.queue.recordAttempts(results, CIRCUIT_DEFAULTS)).map((r) => r.written), results.map(() => true));
       await call(hookd, 'PATCH', `/subscriptions/${(await call(hookd, 'POST', '/subscriptions', { target_url: 'https://example.com/off' })).body.id}`, { active: false });
 
       clock = now + 1000;

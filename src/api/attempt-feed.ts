@@ -7,7 +7,10 @@
 // later an attempt with a smaller id; so each poll also re-reads the ids of the last few
 // seconds and passes on only those not seen yet.
 import type { FastifyBaseLogger } from 'fastify';
-import type { AttemptSummary, Store } from '../store/store.ts';
+import type { AttemptSummary, ReadModels } from '../store/contracts.ts';
+
+/** The two reads the feed needs. */
+export type AttemptSource = Pick<ReadModels, 'attemptsAfter' | 'latestAttempts'>;
 
 const POLL_INTERVAL_MS = 400;
 /** How late an attempt may commit after a newer one and still be streamed. */
@@ -25,7 +28,7 @@ function idFloor(ms: number): string {
 }
 
 export class AttemptFeed {
-  readonly #store: Store;
+  readonly #source: AttemptSource;
   readonly #log: FastifyBaseLogger;
   readonly #listeners = new Set<AttemptListener>();
   /** Ids passed on within the late-commit span, so that a re-read never repeats one. */
@@ -41,8 +44,8 @@ export class AttemptFeed {
   #busy: Promise<void> | null = null;
   #closed = false;
 
-  constructor(store: Store, logger: FastifyBaseLogger) {
-    this.#store = store;
+  constructor(source: AttemptSource, logger: FastifyBaseLogger) {
+    this.#source = source;
     this.#log = logger.child({ component: 'attempt-feed' });
   }
 
@@ -90,7 +93,7 @@ export class AttemptFeed {
 
   async #startAtNewest(): Promise<void> {
     try {
-      const [latest] = await this.#store.latestAttempts(1);
+      const [latest] = await this.#source.latestAttempts(1);
       this.#newest = latest?.id ?? null;
       this.#seen.clear();
       this.#behind = false;
@@ -109,7 +112,7 @@ export class AttemptFeed {
     const fresh: AttemptSummary[] = [];
     try {
       for (let page = 0; page < MAX_PAGES_PER_POLL; page++) {
-        const rows = await this.#store.attemptsAfter(after, BATCH);
+        const rows = await this.#source.attemptsAfter(after, BATCH);
         for (const row of rows) {
           if (this.#seen.has(row.id)) continue;
           this.#seen.add(row.id);

@@ -9,7 +9,7 @@
 // under /api/v1, including unknown paths, needs a key.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { KeyVerifier } from '../auth/key-verifier.ts';
-import type { Subscription } from '../store/store.ts';
+import type { Subscription } from '../domain/index.ts';
 import { ApiError } from './errors.ts';
 import { OPENAPI_PATH } from './openapi.ts';
 

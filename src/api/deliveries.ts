@@ -2,13 +2,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
-import { ATTEMPT_OUTCOMES, DELIVERY_STATUSES, type Attempt, type Delivery, type DeliveryQuery, type Store } from '../store/store.ts';
+import { ATTEMPT_OUTCOMES, DELIVERY_STATUSES, type Attempt, type Delivery } from '../domain/index.ts';
+import type { DeliveryLog, DeliveryQuery, Subscriptions } from '../store/contracts.ts';
 import { ApiError, notFound } from './errors.ts';
 import { deliveryExample, deliveryListExample, deliveryWithLogsExample } from './examples.ts';
 import {
   IdParams, NullableTimestamp, PageQuery, Timestamp, decodeCursor, encodeCursor, errorResponses, iso, isUuid,
 } from './schemas.ts';
-import type { ApiDeps } from './server.ts';
 
 const Status = Type.Enum(DELIVERY_STATUSES);
 
@@ -87,7 +87,7 @@ function attemptView(a: Attempt) {
   };
 }
 
-async function listPage(store: Store, query: ListQuery, subscriptionId: string | undefined) {
+async function listPage(log: DeliveryLog, query: ListQuery, subscriptionId: string | undefined) {
   const before = decodeCursor(query.cursor);
   if (before === null) throw new ApiError(422, 'invalid_cursor', 'cursor is not one this server issued.');
   const filter: DeliveryQuery = { limit: query.limit ?? 50 };
@@ -97,18 +97,22 @@ async function listPage(store: Store, query: ListQuery, subscriptionId: string |
   if (query.event_type !== undefined) filter.eventType = query.event_type;
   if (query.since !== undefined) filter.since = Date.parse(query.since);
   if (query.until !== undefined) filter.until = Date.parse(query.until);
-  const page = await store.listDeliveries(filter);
+  const page = await log.listDeliveries(filter);
   return { items: page.items.map(deliveryView), next_cursor: encodeCursor(page.nextAfter) };
 }
 
-export const deliveryRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) => {
+export interface DeliveryRoutesDeps {
+  deliveryLog: DeliveryLog;
+  subscriptions: Pick<Subscriptions, 'get'>;
+}
+
+export const deliveryRoutes = ({ deliveryLog, subscriptions }: DeliveryRoutesDeps): FastifyPluginAsync => async (app) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
-  const { store } = deps;
 
   async function withLogs(id: string) {
-    const delivery = isUuid(id) ? await store.getDelivery(id.toLowerCase()) : undefined;
+    const delivery = isUuid(id) ? await deliveryLog.getDelivery(id.toLowerCase()) : undefined;
     if (!delivery) throw notFound('delivery', id);
-    const attempts = await store.listAttempts(delivery.id);
+    const attempts = await deliveryLog.listAttempts(delivery.id);
     return { ...deliveryView(delivery), logs: attempts.map(attemptView) };
   }
 
@@ -128,7 +132,7 @@ export const deliveryRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app)
   }, async (request) => {
     const subscriptionId = request.query.subscription_id;
     if (subscriptionId !== undefined && !isUuid(subscriptionId)) return { items: [], next_cursor: null };
-    return listPage(store, request.query, subscriptionId?.toLowerCase());
+    return listPage(deliveryLog, request.query, subscriptionId?.toLowerCase());
   });
 
   api.get('/subscriptions/:id/deliveries', {
@@ -138,7 +142,7 @@ export const deliveryRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app)
     },
   }, async (request) => {
     const id = request.params.id;
-    if (!isUuid(id) || !(await store.getSubscription(id.toLowerCase()))) throw notFound('subscription', id);
-    return listPage(store, request.query, id.toLowerCase());
+    if (!isUuid(id) || !(await subscriptions.get(id.toLowerCase()))) throw notFound('subscription', id);
+    return listPage(deliveryLog, request.query, id.toLowerCase());
   });
 };

@@ -4,7 +4,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { ApiError, notFound } from './errors.ts';
 import { IdParams, errorResponses, isUuid } from './schemas.ts';
-import type { ApiDeps } from './server.ts';
+import type { Replayer } from '../delivery/replayer.ts';
+import type { DeliveryLog, Subscriptions } from '../store/contracts.ts';
 
 const ReplayBody = Type.Object({
   status: Type.Optional(Type.Union([Type.Literal('failed'), Type.Literal('succeeded')], { default: 'failed', description: 'Which finished deliveries to send again.' })),
@@ -12,9 +13,15 @@ const ReplayBody = Type.Object({
   until: Type.Optional(Type.String({ format: 'date-time', description: 'Only deliveries created before this time.' })),
 }, { additionalProperties: false });
 
-export const deliveryControlRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) => {
+export interface DeliveryControlDeps {
+  deliveryLog: Pick<DeliveryLog, 'retryDelivery'>;
+  subscriptions: Pick<Subscriptions, 'get'>;
+  replayer: Replayer;
+  clock: () => number;
+}
+
+export const deliveryControlRoutes = ({ deliveryLog, subscriptions, replayer, clock }: DeliveryControlDeps): FastifyPluginAsync => async (app) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
-  const { store, clock, replayer } = deps;
 
   api.post('/deliveries/:id/retry', {
     schema: {
@@ -29,7 +36,7 @@ export const deliveryControlRoutes = (deps: ApiDeps): FastifyPluginAsync => asyn
     },
   }, async (request, reply) => {
     const id = request.params.id;
-    const delivery = isUuid(id) ? await store.retryDelivery(id.toLowerCase(), clock()) : undefined;
+    const delivery = isUuid(id) ? await deliveryLog.retryDelivery(id.toLowerCase(), clock()) : undefined;
     if (!delivery) throw notFound('delivery', id);
     if (delivery.status === 'delivering') {
       throw new ApiError(409, 'delivery_in_progress', 'The delivery is being attempted right now; retry it once this attempt is recorded.');
@@ -57,7 +64,7 @@ export const deliveryControlRoutes = (deps: ApiDeps): FastifyPluginAsync => asyn
     },
   }, async (request, reply) => {
     const id = request.params.id;
-    const subscription = isUuid(id) ? await store.getSubscription(id.toLowerCase()) : undefined;
+    const subscription = isUuid(id) ? await subscriptions.get(id.toLowerCase()) : undefined;
     if (!subscription) throw notFound('subscription', id);
     const { since, until } = request.body;
     const started = await replayer.start({

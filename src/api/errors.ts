@@ -2,6 +2,7 @@
 // Handlers throw ApiError; everything Fastify or the store throws is mapped here, in one
 // place, so clients can match on stable snake_case codes.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { StoreConflictError, StoreNotFoundError, StoreUnavailableError } from '../store/errors.ts';
 
 export class ApiError extends Error {
   readonly statusCode: number;
@@ -49,16 +50,6 @@ function describeIssue(issue: AjvIssue): string {
   return issue.message ?? 'is invalid';
 }
 
-// Database failures are the service's problem, not the client's: 503 so clients retry,
-// and never a 202 for an event that was not committed.
-const STORE_ERROR = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|57P0\d|08\d{3}|53\d{3}|ERR_SQLITE_ERROR)$/;
-
-export function isStoreUnavailable(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && STORE_ERROR.test(code)) return true;
-  return error instanceof Error && /Connection terminated|not queryable|database is locked|Cannot use a pool after calling end|driver has already been destroyed|not open/i.test(error.message);
-}
-
 const FASTIFY_CODES: Record<string, [number, string, string]> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported_media_type', 'Send the body as application/json.'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'invalid_content_length', 'The Content-Length header does not match the body.'],
@@ -85,8 +76,17 @@ export function toErrorResponse(error: FastifyError | ApiError | Error): { statu
   }
   const known = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
   if (known) return { status: known[0], body: { error: { code: known[1], message: known[2] } } };
-  if (isStoreUnavailable(error)) {
+  // Database failures are the service's problem, not the client's: 503 so clients retry,
+  // and never a 202 for an event that was not committed.
+  if (error instanceof StoreUnavailableError) {
     return { status: 503, body: { error: { code: 'store_unavailable', message: 'The database is unavailable; nothing was changed. Retry shortly.' } } };
+  }
+  // A request that raced with another: it may succeed when repeated once the other has settled.
+  if (error instanceof StoreConflictError) {
+    return { status: 409, body: { error: { code: 'conflict', message: 'A conflicting change was made at the same time; nothing was changed. Retry.' } } };
+  }
+  if (error instanceof StoreNotFoundError) {
+    return { status: 404, body: { error: { code: 'not_found', message: 'Something this request refers to was deleted meanwhile; nothing was changed.' } } };
   }
   const status = fastifyError.statusCode;
   if (status && status >= 400 && status < 500) {

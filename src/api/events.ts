@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { notFound } from './errors.ts';
 import { IdParams, Timestamp, errorResponses, iso, isUuid } from './schemas.ts';
-import type { ApiDeps } from './server.ts';
+import type { DeliveryLog } from '../store/contracts.ts';
 
 const utf8 = new TextDecoder('utf-8');
 
@@ -23,9 +23,8 @@ const EventView = Type.Object({
   }],
 });
 
-export const eventRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) => {
+export const eventRoutes = ({ deliveryLog }: { deliveryLog: Pick<DeliveryLog, 'getEvent'> }): FastifyPluginAsync => async (app) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
-  const { store } = deps;
 
   api.get('/events/:id', {
     schema: {
@@ -34,7 +33,7 @@ export const eventRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) =>
     },
   }, async (request) => {
     const id = request.params.id;
-    const event = isUuid(id) ? await store.getEvent(id.toLowerCase()) : undefined;
+    const event = isUuid(id) ? await deliveryLog.getEvent(id.toLowerCase()) : undefined;
     if (!event) throw notFound('event', id);
     return { id: event.id, event_type: event.eventType, payload: utf8.decode(event.payload), created_at: iso(event.createdAt) };
   });

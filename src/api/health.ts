@@ -2,10 +2,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { DELIVERY_STATUSES, type Store } from '../store/store.ts';
+import { DELIVERY_STATUSES } from '../domain/index.ts';
+import type { Maintenance, ReadModels, StoreKind, Subscriptions } from '../store/contracts.ts';
 import { healthExamples, statusExample } from './examples.ts';
 import { errorResponses } from './schemas.ts';
-import type { ApiDeps } from './server.ts';
 
 const HEALTH_CHECK_TIMEOUT_MS = 2000;
 
@@ -49,12 +49,12 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 /** GET /health alone: also served by a worker's metrics port (api/monitor-server.ts). */
-export const livenessRoute = (store: Store): FastifyPluginAsync => async (app) => {
+export const livenessRoute = (maintenance: Pick<Maintenance, 'ping'>): FastifyPluginAsync => async (app) => {
   app.withTypeProvider<TypeBoxTypeProvider>().get('/health', {
     schema: { tags: ['health'], summary: 'Liveness and database reachability', security: [], response: { 200: Health, 503: Health } },
   }, async (request, reply) => {
     try {
-      await withTimeout(store.ping(), HEALTH_CHECK_TIMEOUT_MS);
+      await withTimeout(maintenance.ping(), HEALTH_CHECK_TIMEOUT_MS);
       return { status: 'ok' as const, checks: { database: 'ok' } };
     } catch (error) {
       request.log.warn({ err: error }, 'health check failed');
@@ -64,24 +64,34 @@ export const livenessRoute = (store: Store): FastifyPluginAsync => async (app) =
   });
 };
 
-export const healthRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) => {
-  const api = app.withTypeProvider<TypeBoxTypeProvider>();
-  const { store, clock } = deps;
+export interface HealthDeps {
+  storeKind: StoreKind;
+  maintenance: Pick<Maintenance, 'ping'>;
+  subscriptions: Pick<Subscriptions, 'count'>;
+  readModels: Pick<ReadModels, 'deliveryCounts' | 'queueFigures' | 'countOpenCircuits' | 'recentOperationalEvents'>;
+  clock: () => number;
+  version: string;
+  startedAt: number;
+}
 
-  await app.register(livenessRoute(store));
+export const healthRoutes = (deps: HealthDeps): FastifyPluginAsync => async (app) => {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { readModels, clock } = deps;
+
+  await app.register(livenessRoute(deps.maintenance));
 
   api.get('/status', {
     schema: { tags: ['health'], summary: 'Version, uptime, counts and queue figures', response: { 200: Status, ...errorResponses } },
   }, async () => {
     const now = clock();
     const [subscriptions, deliveries, queue, openCircuits, notices] = await Promise.all([
-      store.countSubscriptions(), store.deliveryCounts(), store.queueFigures(now),
-      store.countOpenCircuits(), store.recentOperationalEvents(RECENT_OPERATIONAL_EVENTS),
+      deps.subscriptions.count(), readModels.deliveryCounts(), readModels.queueFigures(now),
+      readModels.countOpenCircuits(), readModels.recentOperationalEvents(RECENT_OPERATIONAL_EVENTS),
     ]);
     return {
       version: deps.version,
       uptime_seconds: Math.round((now - deps.startedAt) / 1000),
-      store: store.kind,
+      store: deps.storeKind,
       subscriptions,
       deliveries,
       queue: {

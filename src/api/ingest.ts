@@ -12,7 +12,9 @@ import { ApiError, invalidField, notFound } from './errors.ts';
 import { ingestOnce } from './idempotency.ts';
 import { fannedOutExample, ingestedExample } from './examples.ts';
 import { errorResponses, isUuid } from './schemas.ts';
-import type { ApiDeps } from './server.ts';
+import type { Ingestor } from '../ingest/ingestor.ts';
+import type { IdempotencyKeys, SubscriptionLookup } from '../store/contracts.ts';
+import './raw-body.ts';
 
 const EventBody = Type.Object({
   event_type: Type.Optional(Type.String({ description: 'The event type; or send it in the X-Event-Type header.', examples: ['order.created'] })),
@@ -38,9 +40,15 @@ function eventTypeOf(request: FastifyRequest): string {
   return type;
 }
 
-export const ingestRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) => {
+export interface IngestDeps {
+  subscriptions: SubscriptionLookup;
+  ingestor: Ingestor;
+  idempotencyKeys: IdempotencyKeys;
+  clock: () => number;
+}
+
+export const ingestRoutes = ({ subscriptions, ingestor, idempotencyKeys, clock }: IngestDeps): FastifyPluginAsync => async (app) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
-  const { subscriptions, ingestor, clock, store } = deps;
 
   api.post('/ingest/:subscription_id', {
     schema: {
@@ -77,7 +85,7 @@ export const ingestRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) =
     }
     const eventType = eventTypeOf(request);
     return ingestOnce(
-      { request, reply, store, now: clock(), scope: `ingest:${subscription.id}` },
+      { request, reply, keys: idempotencyKeys, now: clock(), scope: `ingest:${subscription.id}` },
       (idempotency) => ingestor.forSubscription(subscription, { eventType, payload: raw, body: request.body, ...(idempotency && { idempotency }) }),
       (ingested) => {
         const delivery = ingested.deliveries[0]!;
@@ -104,7 +112,7 @@ export const ingestRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) =
   }, async (request, reply) => {
     const eventType = eventTypeOf(request);
     return ingestOnce(
-      { request, reply, store, now: clock(), scope: 'events' },
+      { request, reply, keys: idempotencyKeys, now: clock(), scope: 'events' },
       (idempotency) => ingestor.fanOut({ eventType, payload: request.rawBody!, body: request.body, ...(idempotency && { idempotency }) }),
       (ingested) => {
         const queued = ingested.deliveries.filter((d) => d.status === 'queued');

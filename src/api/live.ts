@@ -4,11 +4,10 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
-import type { AttemptSummary } from '../store/store.ts';
-import { AttemptFeed } from './attempt-feed.ts';
+import type { AttemptSummary } from '../store/contracts.ts';
+import { AttemptFeed, type AttemptSource } from './attempt-feed.ts';
 import { ApiError } from './errors.ts';
 import { errorResponses, iso, isUuid } from './schemas.ts';
-import type { ApiDeps } from './server.ts';
 
 const HEARTBEAT_MS = 15_000;
 const RECONNECT_MS = 2000;
@@ -68,10 +67,9 @@ function attemptEvent(a: AttemptSummary): string {
   return `id: ${a.id}\nevent: attempt\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-export const liveRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) => {
+export const liveRoutes = ({ attempts }: { attempts: AttemptSource }): FastifyPluginAsync => async (app) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
-  const { store } = deps;
-  const feed = new AttemptFeed(store, app.log);
+  const feed = new AttemptFeed(attempts, app.log);
   const open = new Set<ServerResponse>();
 
   let closing = false;
@@ -137,8 +135,8 @@ export const liveRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) => 
 
     let replay: AttemptSummary[] = [];
     try {
-      if (typeof resumeAfter === 'string' && isUuid(resumeAfter)) replay = await store.attemptsAfter(resumeAfter.toLowerCase(), RESUME_LIMIT);
-      else if (backlog > 0) replay = await store.latestAttempts(backlog);
+      if (typeof resumeAfter === 'string' && isUuid(resumeAfter)) replay = await attempts.attemptsAfter(resumeAfter.toLowerCase(), RESUME_LIMIT);
+      else if (backlog > 0) replay = await attempts.latestAttempts(backlog);
     } catch (error) {
       request.log.warn({ err: error }, 'reading earlier attempts for the live stream failed');
     }

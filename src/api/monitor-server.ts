@@ -6,14 +6,14 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { KeyVerifier } from '../auth/key-verifier.ts';
 import type { Metrics } from '../metrics.ts';
-import type { Store } from '../store/store.ts';
+import type { Maintenance } from '../store/contracts.ts';
 import { registerAuth } from './auth.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { livenessRoute } from './health.ts';
 import { metricsRoutes } from './metrics.ts';
 
 export interface MonitorDeps {
-  store: Store;
+  maintenance: Pick<Maintenance, 'ping'>;
   metrics: Metrics;
   access: { keys: KeyVerifier; openWithoutKeys: boolean };
   metricsPublic: boolean;
@@ -25,6 +25,6 @@ export async function buildMonitorServer(deps: MonitorDeps, logger: Logger): Pro
   app.setNotFoundHandler(notFoundHandler);
   registerAuth(app, { ...deps.access, metricsPublic: deps.metricsPublic });
   await app.register(metricsRoutes(deps.metrics));
-  await app.register(livenessRoute(deps.store), { prefix: '/api/v1' });
+  await app.register(livenessRoute(deps.maintenance), { prefix: '/api/v1' });
   return app;
 }

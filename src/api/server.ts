@@ -7,13 +7,13 @@ import type { Logger } from 'pino';
 import { uuidv7 } from 'uuidv7';
 import type { Config } from '../config.ts';
 import type { Metrics } from '../metrics.ts';
-import type { Store } from '../store/store.ts';
-import type { SubscriptionCache } from '../store/subscription-cache.ts';
+import type { Store, SubscriptionLookup } from '../store/contracts.ts';
 import type { Ingestor } from '../ingest/ingestor.ts';
 import type { KeyVerifier } from '../auth/key-verifier.ts';
 import { registerAuth } from './auth.ts';
-import { ApiError, errorHandler, notFoundHandler } from './errors.ts';
-import { MAX_JSON_DEPTH, jsonNestedDeeperThan, registerHeaderLimit, tooDeep } from './limits.ts';
+import { errorHandler, notFoundHandler } from './errors.ts';
+import { registerHeaderLimit } from './limits.ts';
+import { registerJsonBody } from './raw-body.ts';
 import { registerRateLimit } from './rate-limit.ts';
 import { deliveryRoutes } from './deliveries.ts';
 import { deliveryControlRoutes } from './delivery-control.ts';
@@ -29,17 +29,11 @@ import { statsRoutes } from './stats.ts';
 import { subscriptionRoutes } from './subscriptions.ts';
 import { uiRoutes } from '../ui/ui-routes.ts';
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The request body exactly as received; ingestion stores and forwards these bytes. */
-    rawBody?: Buffer;
-  }
-}
-
 export interface ApiDeps {
   config: Config;
   store: Store;
-  subscriptions: SubscriptionCache;
+  /** The cached lookups of the ingest path. */
+  subscriptionCache: SubscriptionLookup;
   ingestor: Ingestor;
   replayer: Replayer;
   metrics: Metrics;
@@ -51,7 +45,6 @@ export interface ApiDeps {
 }
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 // Bodies are validated strictly (a string is never taken for a number); query strings and
 // path parameters arrive as text, so they are coerced.
@@ -80,26 +73,15 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
 
-  // JSON only: Fastify's default text/plain parser would let other bodies reach validation (415 instead).
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
-    const raw = body as Buffer;
-    request.rawBody = raw;
-    if (jsonNestedDeeperThan(raw, MAX_JSON_DEPTH)) {
-      done(tooDeep(), undefined);
-      return;
-    }
-    try {
-      done(null, JSON.parse(utf8.decode(raw)));
-    } catch {
-      done(new ApiError(400, 'invalid_json', 'The body is not valid UTF-8 JSON.'), undefined);
-    }
-  });
+  registerJsonBody(app);
 
   app.addHook('onResponse', (request, reply, done) => {
     request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime), ...idsInPath(request) }, 'request');
     done();
   });
+
+  const { store, clock } = deps;
+  const { subscriptions, deliveryLog, readModels, maintenance } = store;
 
   // Before any route: these apply to every route, in this order.
   registerHeaderLimit(app);
@@ -108,14 +90,14 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
   await registerOpenApi(app, deps.version);
   await app.register(metricsRoutes(deps.metrics));
   await app.register(async (api) => {
-    await api.register(healthRoutes(deps));
-    await api.register(subscriptionRoutes(deps));
-    await api.register(ingestRoutes(deps));
-    await api.register(deliveryRoutes(deps));
-    await api.register(deliveryControlRoutes(deps));
-    await api.register(eventRoutes(deps));
-    await api.register(statsRoutes(deps));
-    await api.register(liveRoutes(deps));
+    await api.register(healthRoutes({ storeKind: store.kind, maintenance, subscriptions, readModels, clock, version: deps.version, startedAt: deps.startedAt }));
+    await api.register(subscriptionRoutes({ subscriptions, allowNetworks: deps.config.allowNetworks, clock }));
+    await api.register(ingestRoutes({ subscriptions: deps.subscriptionCache, ingestor: deps.ingestor, idempotencyKeys: store.idempotencyKeys, clock }));
+    await api.register(deliveryRoutes({ deliveryLog, subscriptions }));
+    await api.register(deliveryControlRoutes({ deliveryLog, subscriptions, replayer: deps.replayer, clock }));
+    await api.register(eventRoutes({ deliveryLog }));
+    await api.register(statsRoutes({ readModels, clock }));
+    await api.register(liveRoutes({ attempts: readModels }));
   }, { prefix: '/api/v1' });
   await app.register(uiRoutes);
   return app;

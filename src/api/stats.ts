@@ -3,9 +3,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
-import { ATTEMPT_OUTCOMES, type StatsRange } from '../store/store.ts';
+import { ATTEMPT_OUTCOMES } from '../domain/index.ts';
+import type { ReadModels, StatsRange } from '../store/contracts.ts';
 import { Timestamp, errorResponses, iso } from './schemas.ts';
-import type { ApiDeps } from './server.ts';
 
 const HOUR_MS = 3_600_000;
 const LIST_LIMIT = 10;
@@ -107,9 +107,8 @@ function statsRange(window: WindowName, now: number): StatsRange {
   return { from: end - spanMs, to: end, bucketMs };
 }
 
-export const statsRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) => {
+export const statsRoutes = ({ readModels, clock }: { readModels: ReadModels; clock: () => number }): FastifyPluginAsync => async (app) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
-  const { store, clock } = deps;
 
   api.get('/stats', {
     schema: {
@@ -122,12 +121,12 @@ export const statsRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) =>
     const now = clock();
     const range = statsRange(window, now);
     const [lastHour, lastDay, attempts, queue, failing, inactive] = await Promise.all([
-      store.countDeliveriesSince(now - HOUR_MS),
-      store.countDeliveriesSince(now - 24 * HOUR_MS),
-      store.attemptStats(range),
-      store.queueFigures(now),
-      store.failingSubscriptions(range.from, range.to, LIST_LIMIT),
-      store.inactiveSubscriptions(LIST_LIMIT),
+      readModels.countDeliveriesSince(now - HOUR_MS),
+      readModels.countDeliveriesSince(now - 24 * HOUR_MS),
+      readModels.attemptStats(range),
+      readModels.queueFigures(now),
+      readModels.failingSubscriptions(range.from, range.to, LIST_LIMIT),
+      readModels.inactiveSubscriptions(LIST_LIMIT),
     ]);
     const total = Object.values(attempts.byOutcome).reduce((sum, n) => sum + n, 0);
     const succeeded = attempts.byOutcome.success;

@@ -1,5 +1,4 @@
 // Subscription CRUD at the brief's paths: /api/v1/subscriptions[/{id}], trailing slash or not.
-import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
@@ -9,13 +8,15 @@ import { NetworkPolicy, blockedUrlReason } from '../delivery/ssrf-guard.ts';
 import { EVENT_TYPE_PATTERN, isValidPattern } from '../routing/event-types.ts';
 import { secretKey } from '../signing/standard-webhooks.ts';
 import { filterProblem } from '../routing/content-filter.ts';
-import { CLOSED_CIRCUIT, type ContentFilter, type Subscription } from '../store/store.ts';
+import {
+  CLOSED_CIRCUIT, RETRY_BOUNDS, SUBSCRIPTION_DEFAULTS, generateSecret, newSubscription, type Bounds, type ContentFilter, type Subscription,
+} from '../domain/index.ts';
 import { ApiError, invalidField, notFound } from './errors.ts';
 import { rotatedSecretExample, secretExample, subscriptionExample, subscriptionListExample, subscriptionWithSecretExample } from './examples.ts';
 import {
   IdParams, NullableTimestamp, PageQuery, Timestamp, decodeCursor, encodeCursor, errorResponses, iso, isUuid,
 } from './schemas.ts';
-import type { ApiDeps } from './server.ts';
+import type { Subscriptions } from '../store/contracts.ts';
 
 const TargetUrl = Type.String({ minLength: 1, maxLength: 2048, description: 'Absolute http:// or https:// URL that receives the webhooks.' });
 const EventTypes = Type.Union([
@@ -24,12 +25,13 @@ const EventTypes = Type.Union([
 ], { description: 'Event types to deliver: exact names, `*`, or `prefix.*`. Null or absent: every event type.' });
 const Secret = Type.String({ minLength: 8, maxLength: 256, description: 'HMAC signing secret; `whsec_` + base64, or any string. Generated when absent.' });
 const Description = Type.Union([Type.String({ maxLength: 1024 }), Type.Null()]);
+const bounded = ({ min, max, integer }: Bounds) => (integer ? Type.Integer : Type.Number)({ minimum: min, maximum: max });
 const RetryPolicy = Type.Union([Type.Object({
-  max_attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
-  initial_delay_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400_000 })),
-  backoff_factor: Type.Optional(Type.Number({ minimum: 1, maximum: 10 })),
-  max_delay_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: 7 * 86_400_000 })),
-  jitter: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  max_attempts: Type.Optional(bounded(RETRY_BOUNDS.maxAttempts)),
+  initial_delay_ms: Type.Optional(bounded(RETRY_BOUNDS.initialDelayMs)),
+  backoff_factor: Type.Optional(bounded(RETRY_BOUNDS.backoffFactor)),
+  max_delay_ms: Type.Optional(bounded(RETRY_BOUNDS.maxDelayMs)),
+  jitter: Type.Optional(bounded(RETRY_BOUNDS.jitter)),
 }, { additionalProperties: false }), Type.Null()], { description: 'Overrides of the global retry settings; absent fields use them.' });
 const Headers = Type.Union([
   Type.Record(Type.String(), Type.String({ maxLength: MAX_HEADER_VALUE_BYTES }), { maxProperties: MAX_CUSTOM_HEADERS }),
@@ -37,7 +39,7 @@ const Headers = Type.Union([
 ], {
   description: 'Extra headers sent with every attempt (e.g. an Authorization header the receiver expects). Values are write-only: responses show them masked. Kept when absent, even on PUT; null or {} removes them all.',
 });
-const MaxInFlight = Type.Integer({ minimum: 1, maximum: 1000, description: 'Most deliveries in flight at once, across all hookd processes (default 10).' });
+const MaxInFlight = Type.Integer({ minimum: 1, maximum: 1000, description: `Most deliveries in flight at once, across all hookd processes (default ${SUBSCRIPTION_DEFAULTS.maxInFlight}).` });
 const RateLimit = Type.Union([Type.Number({ exclusiveMinimum: 0, maximum: 100_000 }), Type.Null()], {
   description: 'Most attempts started per second, across all hookd processes; excess deliveries wait without spending attempts. Null: unlimited.',
 });
@@ -143,10 +145,6 @@ export function subscriptionView(s: Subscription) {
   };
 }
 
-function generateSecret(): string {
-  return `whsec_${randomBytes(24).toString('base64')}`;
-}
-
 function checkTargetUrl(raw: string, policy: NetworkPolicy): string {
   let url: URL;
   try {
@@ -210,6 +208,7 @@ function retryPolicyFrom(body: PatchBody['retry_policy']): Subscription['retryPo
 
 /** Applies body fields over a base; with `replace`, absent optional fields fall back to defaults. */
 function applySettings(base: Subscription, body: PatchBody, replace: boolean, now: number, policy: NetworkPolicy): Subscription {
+  const defaults = SUBSCRIPTION_DEFAULTS;
   const pick = <K extends keyof PatchBody, V>(key: K, current: V, fallback: V, convert: (v: NonNullable<PatchBody[K]> | null) => V): V => {
     if (body[key] !== undefined) return convert(body[key] as NonNullable<PatchBody[K]> | null);
     return replace ? fallback : current;
@@ -223,33 +222,37 @@ function applySettings(base: Subscription, body: PatchBody, replace: boolean, no
     ...(body.secret !== undefined && { previousSecret: null, previousSecretExpiresAt: null }),
     // Write-only like the secret: clients cannot read the values back to resend them.
     headers: body.headers !== undefined ? checkHeaders(body.headers) : base.headers,
-    eventTypes: pick('event_types', base.eventTypes, null, (v) => checkEventTypes(v as string[] | null)),
-    description: pick('description', base.description, null, (v) => (v as string | null) ?? null),
-    active: pick('active', base.active, true, (v) => v as boolean),
-    requireSignedIngest: pick('require_signed_ingest', base.requireSignedIngest, false, (v) => v as boolean),
-    retryPolicy: pick('retry_policy', base.retryPolicy, null, (v) => retryPolicyFrom(v as PatchBody['retry_policy'])),
-    maxInFlight: pick('max_in_flight', base.maxInFlight, DEFAULT_MAX_IN_FLIGHT, (v) => v as number),
-    rateLimitPerSecond: pick('rate_limit_per_second', base.rateLimitPerSecond, null, (v) => v as number | null),
-    ordering: pick('ordering', base.ordering, 'parallel', (v) => v as Subscription['ordering']),
-    filter: pick('filter', base.filter, null, (v) => checkFilter(v as ContentFilter | null)),
+    eventTypes: pick('event_types', base.eventTypes, defaults.eventTypes, (v) => checkEventTypes(v as string[] | null)),
+    description: pick('description', base.description, defaults.description, (v) => (v as string | null) ?? null),
+    active: pick('active', base.active, defaults.active, (v) => v as boolean),
+    requireSignedIngest: pick('require_signed_ingest', base.requireSignedIngest, defaults.requireSignedIngest, (v) => v as boolean),
+    retryPolicy: pick('retry_policy', base.retryPolicy, defaults.retryPolicy, (v) => retryPolicyFrom(v as PatchBody['retry_policy'])),
+    maxInFlight: pick('max_in_flight', base.maxInFlight, defaults.maxInFlight, (v) => v as number),
+    rateLimitPerSecond: pick('rate_limit_per_second', base.rateLimitPerSecond, defaults.rateLimitPerSecond, (v) => v as number | null),
+    ordering: pick('ordering', base.ordering, defaults.ordering, (v) => v as Subscription['ordering']),
+    filter: pick('filter', base.filter, defaults.filter, (v) => checkFilter(v as ContentFilter | null)),
     updatedAt: now,
   };
 }
-
-const DEFAULT_MAX_IN_FLIGHT = 10;
 
 /** Turning a subscription back on forgets why it was off and its past failures. */
 function reactivated(current: Subscription, updated: Subscription): boolean {
   return !current.active && updated.active;
 }
 
-export const subscriptionRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) => {
+export interface SubscriptionRoutesDeps {
+  subscriptions: Subscriptions;
+  /** HOOKD_ALLOW_NETWORKS: target URLs with IP literals in these ranges are accepted although private. */
+  allowNetworks: readonly string[];
+  clock: () => number;
+}
+
+export const subscriptionRoutes = ({ subscriptions, allowNetworks, clock }: SubscriptionRoutesDeps): FastifyPluginAsync => async (app) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
-  const { store, subscriptions, clock } = deps;
-  const policy = new NetworkPolicy(deps.config.allowNetworks);
+  const policy = new NetworkPolicy([...allowNetworks]);
 
   async function load(id: string): Promise<Subscription> {
-    const subscription = isUuid(id) ? await store.getSubscription(id.toLowerCase()) : undefined;
+    const subscription = isUuid(id) ? await subscriptions.get(id.toLowerCase()) : undefined;
     if (!subscription) throw notFound('subscription', id);
     return subscription;
   }
@@ -262,15 +265,9 @@ export const subscriptionRoutes = (deps: ApiDeps): FastifyPluginAsync => async (
     },
   }, async (request, reply) => {
     const now = clock();
-    const blank: Subscription = {
-      id: uuidv7(), targetUrl: '', secret: request.body.secret ?? generateSecret(), eventTypes: null, description: null,
-      active: true, requireSignedIngest: false, retryPolicy: null, headers: {}, previousSecret: null, previousSecretExpiresAt: null,
-      maxInFlight: DEFAULT_MAX_IN_FLIGHT, rateLimitPerSecond: null, ordering: 'parallel', filter: null, disabledReason: null,
-      system: false, circuit: CLOSED_CIRCUIT, createdAt: now, updatedAt: now,
-    };
+    const blank = newSubscription({ id: uuidv7(), targetUrl: '', secret: request.body.secret ?? generateSecret() }, now);
     const subscription = applySettings(blank, request.body, true, now, policy);
-    await store.createSubscription(subscription);
-    subscriptions.changed(subscription.id);
+    await subscriptions.create(subscription);
     request.log.info({ subscriptionId: subscription.id }, 'subscription created');
     reply.status(201);
     return { ...subscriptionView(subscription), secret: subscription.secret };
@@ -285,7 +282,7 @@ export const subscriptionRoutes = (deps: ApiDeps): FastifyPluginAsync => async (
   }, async (request) => {
     const after = decodeCursor(request.query.cursor);
     if (after === null) throw new ApiError(422, 'invalid_cursor', 'cursor is not one this server issued.');
-    const page = await store.listSubscriptions({
+    const page = await subscriptions.list({
       limit: request.query.limit ?? 50,
       ...(after !== undefined && { after }),
       ...(request.query.event_type !== undefined && { eventType: request.query.event_type }),
@@ -331,8 +328,7 @@ export const subscriptionRoutes = (deps: ApiDeps): FastifyPluginAsync => async (
       previousSecretExpiresAt: graceMs > 0 ? now + graceMs : null,
       updatedAt: now,
     };
-    if (!(await store.updateSubscription(rotated))) throw notFound('subscription', request.params.id);
-    subscriptions.changed(rotated.id);
+    if (!(await subscriptions.update(rotated))) throw notFound('subscription', request.params.id);
     request.log.info({ subscriptionId: rotated.id, graceSeconds: graceMs / 1000 }, 'subscription secret rotated');
     return { secret, previous_secret_expires_at: iso(rotated.previousSecretExpiresAt) };
   });
@@ -352,8 +348,7 @@ export const subscriptionRoutes = (deps: ApiDeps): FastifyPluginAsync => async (
       const changed = applySettings(current, request.body as PatchBody, replace, clock(), policy);
       const resetHealth = reactivated(current, changed);
       const updated = resetHealth ? { ...changed, disabledReason: null, circuit: CLOSED_CIRCUIT } : changed;
-      if (!(await store.updateSubscription(updated, { resetHealth }))) throw notFound('subscription', request.params.id);
-      subscriptions.changed(updated.id);
+      if (!(await subscriptions.update(updated, { resetHealth }))) throw notFound('subscription', request.params.id);
       return subscriptionView(updated);
     });
   }
@@ -365,8 +360,7 @@ export const subscriptionRoutes = (deps: ApiDeps): FastifyPluginAsync => async (
     },
   }, async (request, reply) => {
     const id = request.params.id;
-    if (!isUuid(id) || !(await store.deleteSubscription(id.toLowerCase(), clock()))) throw notFound('subscription', id);
-    subscriptions.changed(id.toLowerCase());
+    if (!isUuid(id) || !(await subscriptions.delete(id.toLowerCase(), clock()))) throw notFound('subscription', id);
     request.log.info({ subscriptionId: id }, 'subscription deleted');
     reply.status(204);
   });

@@ -2,7 +2,7 @@
 import net from 'node:net';
 import type { Logger } from 'pino';
 import { ConfigError, type Config } from '../config.ts';
-import type { Store } from '../store/store.ts';
+import type { ApiKeys } from '../store/contracts.ts';
 import { bootstrapApiKey } from './api-keys.ts';
 import { KeyVerifier } from './key-verifier.ts';
 
@@ -43,13 +43,13 @@ export function decideAccess(config: Pick<Config, 'host' | 'port' | 'insecureNoA
  * At start of a process that serves the API: stores the HOOKD_API_KEY hash if missing, then
  * decides whether requests may come without a key, saying so loudly when they may.
  */
-export async function prepareAccess(store: Store, config: Config, logger: Logger, clock: () => number): Promise<{ keys: KeyVerifier; openWithoutKeys: boolean }> {
+export async function prepareAccess(apiKeys: ApiKeys, config: Config, logger: Logger, clock: () => number): Promise<{ keys: KeyVerifier; openWithoutKeys: boolean }> {
   if (config.apiKey !== null) {
-    const result = await bootstrapApiKey(store, config.apiKey, clock());
+    const result = await bootstrapApiKey(apiKeys, config.apiKey, clock());
     if (result === 'created') logger.info('the API key from HOOKD_API_KEY was stored (as a hash)');
     if (result === 'revoked') logger.warn('the API key from HOOKD_API_KEY was revoked and stays revoked: it is not accepted');
   }
-  const keys = new KeyVerifier(store, clock, logger);
+  const keys = new KeyVerifier(apiKeys, clock, logger);
   const decision = decideAccess(config, await keys.keysConfigured());
   if (decision.warning !== null) logger.warn(decision.warning);
   return { keys, openWithoutKeys: decision.openWithoutKeys };

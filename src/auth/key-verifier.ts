@@ -4,7 +4,8 @@
 // Each stored hash is compared in constant time.
 import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ApiKey, Store } from '../store/store.ts';
+import type { ApiKey } from '../domain/index.ts';
+import type { ApiKeys } from '../store/contracts.ts';
 import { hashApiKey } from './api-keys.ts';
 
 const KEYS_TTL_MS = 2000;
@@ -20,15 +21,15 @@ interface Snapshot {
 }
 
 export class KeyVerifier {
-  readonly #store: Store;
+  readonly #keys: Pick<ApiKeys, 'list' | 'touch'>;
   readonly #clock: () => number;
   readonly #log: Logger;
   readonly #touched = new Map<string, number>();
   #snapshot: Snapshot | null = null;
   #loading: Promise<Snapshot> | null = null;
 
-  constructor(store: Store, clock: () => number, logger: Logger) {
-    this.#store = store;
+  constructor(keys: Pick<ApiKeys, 'list' | 'touch'>, clock: () => number, logger: Logger) {
+    this.#keys = keys;
     this.#clock = clock;
     this.#log = logger;
   }
@@ -63,7 +64,7 @@ export class KeyVerifier {
 
   async #load(): Promise<Snapshot> {
     const readAt = Date.now();
-    const all = await this.#store.listApiKeys();
+    const all = await this.#keys.list();
     const keys = all.filter((key) => key.revokedAt === null).map((key) => ({ key, hash: Buffer.from(key.hash, 'hex') }));
     this.#snapshot = { keys, configured: all.length > 0, readAt };
     return this.#snapshot;
@@ -73,7 +74,7 @@ export class KeyVerifier {
     const now = this.#clock();
     if (now - (this.#touched.get(id) ?? -Infinity) < TOUCH_INTERVAL_MS) return;
     this.#touched.set(id, now);
-    this.#store.touchApiKey(id, now).catch((error: unknown) => {
+    this.#keys.touch(id, now).catch((error: unknown) => {
       this.#log.warn({ err: error }, 'could not record when an API key was last used');
     });
   }

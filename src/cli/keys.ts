@@ -4,7 +4,8 @@
 import { apiKeyRecord, generateApiKey } from '../auth/api-keys.ts';
 import { loadConfig } from '../config.ts';
 import { openStore } from '../store/open-store.ts';
-import type { ApiKey, Store } from '../store/store.ts';
+import type { ApiKey } from '../domain/index.ts';
+import type { ApiKeys } from '../store/contracts.ts';
 import { CONFIG_OPTIONS, EXIT_FAILURE, EXIT_OK, UsageError, configFlags, type Command, type Parsed } from './command.ts';
 
 const MAX_NAME_LENGTH = 100;
@@ -13,13 +14,13 @@ function iso(ms: number | null): string {
   return ms === null ? '-' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-async function create(store: Store, name: string | undefined): Promise<number> {
+async function create(apiKeys: ApiKeys, name: string | undefined): Promise<number> {
   if (name !== undefined && (name.trim() === '' || name.length > MAX_NAME_LENGTH)) {
     throw new UsageError(`--name must be 1 to ${MAX_NAME_LENGTH} characters`);
   }
   const key = generateApiKey();
   const record = apiKeyRecord(key, name?.trim() ?? null, Date.now());
-  await store.createApiKey(record);
+  await apiKeys.create(record);
   process.stdout.write(`${key}\n`);
   process.stderr.write(`API key ${record.id}${record.name ? ` (${record.name})` : ''} created. It is shown only this once: keep it now. Send it as Authorization: Bearer <key>.\n`);
   return EXIT_OK;
@@ -32,16 +33,16 @@ function table(keys: readonly ApiKey[]): string {
   return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
 }
 
-async function list(store: Store): Promise<number> {
-  const keys = await store.listApiKeys();
+async function list(apiKeys: ApiKeys): Promise<number> {
+  const keys = await apiKeys.list();
   if (keys.length === 0) process.stderr.write('No API keys: the API is open on loopback and refuses to start elsewhere. Create one with hookd keys create.\n');
   else process.stdout.write(table(keys));
   return EXIT_OK;
 }
 
-async function revoke(store: Store, id: string | undefined): Promise<number> {
+async function revoke(apiKeys: ApiKeys, id: string | undefined): Promise<number> {
   if (id === undefined) throw new UsageError('keys revoke needs the id of a key (see hookd keys list)');
-  const known = /^[0-9a-f-]{36}$/i.test(id) && (await store.revokeApiKey(id.toLowerCase(), Date.now()));
+  const known = /^[0-9a-f-]{36}$/i.test(id) && (await apiKeys.revoke(id.toLowerCase(), Date.now()));
   if (!known) {
     process.stderr.write(`hookd keys: no unrevoked API key with id ${id}\n`);
     return EXIT_FAILURE;
@@ -60,10 +61,10 @@ async function run({ values, positionals }: Parsed): Promise<number> {
   const config = loadConfig({ flags: configFlags(values), loadDotEnv: true });
   const store = await openStore(config.database);
   try {
-    await store.migrate();
-    if (action === 'create') return await create(store, values.name as string | undefined);
-    if (action === 'list') return await list(store);
-    return await revoke(store, rest[0]);
+    await store.maintenance.migrate();
+    if (action === 'create') return await create(store.apiKeys, values.name as string | undefined);
+    if (action === 'list') return await list(store.apiKeys);
+    return await revoke(store.apiKeys, rest[0]);
   } finally {
     await store.close();
   }

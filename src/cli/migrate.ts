@@ -12,7 +12,7 @@ export const command: Command = {
     const config = loadConfig({ flags: configFlags(values), loadDotEnv: true });
     const store = await openStore(config.database);
     try {
-      await store.migrate();
+      await store.maintenance.migrate();
       process.stdout.write(`migrations applied (${store.kind}: ${store.location})\n`);
     } finally {
       await store.close();

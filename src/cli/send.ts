@@ -1,6 +1,6 @@
 // `hookd send`: ingests a test event through a running hookd's HTTP API, then follows each
 // delivery it created to the end, printing every attempt. Exit 0 when all succeeded.
-import { TERMINAL_STATUSES } from '../store/store.ts';
+import { TERMINAL_STATUSES } from '../domain/index.ts';
 import { EXIT_FAILURE, EXIT_OK, UsageError, integerOption, type Command } from './command.ts';
 
 const DEFAULT_URL = 'http://127.0.0.1:8000';

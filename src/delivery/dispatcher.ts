@@ -7,9 +7,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Metrics } from '../metrics.ts';
-import { Batcher } from '../lib/batcher.ts';
-import type { AttemptResult, ClaimedDelivery, Delivery, Store, Subscription } from '../store/store.ts';
-import type { SubscriptionCache } from '../store/subscription-cache.ts';
+import { Batcher } from '../batcher.ts';
+import type { Delivery, Subscription } from '../domain/index.ts';
+import type { AttemptResult, ClaimedDelivery, Queue, RecordedAttempt, SubscriptionLookup, Subscriptions } from '../store/contracts.ts';
 import { uuidv7 } from 'uuidv7';
 import { signingSecrets } from '../signing/signing-secrets.ts';
 import type { Operations } from './operations.ts';
@@ -31,8 +31,11 @@ const HELD_BACK_RECHECK_MS = 100;
 const LINGER_MS = 2;
 
 export interface DispatcherOptions {
-  store: Store;
-  subscriptions: SubscriptionCache;
+  queue: Queue;
+  /** Where a delivery's subscription is looked up (a cache). */
+  subscriptions: SubscriptionLookup;
+  /** Where a subscription is disabled (410 Gone, failing too long). */
+  disabler: Pick<Subscriptions, 'disable'>;
   sender: Sender;
   config: Config;
   logger: Logger;
@@ -43,8 +46,9 @@ export interface DispatcherOptions {
 }
 
 export class Dispatcher {
-  readonly #store: Store;
-  readonly #subscriptions: SubscriptionCache;
+  readonly #queue: Queue;
+  readonly #subscriptions: SubscriptionLookup;
+  readonly #disabler: Pick<Subscriptions, 'disable'>;
   readonly #sender: Sender;
   readonly #config: Config;
   readonly #log: Logger;
@@ -54,7 +58,7 @@ export class Dispatcher {
   readonly #leases = new Map<string, { token: string; abort: AbortController }>();
   readonly #clock: () => number;
   readonly #random: () => number;
-  readonly #writer: Batcher<AttemptResult, boolean>;
+  readonly #writer: Batcher<AttemptResult, RecordedAttempt>;
   readonly #leaseMs: number;
   readonly #claimThreshold: number;
   /** Set when new deliveries were announced since the last claim. */
@@ -75,8 +79,9 @@ export class Dispatcher {
   readonly #sending = new Set<Promise<void>>();
 
   constructor(options: DispatcherOptions) {
-    this.#store = options.store;
+    this.#queue = options.queue;
     this.#subscriptions = options.subscriptions;
+    this.#disabler = options.disabler;
     this.#sender = options.sender;
     this.#config = options.config;
     this.#log = options.logger.child({ component: 'dispatcher' });
@@ -87,7 +92,7 @@ export class Dispatcher {
     // The lease outlives the whole attempt (connect + request + body) by a margin.
     this.#leaseMs = options.config.connectTimeoutMs + options.config.requestTimeoutMs + options.config.leaseMarginMs;
     this.#claimThreshold = Math.max(1, Math.floor(options.config.workerConcurrency / 4));
-    this.#writer = new Batcher((results) => this.#store.recordAttempts(results, options.config.circuit), { maxBatch: MAX_WRITE_BATCH, lingerMs: LINGER_MS });
+    this.#writer = new Batcher((results) => this.#queue.recordAttempts(results, options.config.circuit), { maxBatch: MAX_WRITE_BATCH, lingerMs: LINGER_MS });
   }
 
   get inFlight(): number {
@@ -97,7 +102,7 @@ export class Dispatcher {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#unsubscribe = this.#store.notifier.subscribe('deliveries-due', () => {
+    this.#unsubscribe = this.#queue.onDue(() => {
       this.#newWork = true;
       this.wake();
     });
@@ -132,7 +137,7 @@ export class Dispatcher {
     if (finished === 'timeout' && this.#leases.size > 0) {
       const held = [...this.#leases.entries()];
       for (const [, lease] of held) lease.abort.abort();
-      const released = await this.#store.releaseLeases(held.map(([deliveryId, lease]) => ({ deliveryId, leaseToken: lease.token })), this.#clock());
+      const released = await this.#queue.releaseLeases(held.map(([deliveryId, lease]) => ({ deliveryId, leaseToken: lease.token })), this.#clock());
       this.#log.warn({ released }, 'shutdown grace period over: released the leases of attempts still in flight');
       await sending;
     }
@@ -158,7 +163,7 @@ export class Dispatcher {
       try {
         const limit = Math.min(free, MAX_CLAIM_BATCH);
         const now = this.#clock();
-        const claimed = await this.#store.claimDue({
+        const claimed = await this.#queue.claimDue({
           now, limit, leaseToken: randomUUID(), leaseExpiresAt: now + this.#leaseMs, circuitCooldownMs: this.#config.circuit.cooldownMs,
         });
         for (const item of claimed) this.#track(this.#deliver(item));
@@ -181,7 +186,7 @@ export class Dispatcher {
       return this.#config.pollIntervalMs;
     }
     try {
-      const next = await this.#store.nextDueAt();
+      const next = await this.#queue.nextDueAt();
       const wait = next === null ? Infinity : next - this.#clock();
       // Due now but not claimed: held back by a cap, a rate limit or an open circuit.
       this.#moreDue = wait <= 0;
@@ -251,7 +256,7 @@ export class Dispatcher {
       const next = nextStep(result, attemptNumber, effectivePolicy(this.#config.retry, subscription), now, this.#random);
       const reason = next.status === 'failed' ? `failed after ${attemptNumber} attempt(s): ${result.errorDetails ?? result.outcome}` : '';
       const notice = next.status === 'failed' ? this.#operations.notice('delivery.failed', subscription, delivery, reason, now) : null;
-      const written = await this.#writer.submit({
+      const recorded = await this.#writer.submit({
         deliveryId: delivery.id,
         subscriptionId: delivery.subscriptionId,
         leaseToken,
@@ -272,15 +277,16 @@ export class Dispatcher {
           createdAt: now,
         },
       });
-      if (!written) {
+      if (!recorded.written) {
         this.#log.warn({ ...ids, attemptNumber }, 'attempt result discarded: the lease expired and another worker took the delivery over');
         return;
       }
       this.#metrics?.attemptRecorded(result.outcome, result.durationMs, next.status);
       const level = result.outcome === 'success' ? 'debug' : 'info';
       if (this.#log.isLevelEnabled(level)) this.#log[level]({ ...ids, attemptNumber, outcome: result.outcome, statusCode: result.statusCode, durationMs: result.durationMs, status: next.status }, 'delivery attempt');
+      const failingTooLong = recorded.failingSince !== null && now - recorded.failingSince >= this.#config.autoDisableAfterMs && !subscription.system;
       if (next.disableReason) await this.#disable(subscription, delivery, next.disableReason, now);
-      else if (result.outcome !== 'success') await this.#disableIfFailingTooLong(subscription, delivery, now);
+      else if (failingTooLong) await this.#disable(subscription, delivery, `failing continuously since ${new Date(recorded.failingSince!).toISOString()}`, now);
     } catch (error) {
       // The lease will expire and the delivery be claimed again: nothing is lost.
       this.#log.error({ ...ids, err: error }, 'delivery attempt could not be completed');
@@ -289,18 +295,11 @@ export class Dispatcher {
     }
   }
 
-  async #disableIfFailingTooLong(subscription: Subscription, delivery: Delivery, now: number): Promise<void> {
-    if (subscription.system) return;
-    const fresh = await this.#store.getSubscription(subscription.id);
-    const since = fresh?.circuit.failingSince;
-    if (!fresh?.active || since == null || now - since < this.#config.autoDisableAfterMs) return;
-    await this.#disable(fresh, delivery, `failing continuously since ${new Date(since).toISOString()}`, now);
-  }
-
   async #disable(subscription: Subscription, delivery: Delivery, reason: string, now: number): Promise<void> {
     const notice = this.#operations.notice('subscription.disabled', subscription, delivery, reason, now);
-    if (await this.#store.disableSubscription(subscription.id, reason, now, notice)) {
-      this.#subscriptions.changed(subscription.id);
+    // Only an active subscription is disabled, so of several attempts that decide it at
+    // once, one raises the notice.
+    if (await this.#disabler.disable(subscription.id, reason, now, notice)) {
       this.#log.warn({ subscriptionId: subscription.id, reason }, 'subscription disabled');
     }
   }

@@ -4,22 +4,23 @@
 // set, delivered there through the same outbox as any event: signed, retried, logged. The
 // operations subscription is a system subscription with a fixed id, never part of fan-out;
 // its own failures raise no further events, so a dead operations URL cannot loop.
-import { randomBytes } from 'node:crypto';
 import { uuidv7 } from 'uuidv7';
 import type { Config } from '../config.ts';
 import {
-  CLOSED_CIRCUIT, type Delivery, type OperationalEventType, type OperationalNotice, type Store, type Subscription,
-} from '../store/store.ts';
+  generateSecret, newDelivery, newSubscription, type Delivery, type OperationalEventType, type OperationalNotice, type Subscription,
+} from '../domain/index.ts';
+import type { Subscriptions } from '../store/contracts.ts';
+import { StoreConflictError } from '../store/errors.ts';
 
 export const OPERATIONS_SUBSCRIPTION_ID = '00000000-0000-7000-8000-000000000001';
 
 export class Operations {
-  readonly #store: Store;
+  readonly #subscriptions: Pick<Subscriptions, 'get' | 'create' | 'update'>;
   readonly #config: Config;
   #enabled = false;
 
-  constructor(store: Store, config: Config) {
-    this.#store = store;
+  constructor(subscriptions: Pick<Subscriptions, 'get' | 'create' | 'update'>, config: Config) {
+    this.#subscriptions = subscriptions;
     this.#config = config;
   }
 
@@ -27,20 +28,23 @@ export class Operations {
   async prepare(now: number): Promise<void> {
     const url = this.#config.operationsUrl;
     if (!url) return;
-    const current = await this.#store.getSubscription(OPERATIONS_SUBSCRIPTION_ID);
-    const secret = this.#config.operationsSecret ?? current?.secret ?? `whsec_${randomBytes(24).toString('base64')}`;
+    const current = await this.#subscriptions.get(OPERATIONS_SUBSCRIPTION_ID);
+    const secret = this.#config.operationsSecret ?? current?.secret ?? generateSecret();
     const settings: Subscription = {
-      id: OPERATIONS_SUBSCRIPTION_ID, targetUrl: url, secret, eventTypes: null,
-      description: 'hookd operational events (HOOKD_OPERATIONS_URL)', active: true, requireSignedIngest: false,
-      retryPolicy: null, headers: {}, previousSecret: null, previousSecretExpiresAt: null, maxInFlight: 10,
-      rateLimitPerSecond: null, ordering: 'parallel', filter: null, disabledReason: null, system: true,
-      circuit: CLOSED_CIRCUIT, createdAt: current?.createdAt ?? now, updatedAt: now,
+      ...newSubscription({
+        id: OPERATIONS_SUBSCRIPTION_ID, targetUrl: url, secret, system: true,
+        description: 'hookd operational events (HOOKD_OPERATIONS_URL)',
+      }, now),
+      createdAt: current?.createdAt ?? now,
     };
     if (!current) {
       // Several processes may start at once: whoever inserts second just updates.
-      await this.#store.createSubscription(settings).catch(() => this.#store.updateSubscription(settings));
+      await this.#subscriptions.create(settings).catch((error: unknown) => {
+        if (!(error instanceof StoreConflictError)) throw error;
+        return this.#subscriptions.update(settings);
+      });
     } else if (current.targetUrl !== url || current.secret !== secret || !current.active) {
-      await this.#store.updateSubscription(settings, { resetHealth: true });
+      await this.#subscriptions.update(settings, { resetHealth: true });
     }
     this.#enabled = true;
   }
@@ -65,10 +69,7 @@ export class Operations {
       event,
       delivery: {
         event: { id: eventId, eventType: type, payload: Buffer.from(JSON.stringify(body)), createdAt: now },
-        deliveries: [{
-          id: uuidv7(), eventId, subscriptionId: OPERATIONS_SUBSCRIPTION_ID, eventType: type, status: 'queued', attempts: 0,
-          nextAttemptAt: now, lastAttemptAt: null, manualRetry: false, createdAt: now, updatedAt: now,
-        }],
+        deliveries: [newDelivery({ id: uuidv7(), eventId, subscriptionId: OPERATIONS_SUBSCRIPTION_ID, eventType: type, status: 'queued' }, now)],
       },
     };
   }

@@ -3,7 +3,7 @@
 // failed (or succeeded) to queued once, so overlapping replays cannot double the work; an
 // identical replay already running in this process is simply reported.
 import type { Logger } from 'pino';
-import type { RequeueQuery, Store } from '../store/store.ts';
+import type { DeliveryLog, RequeueQuery } from '../store/contracts.ts';
 
 const BATCH_SIZE = 500;
 const PAUSE_BETWEEN_BATCHES_MS = 10;
@@ -16,23 +16,23 @@ export interface ReplayStarted {
 }
 
 export class Replayer {
-  readonly #store: Store;
+  readonly #log: Pick<DeliveryLog, 'countDeliveries' | 'requeueDeliveries'>;
   readonly #clock: () => number;
-  readonly #log: Logger;
+  readonly #logger: Logger;
   readonly #running = new Map<string, { count: number; done: Promise<void> }>();
   #stopped = false;
 
-  constructor(store: Store, clock: () => number, logger: Logger) {
-    this.#store = store;
+  constructor(log: Pick<DeliveryLog, 'countDeliveries' | 'requeueDeliveries'>, clock: () => number, logger: Logger) {
+    this.#log = log;
     this.#clock = clock;
-    this.#log = logger.child({ component: 'replayer' });
+    this.#logger = logger.child({ component: 'replayer' });
   }
 
   async start(query: RequeueQuery): Promise<ReplayStarted> {
     const key = JSON.stringify([query.subscriptionId, query.status, query.since, query.until]);
     const running = this.#running.get(key);
     if (running) return { count: running.count, alreadyRunning: true };
-    const count = await this.#store.countDeliveries({
+    const count = await this.#log.countDeliveries({
       subscriptionId: query.subscriptionId, status: query.status,
       ...(query.since !== undefined && { since: query.since }), ...(query.until !== undefined && { until: query.until }),
     });
@@ -51,14 +51,14 @@ export class Replayer {
     let requeued = 0;
     try {
       while (!this.#stopped) {
-        const batch = await this.#store.requeueDeliveries(query, this.#clock(), BATCH_SIZE);
+        const batch = await this.#log.requeueDeliveries(query, this.#clock(), BATCH_SIZE);
         requeued += batch;
         if (batch < BATCH_SIZE) break;
         await new Promise((resolve) => setTimeout(resolve, PAUSE_BETWEEN_BATCHES_MS));
       }
-      this.#log.info({ subscriptionId: query.subscriptionId, status: query.status, matched: count, requeued }, 'replay finished');
+      this.#logger.info({ subscriptionId: query.subscriptionId, status: query.status, matched: count, requeued }, 'replay finished');
     } catch (error) {
-      this.#log.error({ err: error, subscriptionId: query.subscriptionId, requeued }, 'replay stopped by an error; call it again to resume');
+      this.#logger.error({ err: error, subscriptionId: query.subscriptionId, requeued }, 'replay stopped by an error; call it again to resume');
     }
   }
 }

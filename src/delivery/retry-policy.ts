@@ -1,10 +1,7 @@
-// When to try again. Exponential backoff with the brief's defaults (30 s, ×2, capped at 1 h,
-// 8 attempts in all) and ±jitter so that a receiver that comes back is not hit by every
-// delayed delivery in the same second.
-import type { RetryDefaults } from '../config.ts';
-import type { Subscription } from '../store/store.ts';
-
-export type RetryPolicy = RetryDefaults;
+// When to try again: exponential backoff (domain/policies.ts has the defaults: 30 s, ×2,
+// capped at 1 h, 8 attempts in all) with ±jitter, so that a receiver that comes back is not
+// hit by every delayed delivery in the same second.
+import type { AttemptOutcome, RetryPolicy, Subscription } from '../domain/index.ts';
 
 export function effectivePolicy(defaults: RetryPolicy, subscription: Pick<Subscription, 'retryPolicy'>): RetryPolicy {
   return { ...defaults, ...subscription.retryPolicy };
@@ -38,7 +35,7 @@ export function parseRetryAfter(header: string | null, now: number): number | nu
 }
 
 export interface AttemptFacts {
-  outcome: 'success' | 'http_error' | 'timeout' | 'network_error' | 'blocked';
+  outcome: AttemptOutcome;
   statusCode: number | null;
   retryAfter: string | null;
 }

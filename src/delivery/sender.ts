@@ -3,7 +3,7 @@
 // total) and in what is kept of the response (the first 4 KiB, for the log).
 import { Agent, errors as undiciErrors, request } from 'undici';
 import { signatureHeaders } from '../signing/standard-webhooks.ts';
-import type { AttemptOutcome } from '../store/store.ts';
+import type { AttemptOutcome } from '../domain/index.ts';
 import { VERSION } from '../version.ts';
 import { maskHeaderValues } from './custom-headers.ts';
 import { guardedConnector, type LookupAll, type NetworkPolicy } from './ssrf-guard.ts';

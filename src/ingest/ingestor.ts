@@ -2,12 +2,12 @@
 // transactional outbox): the caller answers 202 only once this resolves. Concurrent ingests
 // share transactions (group commit): each still resolves only after its own rows commit.
 import { uuidv7 } from 'uuidv7';
-import { Batcher } from '../lib/batcher.ts';
+import { Batcher } from '../batcher.ts';
 import type { IngestPath, Metrics } from '../metrics.ts';
 import { matchesFilter } from '../routing/content-filter.ts';
 import { eventTypeMatches } from '../routing/event-types.ts';
-import type { Delivery, IdempotentResponse, NewEvent, Store, Subscription } from '../store/store.ts';
-import type { SubscriptionCache } from '../store/subscription-cache.ts';
+import { newDelivery, type Delivery, type IdempotentResponse, type IngestedStatus, type NewEvent, type Subscription } from '../domain/index.ts';
+import type { Queue, SubscriptionLookup } from '../store/contracts.ts';
 
 /** Event types name one kind of event; unlike filter patterns they hold no `*`. */
 export const EVENT_TYPE_NAME = '^[A-Za-z0-9_.-]{1,100}$';
@@ -19,7 +19,7 @@ export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
 export interface IngestedDelivery {
   id: string;
   subscriptionId: string;
-  status: 'queued' | 'filtered';
+  status: IngestedStatus;
 }
 
 export interface Ingested {
@@ -36,28 +36,28 @@ export interface IncomingEvent {
   idempotency?: Omit<IdempotentResponse, 'response' | 'createdAt'>;
 }
 
-function contentStatus(subscription: Subscription, body: unknown): 'queued' | 'filtered' {
+function contentStatus(subscription: Subscription, body: unknown): IngestedStatus {
   return subscription.filter === null || matchesFilter(subscription.filter, body) ? 'queued' : 'filtered';
 }
 
 export class Ingestor {
-  readonly #subscriptions: SubscriptionCache;
+  readonly #subscriptions: SubscriptionLookup;
   readonly #clock: () => number;
   readonly #commits: Batcher<NewEvent, Error | null>;
   readonly #metrics: Metrics | undefined;
 
-  constructor(store: Store, subscriptions: SubscriptionCache, clock: () => number, options: { metrics?: Metrics } = {}) {
+  constructor(queue: Pick<Queue, 'enqueue'>, subscriptions: SubscriptionLookup, clock: () => number, options: { metrics?: Metrics } = {}) {
     this.#subscriptions = subscriptions;
     this.#clock = clock;
     this.#metrics = options.metrics;
     this.#commits = new Batcher(async (items) => {
       try {
-        await store.insertEvents(items);
+        await queue.enqueue(items);
         return items.map(() => null);
       } catch (error) {
         if (items.length === 1) throw error;
         // One bad event must not fail the others that shared its transaction: commit each alone.
-        const each = await Promise.allSettled(items.map((item) => store.insertEvents([item])));
+        const each = await Promise.allSettled(items.map((item) => queue.enqueue([item])));
         return each.map((r) => (r.status === 'rejected' ? (r.reason as Error) : null));
       }
     }, { maxBatch: MAX_EVENTS_PER_COMMIT });
@@ -78,27 +78,16 @@ export class Ingestor {
     return this.#commit('fan_out', event, targets.map((subscription) => ({ subscription, status: contentStatus(subscription, event.body) })));
   }
 
-  async #commit(path: IngestPath, incoming: IncomingEvent, targets: { subscription: Subscription; status: 'queued' | 'filtered' }[]): Promise<Ingested> {
+  async #commit(path: IngestPath, incoming: IncomingEvent, targets: { subscription: Subscription; status: IngestedStatus }[]): Promise<Ingested> {
     const { eventType, payload } = incoming;
     const committed = this.#metrics?.startIngest(path);
     const now = this.#clock();
     const eventId = uuidv7();
-    const deliveries: Delivery[] = targets.map(({ subscription, status }) => ({
-      id: uuidv7(),
-      eventId,
-      subscriptionId: subscription.id,
-      eventType,
-      status,
-      attempts: 0,
-      nextAttemptAt: status === 'queued' ? now : null,
-      lastAttemptAt: null,
-      manualRetry: false,
-      createdAt: now,
-      updatedAt: now,
-    }));
+    const deliveries: Delivery[] = targets.map(({ subscription, status }) =>
+      newDelivery({ id: uuidv7(), eventId, subscriptionId: subscription.id, eventType, status }, now));
     const ingested: Ingested = {
       eventId,
-      deliveries: deliveries.map((d) => ({ id: d.id, subscriptionId: d.subscriptionId, status: d.status as 'queued' | 'filtered' })),
+      deliveries: deliveries.map((d) => ({ id: d.id, subscriptionId: d.subscriptionId, status: d.status as IngestedStatus })),
     };
     const idempotency: IdempotentResponse | undefined = incoming.idempotency && {
       ...incoming.idempotency, response: JSON.stringify(ingested), createdAt: now,

@@ -6,7 +6,7 @@
 // deliveries are never deleted, however old.
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.ts';
-import type { Store } from '../store/store.ts';
+import type { IdempotencyKeys, Maintenance } from '../store/contracts.ts';
 import { IDEMPOTENCY_WINDOW_MS } from '../ingest/ingestor.ts';
 
 const BATCH_SIZE = 200;
@@ -20,7 +20,8 @@ function pauseAfter(batchStarted: number): Promise<void> {
 }
 
 export interface RetentionOptions {
-  store: Store;
+  maintenance: Pick<Maintenance, 'deleteExpired'>;
+  idempotencyKeys: Pick<IdempotencyKeys, 'deleteExpired'>;
   retentionHours: number;
   intervalMs: number;
   logger: Logger;
@@ -72,7 +73,7 @@ export class Retention {
   async #pass(): Promise<number> {
     const cutoff = this.#clock() - this.#options.retentionHours * 3_600_000;
     const total = await this.#inBatches(async () => {
-      const deleted = await this.#options.store.deleteExpired(cutoff, BATCH_SIZE);
+      const deleted = await this.#options.maintenance.deleteExpired(cutoff, BATCH_SIZE);
       this.#options.metrics?.retentionDeleted(deleted);
       return deleted;
     });
@@ -80,7 +81,7 @@ export class Retention {
     if (this.#stopped) return total;
     // Idempotency keys have their own, fixed window: a repeat after 24 hours is a new request.
     const keyCutoff = this.#clock() - IDEMPOTENCY_WINDOW_MS;
-    await this.#inBatches(() => this.#options.store.deleteExpiredIdempotencyKeys(keyCutoff, BATCH_SIZE));
+    await this.#inBatches(() => this.#options.idempotencyKeys.deleteExpired(keyCutoff, BATCH_SIZE));
     return total;
   }
 

@@ -12,7 +12,7 @@
 //               | $exists (boolean)
 //   scalar     := string | number | boolean | null
 // A path that does not exist has no value: only `$exists: false`, `$neq` and `$nin` hold for it.
-import type { ContentFilter } from '../store/store.ts';
+import type { ContentFilter } from '../domain/index.ts';
 
 type Scalar = string | number | boolean | null;
 

@@ -1,9 +1,8 @@
-// Chooses the adapter named by the configuration.
-import type { DatabaseTarget } from '../config.ts';
+// Opens the database the configuration names, through its dialect.
+import type { DatabaseTarget, Store } from './contracts.ts';
 import { openPostgresStore } from './postgres/postgres-store.ts';
-import { openSqliteStore } from './sqlite/sqlite-store.ts';
 import type { SecretBox } from './secret-box.ts';
-import type { Store } from './store.ts';
+import { openSqliteStore } from './sqlite/sqlite-store.ts';
 
 export interface OpenOptions {
   /** PostgreSQL schema to use (tests isolate themselves this way). */

@@ -1,11 +1,14 @@
-// Converts rows as either driver returns them into the domain types of store.ts.
+// Converts rows as either driver returns them into the domain's types, and back.
 // SQLite gives 0/1 and JSON text; pg gives booleans and parsed JSON. Both give numbers for
 // the BIGINT times (the pg pool parses int8 as a JS number, see postgres/postgres-store.ts).
 // Subscription secrets and custom header values are sealed and opened here (secret-box.ts),
 // the one place where stored secrets are converted.
+import type {
+  ApiKey, Attempt, AttemptOutcome, AttemptTrigger, CircuitStatus, ContentFilter, Delivery, DeliveryStatus, EventRecord, OperationalEvent,
+  Ordering, Subscription,
+} from '../domain/index.ts';
+import type { AttemptSummary } from './contracts.ts';
 import type { SecretBox } from './secret-box.ts';
-import type { ApiKey, Attempt, CircuitStatus, ContentFilter, OperationalEvent, Ordering, AttemptOutcome, AttemptTrigger, Delivery, DeliveryStatus, EventRecord, Subscription } from './store.ts';
-import type { AttemptSummary } from './store.ts';
 
 function json<T>(value: unknown): T | null {
   if (value === null || value === undefined) return null;

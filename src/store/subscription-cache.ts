@@ -1,7 +1,9 @@
-// In-process cache of the subscription lookups on the ingest path. Every change made through
-// any hookd process publishes 'subscription-changed' (NOTIFY on PostgreSQL), which drops the
-// entry here; the TTL bounds staleness if a notification is ever missed.
-import type { Store, Subscription } from './store.ts';
+// In-process cache of the subscription lookups on the ingest and delivery paths. The store
+// announces every change to a subscription, made through any hookd process
+// (Subscriptions.onChanged; NOTIFY on PostgreSQL), which drops the entry here; the TTL bounds
+// staleness if a notification is ever missed.
+import type { Subscription } from '../domain/index.ts';
+import type { SubscriptionLookup, Subscriptions } from './contracts.ts';
 
 interface Entry<T> {
   value: T;
@@ -10,34 +12,29 @@ interface Entry<T> {
 
 const MAX_ENTRIES = 10_000;
 
-export class SubscriptionCache {
-  readonly #store: Store;
+export class SubscriptionCache implements SubscriptionLookup {
+  readonly #subscriptions: SubscriptionLookup;
   readonly #ttlMs: number;
+  readonly #clock: () => number;
   readonly #byId = new Map<string, Entry<Subscription | undefined>>();
   readonly #byEventType = new Map<string, Entry<Subscription[]>>();
   readonly #unsubscribe: () => void;
   /** Bumped on every invalidation, so a load that raced with a change is not cached. */
   #generation = 0;
 
-  constructor(store: Store, ttlMs: number) {
-    this.#store = store;
+  constructor(subscriptions: Pick<Subscriptions, 'get' | 'forEventType' | 'onChanged'>, ttlMs: number, clock: () => number = Date.now) {
+    this.#subscriptions = subscriptions;
     this.#ttlMs = ttlMs;
-    this.#unsubscribe = store.notifier.subscribe('subscription-changed', (id) => this.#invalidate(id));
+    this.#clock = clock;
+    this.#unsubscribe = subscriptions.onChanged((id) => this.#invalidate(id));
   }
 
-  async get(id: string): Promise<Subscription | undefined> {
-    return this.#cached(this.#byId, id, () => this.#store.getSubscription(id));
+  get(id: string): Promise<Subscription | undefined> {
+    return this.#cached(this.#byId, id, () => this.#subscriptions.get(id));
   }
 
-  /** Active subscriptions whose event-type filter matches, for fan-out. */
-  async forEventType(eventType: string): Promise<Subscription[]> {
-    return this.#cached(this.#byEventType, eventType, () => this.#store.subscriptionsForEventType(eventType));
-  }
-
-  /** Call after any write to a subscription; tells other processes too. */
-  changed(id: string): void {
-    this.#invalidate(id);
-    this.#store.notifier.publish('subscription-changed', id);
+  forEventType(eventType: string): Promise<Subscription[]> {
+    return this.#cached(this.#byEventType, eventType, () => this.#subscriptions.forEventType(eventType));
   }
 
   close(): void {
@@ -52,7 +49,7 @@ export class SubscriptionCache {
   }
 
   async #cached<T>(map: Map<string, Entry<T>>, key: string, load: () => Promise<T>): Promise<T> {
-    const now = Date.now();
+    const now = this.#clock();
     const hit = map.get(key);
     if (hit && hit.expiresAt > now) return hit.value;
     const generation = this.#generation;

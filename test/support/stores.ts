@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { startApp, type App, type Role } from '../../src/app.ts';
-import { loadConfig, type Config, type DatabaseTarget } from '../../src/config.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { openStore } from '../../src/store/open-store.ts';
-import type { Store } from '../../src/store/store.ts';
+import type { DatabaseTarget, Store } from '../../src/store/contracts.ts';
 
 export interface StoreTarget {
   name: 'sqlite' | 'postgres';
@@ -59,7 +59,7 @@ export function newTarget(name: StoreTarget['name']): StoreTarget {
 
 export async function openTestStore(target: StoreTarget): Promise<Store> {
   const store = await openStore(target.database, target.schema ? { schema: target.schema } : {});
-  await store.migrate();
+  await store.maintenance.migrate();
   return store;
 }
 

@@ -9,18 +9,22 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Kysely, SqliteDialect, sql, type Expression, type RawBuilder, type SqlBool } from 'kysely';
+import type { Store } from '../contracts.ts';
+import type { Dialect } from '../dialect.ts';
+import { TypedErrorDialect } from '../errors.ts';
 import { applyMigrations } from '../migrate.ts';
-import { InProcessNotifier } from '../in-process-notifier.ts';
-import { toDelivery } from '../rows.ts';
+import { InProcessNotifier } from '../notifier.ts';
 import type { Database } from '../schema.ts';
-import type { SecretBox } from '../secret-box.ts';
-import { SqlStore, TERMINAL, type Dialect } from '../sql-store.ts';
-import type { ClaimRequest, ClaimedDelivery } from '../store.ts';
-import type { Quota } from '../../delivery/claim-plan.ts';
+import { SecretBox } from '../secret-box.ts';
+import { TERMINAL } from '../sql-context.ts';
+import { sqlStore } from '../sql-store.ts';
+import { claimQuotas, writeClaimUpdates } from './claim.ts';
+import { classifySqliteError } from './errors.ts';
+import { sqliteMigrations } from './migrations.ts';
+import { NodeSqliteDatabase } from './node-sqlite-driver.ts';
+import { writeOutcomes } from './record-attempts.ts';
 import { SideThread } from './side-thread.ts';
 import { SideThreadDialect } from './side-thread-dialect.ts';
-import { NodeSqliteDatabase } from './node-sqlite-driver.ts';
-import { sqliteMigrations } from './migrations.ts';
 
 const BUSY_TIMEOUT_MS = 5000;
 
@@ -45,7 +49,10 @@ class SqliteDialectOps implements Dialect {
   readonly kind = 'sqlite' as const;
   readonly location: string;
   readonly notifier = new InProcessNotifier();
-
+  readonly skipLocked = false;
+  readonly claimQuotas = claimQuotas;
+  readonly writeClaimUpdates = writeClaimUpdates;
+  readonly writeOutcomes = writeOutcomes;
   readonly #sideThread: SideThread | null;
 
   constructor(location: string, sideThread: SideThread | null) {
@@ -60,8 +67,6 @@ class SqliteDialectOps implements Dialect {
   eventTypesContainAny(patterns: readonly string[]): Expression<SqlBool> {
     return sql<SqlBool>`exists (select 1 from json_each(subscriptions.event_types) where json_each.value in (${sql.join(patterns)}))`;
   }
-
-  readonly skipLocked = false;
 
   relaxedTransaction<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
     // The connection is held throughout, so nothing else commits while FULL is off.
@@ -84,47 +89,22 @@ class SqliteDialectOps implements Dialect {
     return result.rows[0]?.at ?? null;
   }
 
-  typed(value: unknown): RawBuilder<unknown> {
-    return sql`${value}`;
-  }
-
-  async claimQuotas(trx: Kysely<Database>, quotas: readonly Quota[], request: ClaimRequest): Promise<ClaimedDelivery[]> {
-    const { now, leaseToken, leaseExpiresAt } = request;
-    const rows: Record<string, unknown>[] = [];
-    // SQLite has one writer at a time: the claim transaction already excludes other claimers.
-    for (const quota of quotas) {
-      const pick = quota.fifo
-        ? sql`select id from deliveries where subscription_id = ${quota.subscriptionId} and status in ('queued', 'delivering')
-              order by id limit 1`
-        : sql`select id from deliveries where subscription_id = ${quota.subscriptionId} and status in ('queued', 'delivering')
-              and next_attempt_at <= ${now} order by next_attempt_at limit ${quota.count}`;
-      const claimed = await sql<Record<string, unknown>>`
-        update deliveries set status = 'delivering', lease_token = ${leaseToken},
-          next_attempt_at = ${leaseExpiresAt}, updated_at = ${now}
-        where id in (${pick}) and next_attempt_at <= ${now}
-        returning *`.execute(trx);
-      rows.push(...claimed.rows);
-    }
-    if (rows.length === 0) return [];
-    const eventIds = [...new Set(rows.map((row) => row.event_id as string))];
-    const events = await trx.selectFrom('events').select(['id', 'payload']).where('id', 'in', eventIds).execute();
-    const payloads = new Map(events.map((e) => [e.id, e.payload]));
-    return rows.map((row) => ({ delivery: toDelivery(row), payload: payloads.get(row.event_id as string)!, leaseToken }));
-  }
-
   async close(): Promise<void> {
     await this.#sideThread?.stop();
   }
 }
 
-export function openSqliteStore(file: string, secrets?: SecretBox): SqlStore {
+export function openSqliteStore(file: string, secrets: SecretBox = new SecretBox()): Store {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const raw = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS, enableForeignKeyConstraints: true });
   raw.exec('PRAGMA journal_mode = WAL');
   raw.exec('PRAGMA synchronous = FULL');
   raw.exec('PRAGMA foreign_keys = ON');
   const sideThread = file === ':memory:' ? null : new SideThread(raw, file, BUSY_TIMEOUT_MS);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new NodeSqliteDatabase(raw) }) });
-  const reads = sideThread ? new Kysely<Database>({ dialect: new SideThreadDialect(sideThread, db as Kysely<unknown>) }) : db;
-  return new SqlStore(db, new SqliteDialectOps(file, sideThread), secrets, reads);
+  const main = new TypedErrorDialect(new SqliteDialect({ database: new NodeSqliteDatabase(raw) }), classifySqliteError);
+  const db = new Kysely<Database>({ dialect: main });
+  const reads = sideThread
+    ? new Kysely<Database>({ dialect: new TypedErrorDialect(new SideThreadDialect(sideThread, db as Kysely<unknown>), classifySqliteError) })
+    : db;
+  return sqlStore({ db, reads, dialect: new SqliteDialectOps(file, sideThread), secrets }, () => main.close());
 }

@@ -4,15 +4,16 @@
 // already in flight anywhere, no more than its rate limit allows, one at a time for FIFO,
 // and a single probe when its circuit's cool-down has passed. Pure: the store supplies the
 // rows (locked where the database can) and writes back the state changes.
+import type { CircuitState, Ordering } from '../../domain/index.ts';
 
 export interface ClaimCandidate {
   id: string;
   maxInFlight: number;
-  ordering: 'parallel' | 'fifo';
+  ordering: Ordering;
   rateLimitPerSecond: number | null;
   rateTokens: number | null;
   rateRefilledAt: number | null;
-  circuitState: 'closed' | 'open' | 'half_open';
+  circuitState: CircuitState;
 }
 
 export interface Quota {

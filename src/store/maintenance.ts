@@ -1,0 +1,67 @@
+// Keeping the database in order: its schema, a health check, secrets at rest, and the
+// deletion of expired history (run by retention/).
+import { sql } from 'kysely';
+import type { Maintenance } from './contracts.ts';
+import { fromSubscription, secretContext, toSubscription } from './rows.ts';
+import { SEALED_PREFIX } from './secret-box.ts';
+import type { SqlContext } from './sql-context.ts';
+
+const SEAL_BATCH = 500;
+
+export class SqlMaintenance implements Maintenance {
+  readonly #ctx: SqlContext;
+
+  constructor(ctx: SqlContext) {
+    this.#ctx = ctx;
+  }
+
+  migrate(): Promise<void> {
+    return this.#ctx.dialect.migrate(this.#ctx.db);
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.#ctx.db);
+  }
+
+  async prepareSecrets(): Promise<number> {
+    const sample = await this.#ctx.db.selectFrom('subscriptions').select(['id', 'secret'])
+      .where('secret', 'like', `${SEALED_PREFIX}%`).limit(1).executeTakeFirst();
+    if (sample) this.#ctx.secrets.open(sample.secret, secretContext(sample.id, 'secret'));
+    if (!this.#ctx.secrets.encrypting) return 0;
+    let sealed = 0;
+    let after: string | undefined;
+    for (;;) {
+      let q = this.#ctx.db.selectFrom('subscriptions').selectAll().where('secret', 'not like', `${SEALED_PREFIX}%`);
+      if (after !== undefined) q = q.where('id', '>', after);
+      const rows = await q.orderBy('id').limit(SEAL_BATCH).execute();
+      for (const row of rows) {
+        const { id, secret, previous_secret, headers } = fromSubscription(toSubscription(row, this.#ctx.secrets), this.#ctx.secrets);
+        // Only the secret columns, and only while they are as read: a setting changed meanwhile
+        // moved updated_at, and its own write sealed them already.
+        const result = await this.#ctx.db.updateTable('subscriptions').set({ secret, previous_secret, headers })
+          .where('id', '=', id).where('updated_at', '=', Number(row.updated_at)).executeTakeFirst();
+        if (result.numUpdatedRows > 0n) sealed++;
+      }
+      if (rows.length < SEAL_BATCH) return sealed;
+      after = rows[rows.length - 1]!.id;
+    }
+  }
+
+  async deleteExpired(before: number, batchSize: number): Promise<number> {
+    return this.#ctx.db.transaction().execute(async (trx) => {
+      const deleted = await sql`delete from deliveries where id in (${this.#ctx.dialect.finishedBefore(before, batchSize)})`.execute(trx);
+      const orphans = trx.selectFrom('events').select('id').where('created_at', '<', before)
+        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('deliveries').select('id').whereRef('deliveries.event_id', '=', 'events.id'))))
+        .limit(batchSize);
+      await trx.deleteFrom('events').where('id', 'in', orphans).execute();
+      const notices = trx.selectFrom('operational_events').select('id').where('created_at', '<', before).limit(batchSize);
+      await trx.deleteFrom('operational_events').where('id', 'in', notices).execute();
+      // Deleted subscriptions are kept while their deliveries' history is; then they go too.
+      const gone = trx.selectFrom('subscriptions').select('id').where('deleted_at', '<', before)
+        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('deliveries').select('id').whereRef('deliveries.subscription_id', '=', 'subscriptions.id'))))
+        .limit(batchSize);
+      await trx.deleteFrom('subscriptions').where('id', 'in', gone).execute();
+      return Number(deleted.numAffectedRows ?? 0n);
+    });
+  }
+}

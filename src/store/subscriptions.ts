@@ -1,0 +1,111 @@
+// Subscription records, and the one place that announces their changes: every create,
+// update, disable and delete publishes 'subscription-changed' (to every hookd process on
+// PostgreSQL), which is what drops cached copies (subscription-cache.ts).
+import type { ExpressionBuilder } from 'kysely';
+import type { OperationalNotice, Subscription } from '../domain/index.ts';
+import { patternsMatching } from '../routing/event-types.ts';
+import type { Page, SubscriptionQuery, Subscriptions } from './contracts.ts';
+import { insertNotice } from './queue/outbox.ts';
+import { fromSubscription, toSubscription } from './rows.ts';
+import type { Database } from './schema.ts';
+import { PENDING, page, type SqlContext } from './sql-context.ts';
+
+export class SqlSubscriptions implements Subscriptions {
+  readonly #ctx: SqlContext;
+
+  constructor(ctx: SqlContext) {
+    this.#ctx = ctx;
+  }
+
+  #changed(id: string): void {
+    this.#ctx.dialect.notifier.publish('subscription-changed', id);
+  }
+
+  onChanged(listener: (id: string) => void): () => void {
+    return this.#ctx.dialect.notifier.subscribe('subscription-changed', listener);
+  }
+
+  async create(subscription: Subscription): Promise<void> {
+    await this.#ctx.db.insertInto('subscriptions').values(fromSubscription(subscription, this.#ctx.secrets)).execute();
+    this.#changed(subscription.id);
+  }
+
+  async get(id: string): Promise<Subscription | undefined> {
+    const row = await this.#ctx.db.selectFrom('subscriptions').selectAll()
+      .where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+    return row && toSubscription(row, this.#ctx.secrets);
+  }
+
+  async list(query: SubscriptionQuery): Promise<Page<Subscription>> {
+    let q = this.#ctx.db.selectFrom('subscriptions').selectAll().where('deleted_at', 'is', null);
+    if (query.after) q = q.where('id', '>', query.after);
+    if (query.eventType) q = q.where(this.#matchesEventType(query.eventType));
+    const rows = await q.orderBy('id').limit(query.limit + 1).execute();
+    return page(rows.map((row) => toSubscription(row, this.#ctx.secrets)), query.limit);
+  }
+
+  async forEventType(eventType: string): Promise<Subscription[]> {
+    const rows = await this.#ctx.db.selectFrom('subscriptions').selectAll()
+      .where('deleted_at', 'is', null)
+      .where('active', '=', true)
+      .where('system', '=', false)
+      .where(this.#matchesEventType(eventType))
+      .orderBy('id')
+      .execute();
+    return rows.map((row) => toSubscription(row, this.#ctx.secrets));
+  }
+
+  #matchesEventType(eventType: string) {
+    return (eb: ExpressionBuilder<Database, 'subscriptions'>) =>
+      eb.or([eb('event_types', 'is', null), this.#ctx.dialect.eventTypesContainAny(patternsMatching(eventType))]);
+  }
+
+  async update(subscription: Subscription, options: { resetHealth?: boolean } = {}): Promise<boolean> {
+    const { id, created_at: _created, ...values } = fromSubscription(subscription, this.#ctx.secrets);
+    const health = options.resetHealth
+      ? { circuit_state: 'closed', consecutive_failures: 0, circuit_retry_at: null, failing_since: null }
+      : {};
+    const result = await this.#ctx.db.updateTable('subscriptions').set({ ...values, ...health })
+      .where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+    if (result.numUpdatedRows === 0n) return false;
+    this.#changed(id);
+    // Reactivated or relieved of a cap: its waiting deliveries may go now.
+    if (subscription.active) this.#ctx.dialect.notifier.publish('deliveries-due', '');
+    return true;
+  }
+
+  async delete(id: string, now: number): Promise<boolean> {
+    const deleted = await this.#ctx.db.transaction().execute(async (trx) => {
+      const result = await trx.updateTable('subscriptions').set({ deleted_at: now, active: false, updated_at: now })
+        .where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+      if (result.numUpdatedRows === 0n) return false;
+      await trx.updateTable('deliveries')
+        .set({ status: 'cancelled', next_attempt_at: null, lease_token: null, updated_at: now })
+        .where('subscription_id', '=', id).where('status', 'in', PENDING).execute();
+      return true;
+    });
+    if (deleted) this.#changed(id);
+    return deleted;
+  }
+
+  async disable(id: string, reason: string, now: number, notice: OperationalNotice | null): Promise<boolean> {
+    const changed = await this.#ctx.db.transaction().execute(async (trx) => {
+      const result = await trx.updateTable('subscriptions').set({ active: false, disabled_reason: reason, updated_at: now })
+        .where('id', '=', id).where('active', '=', true).where('deleted_at', 'is', null).executeTakeFirst();
+      if (result.numUpdatedRows === 0n) return false;
+      if (notice) await insertNotice(trx, notice);
+      return true;
+    });
+    if (changed) {
+      this.#changed(id);
+      if (notice?.delivery) this.#ctx.dialect.notifier.publish('deliveries-due', '');
+    }
+    return changed;
+  }
+
+  async count(): Promise<number> {
+    const row = await this.#ctx.db.selectFrom('subscriptions').select((eb) => eb.fn.countAll().as('n'))
+      .where('deleted_at', 'is', null).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+}
