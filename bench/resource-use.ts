@@ -14,7 +14,7 @@ import { cpuSeconds } from './cpu.ts';
 import { createDatabase } from './databases.ts';
 import { eventBody, loadPool, openLoop } from './load.ts';
 import { cleanUpAll, waitFor } from './processes.ts';
-import { AUTH_HEADERS, Hookd, Receiver } from './services.ts';
+import { AUTH_HEADERS, Hookd, startReceiver } from './services.ts';
 import { percentiles } from './stats.ts';
 
 const SETTLE_MS = 5000;
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   const loadMs = Number(values['load-seconds']) * 1000;
   const rate = Number(values.rate);
 
-  const receiver = await Receiver.start();
+  const receiver = await startReceiver('own process');
   const db = await createDatabase('sqlite');
   const hookd = await Hookd.start({ role: 'serve', databaseUrl: db.url, name: 'hookd (sqlite)' });
   const subscription = await hookd.call<{ id: string }>('POST', '/subscriptions', { target_url: receiver.url, event_types: [EVENT_TYPE] });

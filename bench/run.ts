@@ -16,7 +16,7 @@ import { note } from './progress.ts';
 import { renderReport, writeResults, type BenchResults, type Machine, type Tree } from './report.ts';
 import { measureRetention, type RetentionPlan } from './retention.ts';
 import { baseline, hookdOnStore, multiProcess, type MultiPlan } from './scenarios.ts';
-import { REPO_ROOT, Receiver, profileHookd } from './services.ts';
+import { REPO_ROOT, profileHookd, startReceiver } from './services.ts';
 import type { PhaseName, ThroughputPlan } from './throughput.ts';
 
 const SCENARIOS = ['baseline', 'sqlite', 'postgres', 'multi', 'backlog', 'retention'] as const;
@@ -147,7 +147,7 @@ async function main(): Promise<number> {
 
   const profileRoot = path.join(RESULTS_DIR, 'profiles', results.startedAt.replace(/[:.]/g, '-'));
   if (opts.profile) profileHookd(profileRoot);
-  const receiver = await Receiver.start();
+  const receiver = await startReceiver('own process');
   try {
     for (const scenario of opts.scenarios) {
       if (scenario === 'baseline') {

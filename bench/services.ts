@@ -1,13 +1,15 @@
-// Parent-side handles on the processes a scenario runs: the receiver, the bare relay and
-// hookd itself (any role, on any database), each started as its own process.
+// Parent-side handles on the processes a scenario runs: the receiver (its own process, or
+// inside the benchmark's), the bare relay and hookd itself (any role, on any database).
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import type { Server } from 'node:http';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import type { ReceiverCommand, ReceiverReport } from './receiver.ts';
 import { memoryOf } from './memory.ts';
-import { forkScript, freePort, spawnNode, stopChild, waitFor } from './processes.ts';
+import { forkScript, freePort, onCleanup, spawnNode, stopChild, waitFor } from './processes.ts';
+import { ArrivalLog, listenForWebhooks } from './receiver.ts';
+import type { ReceiverCommand, ReceiverReport } from './receiver-process.ts';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..');
 /** Generous: over a million-row backlog a busy hookd can take long to answer its first request. */
@@ -28,7 +30,21 @@ async function readyPort(child: ChildProcess, name: string): Promise<number> {
 }
 
 /** The loopback receiver: counts arrivals as they happen, hands over their times on request. */
-export class Receiver {
+export interface Receiver {
+  readonly url: string;
+  /** Arrivals since the last reset (from a process of its own: as last reported, every 200 ms). */
+  readonly count: number;
+  /** The process that receives: its own, or the benchmark's when it runs in the harness. */
+  readonly pid: number;
+  /** Forget what arrived; `keepArrivals: false` counts only (for runs of a million). */
+  reset(keepArrivals: boolean): void;
+  /** Every arrival since the last reset: webhook-id and arrival time (wallClockMs). */
+  collect(): Promise<{ ids: string[]; times: Float64Array }>;
+  stop(): Promise<void>;
+}
+
+/** The receiver in a process of its own (receiver-process.ts), so its work is not the sender's. */
+class ReceiverProcess implements Receiver {
   readonly #child: ChildProcess;
   readonly url: string;
   count = 0;
@@ -38,7 +54,7 @@ export class Receiver {
     return this.#child.pid!;
   }
 
-  private constructor(child: ChildProcess, port: number) {
+  constructor(child: ChildProcess, port: number) {
     this.#child = child;
     this.url = `http://127.0.0.1:${port}/hook`;
     child.on('message', (report: ReceiverReport) => {
@@ -47,17 +63,11 @@ export class Receiver {
     });
   }
 
-  static async start(): Promise<Receiver> {
-    const child = forkScript(new URL('./receiver.ts', import.meta.url), 'receiver');
-    return new Receiver(child, await readyPort(child, 'receiver'));
-  }
-
   reset(keepArrivals: boolean): void {
     this.count = 0;
     this.#command({ type: 'reset', keepArrivals });
   }
 
-  /** Every arrival since the last reset: webhook-id and arrival time (wallClockMs). */
   async collect(): Promise<{ ids: string[]; times: Float64Array }> {
     const report = new Promise<Extract<ReceiverReport, { type: 'arrivals' }>>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('the receiver did not report its arrivals')), COLLECT_TIMEOUT_MS);
@@ -78,6 +88,52 @@ export class Receiver {
   stop(): Promise<void> {
     return stopChild(this.#child);
   }
+}
+
+/**
+ * The receiver inside the benchmark's process, sharing its event loop with the load
+ * generator: the harness issue 13's figures were taken with. Both then compete for one
+ * core, which lowers what the relay reaches and charges their CPU to one process.
+ */
+class ReceiverInHarness implements Receiver {
+  readonly #log: ArrivalLog;
+  readonly #server: Server;
+  readonly url: string;
+  readonly pid = process.pid;
+  readonly stop: () => Promise<void>;
+
+  constructor(log: ArrivalLog, server: Server, port: number) {
+    this.#log = log;
+    this.#server = server;
+    this.url = `http://127.0.0.1:${port}/hook`;
+    this.stop = onCleanup(() => new Promise<void>((resolve) => {
+      this.#server.closeAllConnections();
+      this.#server.close(() => resolve());
+    }));
+  }
+
+  get count(): number {
+    return this.#log.count;
+  }
+
+  reset(keepArrivals: boolean): void {
+    this.#log.reset(keepArrivals);
+  }
+
+  async collect(): Promise<{ ids: string[]; times: Float64Array }> {
+    return this.#log.arrivals();
+  }
+}
+
+/** Starts a receiver in a process of its own, or in the benchmark's process ('harness'). */
+export async function startReceiver(where: 'own process' | 'harness'): Promise<Receiver> {
+  if (where === 'harness') {
+    const log = new ArrivalLog();
+    const { server, port } = await listenForWebhooks(log);
+    return new ReceiverInHarness(log, server, port);
+  }
+  const child = forkScript(new URL('./receiver-process.ts', import.meta.url), 'receiver');
+  return new ReceiverProcess(child, await readyPort(child, 'receiver'));
 }
 
 /** The bare relay baseline (bare-relay.ts), forwarding to the receiver. */
