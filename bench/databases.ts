@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
+import { localPostgresServer, type PostgresServer } from './cpu.ts';
 import { onCleanup, runNode } from './processes.ts';
 import { REPO_ROOT } from './services.ts';
 
@@ -34,6 +35,8 @@ export interface BenchDatabase {
   kind: StoreKind;
   /** DATABASE_URL for hookd. */
   url: string;
+  /** The PostgreSQL server serving it, when it runs on this machine (its CPU is measured); undefined for SQLite. */
+  postgresServer: PostgresServer | undefined;
   seed(plan: SeedPlan, onProgress: (rows: number) => void): Promise<void>;
   /** Finished deliveries created before `before`: what retention still has to delete. */
   countExpired(before: number): Promise<number>;
@@ -96,6 +99,7 @@ function chunks(total: number, each: (from: number, to: number) => Promise<void>
 class SqliteDatabase implements BenchDatabase {
   readonly kind = 'sqlite' as const;
   readonly url: string;
+  readonly postgresServer = undefined;
   readonly #db: DatabaseSync;
   readonly drop: () => Promise<void>;
 
@@ -164,11 +168,13 @@ class SqliteDatabase implements BenchDatabase {
 class PostgresDatabase implements BenchDatabase {
   readonly kind = 'postgres' as const;
   readonly url: string;
+  readonly postgresServer: PostgresServer | undefined;
   readonly #client: pg.Client;
   readonly drop: () => Promise<void>;
 
-  constructor(url: string, client: pg.Client, drop: () => Promise<void>) {
+  constructor(url: string, client: pg.Client, server: PostgresServer | null, drop: () => Promise<void>) {
     this.url = url;
+    this.postgresServer = server ?? undefined;
     this.#client = client;
     this.drop = drop;
   }
@@ -186,7 +192,8 @@ class PostgresDatabase implements BenchDatabase {
     });
     await migrate(url.toString());
     await client.connect();
-    return new PostgresDatabase(url.toString(), client, drop);
+    const backend = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+    return new PostgresDatabase(url.toString(), client, localPostgresServer(backend.rows[0]!.pid, name), drop);
   }
 
   /** Whether a PostgreSQL server answers at POSTGRES_ADMIN_URL. */

@@ -53,7 +53,7 @@ export async function measureRetention(kind: StoreKind, receiver: Receiver, plan
     const cutoff = () => Date.now() - RETENTION_HOURS * 3_600_000;
     const measureIngest = async (label: string, running: Hookd) => {
       const { ingestPath } = await subscribe(running, receiver, 0);
-      const sut = { label, origin: running.origin!, pids: [running.pid], headers: AUTH_HEADERS, ingestPath, fanOutPath: '', fanOut: 0 };
+      const sut = { label, origin: running.origin!, pids: [running.pid], headers: AUTH_HEADERS, postgres: db.postgresServer, ingestPath, fanOutPath: '', fanOut: 0 };
       return (await measureThroughput(sut, receiver, plan.throughput, ['fixedRate'])).fixedRate!;
     };
     const start = (hours: number, label: string) => Hookd.start({

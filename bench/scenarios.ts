@@ -13,17 +13,22 @@ export const FAN_OUT = 100;
 /** The relay's outbound connections: as many as hookd's default HOOKD_WORKER_CONCURRENCY. */
 const RELAY_CONNECTIONS = 64;
 
-export async function baseline(receiver: Receiver, plan: ThroughputPlan): Promise<ThroughputResult> {
+/** A bare relay of its own for `use`, forwarding to the receiver; stopped afterwards. */
+export async function withBareRelay<T>(receiver: Receiver, use: (sut: SystemUnderTest) => Promise<T>): Promise<T> {
   note('bare relay: starting');
   const relay = await startBareRelay(receiver.url, FAN_OUT, RELAY_CONNECTIONS);
   try {
-    return await measureThroughput({
+    return await use({
       label: 'bare relay', origin: relay.origin, pids: [relay.pid],
       ingestPath: '/api/v1/ingest/relay', fanOutPath: '/api/v1/events', fanOut: FAN_OUT,
-    }, receiver, plan, ['fixedRate', 'saturation', 'fanOut']);
+    });
   } finally {
     await relay.stop();
   }
+}
+
+export function baseline(receiver: Receiver, plan: ThroughputPlan): Promise<ThroughputResult> {
+  return withBareRelay(receiver, (sut) => measureThroughput(sut, receiver, plan, ['fixedRate', 'saturation', 'fanOut']));
 }
 
 /**
@@ -41,28 +46,48 @@ export async function subscribe(hookd: Hookd, receiver: Receiver, fanOut: number
   return { ingestPath: `/api/v1/ingest/${ingest.id}` };
 }
 
-export interface StoreResult extends ThroughputResult {
-  /** VmHWM of the hookd process over the whole scenario. */
-  peakRssMb: number;
+/** hookd's memory once it answers its first request, before anything is stored. */
+export interface StartupMemory {
+  rssMb: number;
+  /** V8 heap in use (from its /metrics); null when the scrape fails. */
+  heapUsedMb: number | null;
 }
 
-export async function hookdOnStore(kind: StoreKind, receiver: Receiver, plan: ThroughputPlan, phases: readonly PhaseName[]): Promise<StoreResult> {
+/**
+ * A fresh database and one hookd `serve` process on it for `use`, subscribed to the
+ * receiver (with `fanOut` subscriptions for the fan-out path); both removed afterwards.
+ */
+export async function withHookd<T>(
+  kind: StoreKind, receiver: Receiver, fanOut: number,
+  use: (sut: SystemUnderTest, hookd: Hookd, startup: StartupMemory) => Promise<T>,
+): Promise<T> {
   note(`hookd on ${kind}: starting`);
   const db = await createDatabase(kind);
   let hookd: Hookd | null = null;
   try {
     hookd = await Hookd.start({ role: 'serve', databaseUrl: db.url, name: `hookd (${kind})` });
-    const { ingestPath } = await subscribe(hookd, receiver, FAN_OUT);
-    const result = await measureThroughput({
-      label: `hookd/${kind}`, origin: hookd.origin!, pids: [hookd.pid], headers: AUTH_HEADERS,
-      ingestPath, fanOutPath: '/api/v1/events', fanOut: FAN_OUT,
-    }, receiver, plan, phases);
-    const peakRssMb = Math.round(hookd.memory()?.peakMb ?? 0);
-    return { ...result, peakRssMb };
+    const startup = { rssMb: Math.round(hookd.memory()?.rssMb ?? 0), heapUsedMb: await hookd.heapUsedMb() };
+    const { ingestPath } = await subscribe(hookd, receiver, fanOut);
+    return await use({
+      label: `hookd/${kind}`, origin: hookd.origin!, pids: [hookd.pid], headers: AUTH_HEADERS, postgres: db.postgresServer,
+      ingestPath, fanOutPath: '/api/v1/events', fanOut,
+    }, hookd, startup);
   } finally {
     await hookd?.stop();
     await db.drop();
   }
+}
+
+export interface StoreResult extends ThroughputResult {
+  /** VmHWM of the hookd process over the whole scenario. */
+  peakRssMb: number;
+}
+
+export function hookdOnStore(kind: StoreKind, receiver: Receiver, plan: ThroughputPlan, phases: readonly PhaseName[]): Promise<StoreResult> {
+  return withHookd(kind, receiver, FAN_OUT, async (sut, hookd) => {
+    const result = await measureThroughput(sut, receiver, plan, phases);
+    return { ...result, peakRssMb: Math.round(hookd.memory()?.peakMb ?? 0) };
+  });
 }
 
 export interface MultiPlan {
@@ -96,7 +121,7 @@ export async function multiProcess(receiver: Receiver, plan: MultiPlan, workerCo
           workers = await Promise.all(Array.from({ length: count }, (_, i) => Hookd.start({ role: 'worker', databaseUrl: db.url, name: `hookd worker ${i + 1}` })));
         };
         const sut: SystemUnderTest = {
-          label: `api + ${count} worker${count > 1 ? 's' : ''}`, origin: api.origin!, pids: [api.pid], headers: AUTH_HEADERS,
+          label: `api + ${count} worker${count > 1 ? 's' : ''}`, origin: api.origin!, pids: [api.pid], headers: AUTH_HEADERS, postgres: db.postgresServer,
           ingestPath, fanOutPath: '/api/v1/events', fanOut: FAN_OUT,
         };
         const drain = await measure(sut, receiver, {

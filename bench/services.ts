@@ -245,6 +245,17 @@ export class Hookd {
     return memoryOf(this.pid);
   }
 
+  /** The V8 heap in use, in MB, from the process's own /metrics; null when it cannot be read. */
+  async heapUsedMb(): Promise<number | null> {
+    try {
+      const response = await fetch(`${this.origin}/metrics`, { headers: AUTH_HEADERS, signal: AbortSignal.timeout(API_TIMEOUT_MS) });
+      const bytes = /^hookd_nodejs_heap_size_used_bytes (\S+)$/m.exec(await response.text())?.[1];
+      return bytes === undefined ? null : Math.round(Number(bytes) / 2 ** 20);
+    } catch {
+      return null;
+    }
+  }
+
   stop(): Promise<void> {
     return stopChild(this.#child);
   }

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from 'undici';
 import { wallClockMs } from './clock.ts';
 import { closedLoop, eventBody, loadPool, openLoop, type LoadRun } from './load.ts';
-import { CpuMeter, perDelivery, type CpuUse } from './cpu.ts';
+import { CpuMeter, perDelivery, type CpuUse, type PostgresServer } from './cpu.ts';
 import { MemorySampler } from './memory.ts';
 import { every, note, status } from './progress.ts';
 import type { Receiver } from './services.ts';
@@ -25,9 +25,11 @@ export interface SystemUnderTest {
   /** Path of a fan-out ingest (POST), and how many deliveries each event makes there. */
   fanOutPath: string;
   fanOut: number;
-  /** Processes whose memory is reported. */
+  /** The processes under test: their memory and CPU are reported. */
   pids: number[];
   headers?: Record<string, string>;
+  /** The PostgreSQL server and database the system uses, whose processes' CPU is counted with it. */
+  postgres?: PostgresServer | undefined;
 }
 
 export interface ThroughputPlan {
@@ -89,7 +91,7 @@ export async function measure(sut: SystemUnderTest, receiver: Receiver, phase: P
   receiver.reset(true);
   const pool = loadPool(sut.origin, phase.connections);
   const memory = new MemorySampler(sut.pids);
-  const cpu = new CpuMeter(sut.pids, receiver.pid);
+  const cpu = new CpuMeter({ pids: sut.pids, receiverPid: receiver.pid, postgres: sut.postgres });
   const { run, done } = phase.start(pool);
   const stopProgress = every(() => status(
     `${sut.label} ${phase.label}: sent ${run.sent}, accepted ${run.accepted} (${perSecond(run.accepted, run.elapsedMs)}/s), `
@@ -135,6 +137,7 @@ export async function measure(sut: SystemUnderTest, receiver: Receiver, phase: P
   } finally {
     stopProgress();
     memory.stop();
+    cpu.stop();
     await pool.close();
   }
 }
