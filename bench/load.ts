@@ -112,23 +112,26 @@ export function closedLoop(request: LoadRequest & { concurrency: number }): { ru
   return { run, done };
 }
 
-/** Starts requests at `ratePerSecond` on schedule, until maxRequests or maxMs; then waits for the answers. */
+/**
+ * Starts requests at `ratePerSecond` on schedule, until maxRequests or maxMs; then waits for
+ * the answers. Every request scheduled before maxMs is sent, also when the generator's own
+ * tick comes late, so the load offered is the load planned.
+ */
 export function openLoop(request: LoadRequest & { ratePerSecond: number }): { run: LoadRun; done: Promise<LoadRun> } {
   const run = new LoadRun(request.maxMs);
   const intervalMs = 1000 / request.ratePerSecond;
+  const scheduled = Math.min(request.maxRequests, Math.ceil((request.maxMs * request.ratePerSecond) / 1000));
   const pending = new Set<Promise<void>>();
   const schedule = async () => {
     let next = 0;
-    while (next < request.maxRequests) {
-      const now = wallClockMs();
-      if (now - run.began > request.maxMs) break;
-      const due = Math.min(request.maxRequests, Math.floor((now - run.began) / intervalMs) + 1);
+    while (next < scheduled) {
+      const due = Math.min(scheduled, Math.floor((wallClockMs() - run.began) / intervalMs) + 1);
       for (; next < due; next++) {
         const sending = run.send(request, run.began + next * intervalMs);
         pending.add(sending);
         sending.finally(() => pending.delete(sending));
       }
-      await sleep(SCHEDULER_TICK_MS);
+      if (next < scheduled) await sleep(SCHEDULER_TICK_MS);
     }
     await Promise.all(pending);
     return run.finish();
