@@ -100,23 +100,30 @@ class SqliteDatabase implements BenchDatabase {
   readonly kind = 'sqlite' as const;
   readonly url: string;
   readonly postgresServer = undefined;
-  readonly #db: DatabaseSync;
+  /** Opened when first used: most scenarios never touch the file beside hookd. */
+  #db: DatabaseSync | null = null;
   readonly drop: () => Promise<void>;
 
   constructor(dir: string) {
     this.url = path.join(dir, 'hookd.db');
-    this.#db = new DatabaseSync(this.url, { timeout: 5000 });
-    this.#db.exec('PRAGMA journal_mode = WAL');
     this.drop = onCleanup(() => {
-      if (this.#db.isOpen) this.#db.close();
+      if (this.#db?.isOpen) this.#db.close();
       rmSync(dir, { recursive: true, force: true });
     });
   }
 
-  static async create(): Promise<SqliteDatabase> {
+  get #connection(): DatabaseSync {
+    if (!this.#db) {
+      this.#db = new DatabaseSync(this.url, { timeout: 5000 });
+      this.#db.exec('PRAGMA journal_mode = WAL');
+    }
+    return this.#db;
+  }
+
+  static async create(withSchema: boolean): Promise<SqliteDatabase> {
     const dir = mkdtempSync(path.join(tmpdir(), 'hookd-bench-'));
     try {
-      await migrate(path.join(dir, 'hookd.db'));
+      if (withSchema) await migrate(path.join(dir, 'hookd.db'));
     } catch (error) {
       rmSync(dir, { recursive: true, force: true });
       throw error;
@@ -127,7 +134,7 @@ class SqliteDatabase implements BenchDatabase {
   async seed(plan: SeedPlan, onProgress: (rows: number) => void): Promise<void> {
     const id = (group: string, n: string) => `printf('00000000-0000-7000-${group}-%012x', ${n})`;
     const series = (from: number, to: number) => `with recursive n(i) as (select ${from} union all select i + 1 from n where i + 1 < ${to})`;
-    const db = this.#db;
+    const db = this.#connection;
     db.exec('begin');
     db.prepare(`${series(0, plan.subscriptions)} insert into subscriptions (id, target_url, secret, created_at, updated_at)
       select ${id(ID_GROUP.subscription, 'i')}, ?, ?, ?, ? from n`).run(plan.targetUrl, SECRET, plan.createdAt, plan.createdAt);
@@ -153,14 +160,15 @@ class SqliteDatabase implements BenchDatabase {
   }
 
   async countExpired(before: number): Promise<number> {
-    const row = this.#db.prepare(`select count(*) as n from deliveries where status in ${TERMINAL} and created_at < ?`).get(before);
+    const row = this.#connection.prepare(`select count(*) as n from deliveries where status in ${TERMINAL} and created_at < ?`).get(before);
     return Number(row?.n ?? 0);
   }
 
   async probeClaim(now: number, limit: number): Promise<number> {
     const started = performance.now();
-    const candidate = this.#db.prepare(CLAIM_CANDIDATES).get(now, now);
-    if (candidate) this.#db.prepare(CLAIM_PICK).all(candidate.id as string, now, limit);
+    const db = this.#connection;
+    const candidate = db.prepare(CLAIM_CANDIDATES).get(now, now);
+    if (candidate) db.prepare(CLAIM_PICK).all(candidate.id as string, now, limit);
     return performance.now() - started;
   }
 }
@@ -180,7 +188,7 @@ class PostgresDatabase implements BenchDatabase {
   }
 
   /** A new database on the server at POSTGRES_ADMIN_URL; dropped at the end of the run. */
-  static async create(): Promise<PostgresDatabase> {
+  static async create(withSchema: boolean): Promise<PostgresDatabase> {
     const name = `hookd_bench_${randomBytes(5).toString('hex')}`;
     await adminQuery(`create database ${name}`);
     const url = new URL(POSTGRES_ADMIN_URL);
@@ -190,7 +198,7 @@ class PostgresDatabase implements BenchDatabase {
       await client.end().catch(() => {});
       await adminQuery(`drop database if exists ${name} with (force)`);
     });
-    await migrate(url.toString());
+    if (withSchema) await migrate(url.toString());
     await client.connect();
     const backend = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
     return new PostgresDatabase(url.toString(), client, localPostgresServer(backend.rows[0]!.pid, name), drop);
@@ -252,8 +260,13 @@ class PostgresDatabase implements BenchDatabase {
   }
 }
 
-export function createDatabase(kind: StoreKind): Promise<BenchDatabase> {
-  return kind === 'sqlite' ? SqliteDatabase.create() : PostgresDatabase.create();
+/**
+ * A fresh database. With `schema: 'by hookd'` it is left empty for hookd to migrate when it
+ * starts (one Node start fewer), for scenarios that write nothing into it themselves.
+ */
+export function createDatabase(kind: StoreKind, { schema = 'now' }: { schema?: 'now' | 'by hookd' } = {}): Promise<BenchDatabase> {
+  const withSchema = schema === 'now';
+  return kind === 'sqlite' ? SqliteDatabase.create(withSchema) : PostgresDatabase.create(withSchema);
 }
 
 export const postgresAvailable = (): Promise<boolean> => PostgresDatabase.available();

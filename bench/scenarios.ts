@@ -62,7 +62,7 @@ export async function withHookd<T>(
   use: (sut: SystemUnderTest, hookd: Hookd, startup: StartupMemory) => Promise<T>,
 ): Promise<T> {
   note(`hookd on ${kind}: starting`);
-  const db = await createDatabase(kind);
+  const db = await createDatabase(kind, { schema: 'by hookd' });
   let hookd: Hookd | null = null;
   try {
     hookd = await Hookd.start({ role: 'serve', databaseUrl: db.url, name: `hookd (${kind})` });
