@@ -7,6 +7,7 @@ import type { StoreKind } from './databases.ts';
 import type { ProfileSummary } from './profile.ts';
 import type { RetentionResult } from './retention.ts';
 import type { StoreResult, WorkerScaling } from './scenarios.ts';
+import { KEEP_UP_SHARE, SHAPES, type ShapeName, type ShapePlan, type ShapeResult, type ShapeRun, type ShapeSystem } from './shapes.ts';
 import type { PhaseResult, ThroughputResult } from './throughput.ts';
 
 export interface Machine {
@@ -15,6 +16,10 @@ export interface Machine {
   memoryGb: number;
   node: string;
   postgres: string | null;
+  /** Whether PostgreSQL's processes could be found on this machine to measure their CPU. */
+  postgresCpuMeasured?: boolean;
+  /** Server settings that bear on the figures (autovacuum, fsync, synchronous_commit, …). */
+  postgresSettings?: Record<string, string>;
   sqlite: string;
   loadAverageBefore: number[];
   loadAverageAfter?: number[];
@@ -39,6 +44,9 @@ export interface BenchResults {
   multi?: WorkerScaling[];
   backlog: Partial<Record<StoreKind, BacklogResult>>;
   retention: Partial<Record<StoreKind, RetentionResult>>;
+  /** Issue 13's shapes (load generator and receiver in one process), with the plan they ran. */
+  shapes?: Partial<Record<ShapeName, ShapeResult>>;
+  shapePlan?: ShapePlan;
   profiles: Record<string, ProfileSummary>;
 }
 
@@ -93,6 +101,79 @@ function throughputTable(results: BenchResults): string {
     return [`${c.name}, ${phase}: ${p.failed} requests failed ${JSON.stringify(p.failures)}, ${p.undelivered} deliveries not seen in time`];
   }));
   return table(header, body) + (problems.length ? `\n\nIncomplete: ${problems.join('; ')}` : '');
+}
+
+const SYSTEMS: { system: ShapeSystem; name: string }[] = [
+  { system: 'relay', name: 'bare relay' }, { system: 'sqlite', name: 'hookd SQLite' }, { system: 'postgres', name: 'hookd PostgreSQL' },
+];
+
+/** Issue 13's targets, per shape and store. */
+const SHAPE_TARGETS: Record<ShapeName, Partial<Record<ShapeSystem, string>>> = {
+  burst: { sqlite: '≥ 50 %, ≤ 0.2 CPU-s, peak ≤ 150 MB', postgres: '≥ 35 %, ≤ 0.5 CPU-s with PostgreSQL' },
+  fanout: { sqlite: '≥ 60 %', postgres: '≥ 60 %' },
+  steady: { sqlite: 'keeps up, p99 ≤ 5 / ≤ 50 ms, ≤ 0.3 CPU-s', postgres: 'keeps up, p99 ≤ 5 / ≤ 50 ms, ≤ 0.6 CPU-s with PostgreSQL' },
+};
+
+const seconds = (value: number) => value.toFixed(3);
+/** The system's CPU per 1,000, with PostgreSQL's share shown apart when it has one. */
+const systemCpu = (r: ShapeRun) => (r.cpuSecondsPer1000.postgres > 0
+  ? `${seconds(r.cpuSecondsPer1000.system)} (${seconds(r.cpuSecondsPer1000.process)} + ${seconds(r.cpuSecondsPer1000.postgres)} PostgreSQL)`
+  : seconds(r.cpuSecondsPer1000.system));
+const startupMemory = (r: ShapeRun) => (r.startup ? `${r.startup.rssMb}${r.startup.heapUsedMb === null ? '' : ` (${r.startup.heapUsedMb})`}` : '–');
+
+function shapeHeading(shape: ShapeName, plan: ShapePlan | undefined): string {
+  if (!plan) return `### ${shape}`;
+  if (shape === 'burst') return `### Burst: ${n(plan.burstEvents)} events of 1 KB, ${plan.clients} keep-alive clients, closed loop`;
+  if (shape === 'fanout') return `### Fan-out: ${n(plan.fanOutEvents)} events × 100 subscriptions (the relay: 100 forwards each), ${plan.clients} clients`;
+  return `### Steady: ${n(plan.steadyRate)} events/s offered for ${plan.steadyMs / 1000} s, open loop`;
+}
+
+function shapeTable(shape: ShapeName, result: ShapeResult): string {
+  const relay = result.relay?.phase.deliveredPerSec;
+  const rows = SYSTEMS.flatMap(({ system, name }) => {
+    const r = result[system];
+    return r ? [{ name, r, target: SHAPE_TARGETS[shape][system] ?? '' }] : [];
+  });
+  const cpu = 'CPU-s per 1,000, system (hookd or relay + PostgreSQL)';
+  const harness = 'CPU-s per 1,000, harness';
+  if (shape === 'steady') {
+    return table(
+      ['', 'offered / accepted events/s', 'delivered/s (first request → last arrival)', 'kept up', 'ingest p50 / p99 ms', 'delivery lag p50 / p99 ms', cpu, harness, 'peak RSS MB', 'target'],
+      rows.map(({ name, r, target }) => [
+        name, `${n(r.offeredPerSec)} / ${n(r.phase.ingestPerSec)}`, n(r.phase.deliveredPerSec), r.keptUp ? 'yes' : '**no**',
+        pair(r.phase.ingestMs.p50, r.phase.ingestMs.p99), pair(r.phase.lagMs.p50, r.phase.lagMs.p99),
+        systemCpu(r), seconds(r.cpuSecondsPer1000.harness), n(r.peakRssMb), target,
+      ]),
+    );
+  }
+  const rate = shape === 'burst' ? 'events/s (first request → last arrival)' : 'deliveries/s (first request → last arrival)';
+  return table(
+    ['', rate, '% of relay', 'ingest 202s/s', cpu, harness, 'peak RSS MB', 'RSS at start MB (heap in use)', 'target'],
+    rows.map(({ name, r, target }) => [
+      name, n(r.phase.deliveredPerSec), percentOf(r.phase.deliveredPerSec, relay), n(r.phase.ingestPerSec),
+      systemCpu(r), seconds(r.cpuSecondsPer1000.harness), n(r.peakRssMb), startupMemory(r), target,
+    ]),
+  );
+}
+
+function shapeTables(shapes: Partial<Record<ShapeName, ShapeResult>>, plan: ShapePlan | undefined): string {
+  const problems: string[] = [];
+  const parts = SHAPES.flatMap((shape) => {
+    const result = shapes[shape];
+    if (!result) return [];
+    for (const { system, name } of SYSTEMS) {
+      const p = result[system]?.phase;
+      if (p && (p.failed > 0 || p.undelivered > 0)) problems.push(`${shape}, ${name}: ${p.failed} requests failed ${JSON.stringify(p.failures)}, ${p.undelivered} deliveries not seen in time`);
+    }
+    return [shapeHeading(shape, plan), shapeTable(shape, result)];
+  });
+  const notes = [
+    'The load generator and the receiver (200 at once) share the benchmark\'s process (its CPU: "harness"); each system runs in a fresh process, '
+      + 'so peak RSS (VmHWM of hookd\'s or the relay\'s own process) is the shape\'s own, warm-up included. '
+      + `Steady keeps up when every event is accepted and delivered at ≥ ${KEEP_UP_SHARE * 100} % of the offered rate.`,
+  ];
+  if (problems.length) notes.push(`Incomplete: ${problems.join('; ')}`);
+  return [...parts, ...notes].join('\n\n');
 }
 
 function multiTable(multi: WorkerScaling[]): string {
@@ -151,6 +232,8 @@ export function renderReport(results: BenchResults, repoRoot: string): string {
     `machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, SQLite ${m.sqlite}, ${m.postgres ?? 'no PostgreSQL'}; `
       + `load average before ${m.loadAverageBefore.map((l) => l.toFixed(2)).join(' ')}${m.loadAverageAfter ? `, after ${m.loadAverageAfter.map((l) => l.toFixed(2)).join(' ')}` : ''}`,
   ];
+  if (m.postgresSettings) parts.push(`PostgreSQL settings: ${Object.entries(m.postgresSettings).map(([name, value]) => `${name}=${value}`).join(', ')}`);
+  if (m.postgres && m.postgresCpuMeasured === false) parts.push('PostgreSQL\'s CPU is not measured: its server is not a process on this machine.');
   if (results.tree) {
     const changed = results.tree.changedFiles.filter((f) => f.startsWith('src/'));
     parts.push(`hookd: commit ${results.tree.commit.slice(0, 12)}${changed.length ? ` with uncommitted changes to ${changed.length} files under src/` : ''}`);
@@ -159,6 +242,9 @@ export function renderReport(results: BenchResults, repoRoot: string): string {
   if (results.multi) parts.push('## PostgreSQL, separate API and worker processes\n\n' + multiTable(results.multi));
   if (Object.keys(results.backlog).length > 0) parts.push('## Backlog\n\n' + backlogTables(results.backlog));
   if (Object.keys(results.retention).length > 0) parts.push('## Retention under load\n\n' + retentionTable(results.retention));
+  if (results.shapes && Object.keys(results.shapes).length > 0) {
+    parts.push('## Burst, fan-out and steady (load generator and receiver in one process)\n\n' + shapeTables(results.shapes, results.shapePlan));
+  }
   if (Object.keys(results.profiles).length > 0) parts.push('## CPU profiles of hookd (self time)\n\n' + profileTables(results.profiles, repoRoot));
   if (results.skipped.length > 0) parts.push(`Skipped: ${results.skipped.join('; ')}`);
   return parts.join('\n\n') + '\n';

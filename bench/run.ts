@@ -1,6 +1,7 @@
 // `npm run bench`: measures hookd end to end against a bare relay baseline, on SQLite and on
-// PostgreSQL, split into API and worker processes, draining a large backlog, and while
-// retention deletes. Prints Markdown tables and writes the results as JSON to bench/results/.
+// PostgreSQL, split into API and worker processes, draining a large backlog, while retention
+// deletes, and in issue 13's burst, fan-out and steady shapes (load generator and receiver in
+// one process). Prints Markdown tables and writes the results as JSON to bench/results/.
 // Every child process, temporary file and database is removed at the end, on failure too.
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
@@ -9,6 +10,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { measureBacklog, type BacklogPlan } from './backlog.ts';
+import { localPostgresServer } from './cpu.ts';
 import { POSTGRES_ADMIN_URL, postgresAvailable, type StoreKind } from './databases.ts';
 import { cleanUpAll } from './processes.ts';
 import { summariseProfiles } from './profile.ts';
@@ -16,11 +18,13 @@ import { note } from './progress.ts';
 import { renderReport, writeResults, type BenchResults, type Machine, type Tree } from './report.ts';
 import { measureRetention, type RetentionPlan } from './retention.ts';
 import { baseline, hookdOnStore, multiProcess, type MultiPlan } from './scenarios.ts';
-import { REPO_ROOT, profileHookd, startReceiver } from './services.ts';
+import { REPO_ROOT, profileHookd, startReceiver, type Receiver } from './services.ts';
+import { SHAPES, runShape, type ShapeName, type ShapePlan, type ShapeResult, type ShapeSystem } from './shapes.ts';
 import type { PhaseName, ThroughputPlan } from './throughput.ts';
 
-const SCENARIOS = ['baseline', 'sqlite', 'postgres', 'multi', 'backlog', 'retention'] as const;
+const SCENARIOS = ['baseline', 'sqlite', 'postgres', 'multi', 'backlog', 'retention', ...SHAPES] as const;
 type Scenario = (typeof SCENARIOS)[number];
+const isShape = (scenario: Scenario): scenario is ShapeName => (SHAPES as readonly string[]).includes(scenario);
 const RESULTS_DIR = path.join(REPO_ROOT, 'bench', 'results');
 
 interface Plan {
@@ -28,6 +32,7 @@ interface Plan {
   multi: MultiPlan;
   backlog: BacklogPlan;
   retention: RetentionPlan;
+  shapes: ShapePlan;
 }
 
 const FULL_THROUGHPUT: ThroughputPlan = {
@@ -39,6 +44,11 @@ const FULL_THROUGHPUT: ThroughputPlan = {
 const QUICK_THROUGHPUT: ThroughputPlan = {
   ...FULL_THROUGHPUT, warmUpRequests: 50, fixedRate: 200, fixedMs: 1000, saturationMs: 1000, fanOutEvents: 10, fanOutMs: 2000, drainMs: 10_000,
 };
+/** Issue 13's shapes as its tables were measured. */
+const FULL_SHAPES: ShapePlan = {
+  warmUpRequests: 500, clients: 64, burstEvents: 20_000, fanOutEvents: 200, steadyRate: 1000, steadyMs: 20_000,
+  maxLoadMs: 120_000, drainMs: 60_000,
+};
 
 // Backlogs spread over 8 subscriptions: their default caps (10 in flight each) then add up
 // to more than HOOKD_WORKER_CONCURRENCY (64), so the process limit, not a cap, is measured.
@@ -48,12 +58,14 @@ const PLANS: Record<'full' | 'quick', Plan> = {
     multi: { queued: 20_000, throughput: { ...FULL_THROUGHPUT, saturationMs: 15_000 } },
     backlog: { deliveries: 1_000_000, subscriptions: 8, events: 100, drainMs: 60_000, windowMs: 10_000 },
     retention: { expired: 1_000_000, throughput: FULL_THROUGHPUT },
+    shapes: FULL_SHAPES,
   },
   quick: {
     throughput: QUICK_THROUGHPUT,
     multi: { queued: 300, throughput: QUICK_THROUGHPUT },
     backlog: { deliveries: 10_000, subscriptions: 8, events: 100, drainMs: 1500, windowMs: 1000 },
     retention: { expired: 5000, throughput: QUICK_THROUGHPUT },
+    shapes: { ...FULL_SHAPES, warmUpRequests: 50, burstEvents: 1000, fanOutEvents: 10, steadyMs: 2000, maxLoadMs: 30_000, drainMs: 10_000 },
   },
 };
 
@@ -64,6 +76,9 @@ const USAGE = `Usage: npm run bench -- [--quick] [--only ${SCENARIOS.join('|')}[
   --profile   run every hookd process under --cpu-prof (profiles in bench/results/profiles/);
               the sqlite and postgres scenarios then run their saturation phase only, and
               the report lists each process's functions with the most self time
+
+burst, fanout and steady are issue 13's shapes: each runs on the bare relay, hookd on
+SQLite and hookd on PostgreSQL, with the load generator and the receiver in this process.
 
 PostgreSQL scenarios use ${POSTGRES_ADMIN_URL} (set HOOKD_BENCH_POSTGRES_URL to change it) to
 create a database hookd_bench_<random>, dropped afterwards. HOOKD_BENCH_NODE_FLAGS passes
@@ -88,20 +103,35 @@ function options() {
   };
 }
 
+/** PostgreSQL settings that change what the figures mean; recorded with every run. */
+const POSTGRES_SETTINGS = ['autovacuum', 'fsync', 'synchronous_commit', 'wal_level', 'shared_buffers', 'max_wal_size', 'max_connections'];
+
+async function postgresMachine(): Promise<Pick<Machine, 'postgres' | 'postgresCpuMeasured' | 'postgresSettings'>> {
+  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await client.connect();
+  try {
+    const version = (await client.query<{ server_version: string }>('show server_version')).rows[0]?.server_version;
+    const session = (await client.query<{ pid: number; db: string }>('select pg_backend_pid() as pid, current_database() as db')).rows[0]!;
+    const settings = await client.query<{ name: string; setting: string }>(
+      'select name, current_setting(name) as setting from pg_settings where name = any($1) order by name', [POSTGRES_SETTINGS]);
+    return {
+      postgres: `PostgreSQL ${version}`,
+      postgresCpuMeasured: localPostgresServer(session.pid, session.db) !== null,
+      postgresSettings: Object.fromEntries(settings.rows.map((s) => [s.name, s.setting])),
+    };
+  } finally {
+    await client.end();
+  }
+}
+
 async function machine(withPostgres: boolean): Promise<Machine> {
   const sqlite = new DatabaseSync(':memory:');
   const sqliteVersion = String(sqlite.prepare('select sqlite_version() as v').get()?.v);
   sqlite.close();
-  let postgres: string | null = null;
-  if (withPostgres) {
-    const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
-    await client.connect();
-    postgres = `PostgreSQL ${(await client.query<{ server_version: string }>('show server_version')).rows[0]?.server_version}`;
-    await client.end();
-  }
   return {
     cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30),
-    node: process.versions.node, postgres, sqlite: sqliteVersion, loadAverageBefore: os.loadavg(),
+    node: process.versions.node, sqlite: sqliteVersion, loadAverageBefore: os.loadavg(),
+    ...(withPostgres ? await postgresMachine() : { postgres: null }),
   };
 }
 
@@ -129,6 +159,10 @@ async function main(): Promise<number> {
     startedAt: new Date().toISOString(), quick: opts.quick, machine: await machine(withPostgres), tree: tree(),
     skipped: [], stores: {}, backlog: {}, retention: {}, profiles: {},
   };
+  if (opts.scenarios.some(isShape)) {
+    results.shapes = {};
+    results.shapePlan = plan.shapes;
+  }
   const stores: StoreKind[] = withPostgres ? ['sqlite', 'postgres'] : ['sqlite'];
   if (!withPostgres) results.skipped.push(`PostgreSQL scenarios: no server answered at ${POSTGRES_ADMIN_URL}`);
   const failures: string[] = [];
@@ -148,6 +182,8 @@ async function main(): Promise<number> {
   const profileRoot = path.join(RESULTS_DIR, 'profiles', results.startedAt.replace(/[:.]/g, '-'));
   if (opts.profile) profileHookd(profileRoot);
   const receiver = await startReceiver('own process');
+  /** The shapes' receiver, in this process beside the load generator; started when first needed. */
+  let harnessReceiver: Receiver | null = null;
   try {
     for (const scenario of opts.scenarios) {
       if (scenario === 'baseline') {
@@ -160,8 +196,16 @@ async function main(): Promise<number> {
         if (withPostgres) await attempt('multi', async () => { results.multi = await multiProcess(receiver, plan.multi, [1, 2]); });
       } else if (scenario === 'backlog') {
         for (const kind of stores) await attempt(`backlog (${kind})`, async () => { results.backlog[kind] = await measureBacklog(kind, receiver, plan.backlog); });
-      } else {
+      } else if (scenario === 'retention') {
         for (const kind of stores) await attempt(`retention (${kind})`, async () => { results.retention[kind] = await measureRetention(kind, receiver, plan.retention); });
+      } else {
+        const shapesReceiver = (harnessReceiver ??= await startReceiver('harness'));
+        const shape: ShapeResult = {};
+        results.shapes![scenario] = shape;
+        // The relay first, then each store, one after the other: the figures compared are taken minutes apart at most.
+        for (const system of ['relay', ...stores] as ShapeSystem[]) {
+          await attempt(`${scenario} (${system})`, async () => { shape[system] = await runShape(scenario, system, shapesReceiver, plan.shapes); });
+        }
       }
     }
   } finally {

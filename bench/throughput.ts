@@ -160,12 +160,12 @@ function match(arrivals: { ids: string[]; times: Float64Array }, acks: Map<strin
 }
 
 /** A short closed-loop run whose figures are dropped: JIT, connection pools and caches warm up. */
-async function warmUp(sut: SystemUnderTest, receiver: Receiver, plan: ThroughputPlan): Promise<void> {
+export async function warmUp(sut: SystemUnderTest, receiver: Receiver, requests: number, drainMs: number): Promise<void> {
   const body = eventBody(INGEST_EVENT_TYPE, PAYLOAD_BYTES);
   await measure(sut, receiver, {
     label: 'warm-up', deliveriesPerEvent: 1, connections: 16,
-    start: (pool) => closedLoop({ pool, path: sut.ingestPath, body, headers: sut.headers, concurrency: 16, maxRequests: plan.warmUpRequests, maxMs: 10_000 }),
-  }, plan.drainMs);
+    start: (pool) => closedLoop({ pool, path: sut.ingestPath, body, headers: sut.headers, concurrency: 16, maxRequests: requests, maxMs: 10_000 }),
+  }, drainMs);
 }
 
 export type PhaseName = 'fixedRate' | 'saturation' | 'fanOut';
@@ -174,7 +174,7 @@ export async function measureThroughput(sut: SystemUnderTest, receiver: Receiver
   const ingestBody = eventBody(INGEST_EVENT_TYPE, PAYLOAD_BYTES);
   const fanOutBody = eventBody(FAN_OUT_EVENT_TYPE, PAYLOAD_BYTES);
   const headers = sut.headers;
-  await warmUp(sut, receiver, plan);
+  await warmUp(sut, receiver, plan.warmUpRequests, plan.drainMs);
   const result: ThroughputResult = {};
   if (phases.includes('fixedRate')) {
     const fixed = await measure(sut, receiver, {
