@@ -159,10 +159,6 @@ async function main(): Promise<number> {
     startedAt: new Date().toISOString(), quick: opts.quick, machine: await machine(withPostgres), tree: tree(),
     skipped: [], stores: {}, backlog: {}, retention: {}, profiles: {},
   };
-  if (opts.scenarios.some(isShape)) {
-    results.shapes = {};
-    results.shapePlan = plan.shapes;
-  }
   const stores: StoreKind[] = withPostgres ? ['sqlite', 'postgres'] : ['sqlite'];
   if (!withPostgres) results.skipped.push(`PostgreSQL scenarios: no server answered at ${POSTGRES_ADMIN_URL}`);
   const failures: string[] = [];
@@ -181,11 +177,16 @@ async function main(): Promise<number> {
 
   const profileRoot = path.join(RESULTS_DIR, 'profiles', results.startedAt.replace(/[:.]/g, '-'));
   if (opts.profile) profileHookd(profileRoot);
-  const receiver = await startReceiver('own process');
-  /** The shapes' receiver, in this process beside the load generator; started when first needed. */
-  let harnessReceiver: Receiver | null = null;
+  // Each receiver starts when a scenario first needs it: the shapes' runs inside this
+  // process, beside the load generator; the other scenarios' in a process of its own.
+  let ownProcessReceiver: Promise<Receiver> | null = null;
+  let harnessReceiver: Promise<Receiver> | null = null;
+  const receiverFor = (scenario: Scenario) => (isShape(scenario)
+    ? (harnessReceiver ??= startReceiver('harness'))
+    : (ownProcessReceiver ??= startReceiver('own process')));
   try {
     for (const scenario of opts.scenarios) {
+      const receiver = await receiverFor(scenario);
       if (scenario === 'baseline') {
         await attempt('baseline', async () => { results.baseline = await baseline(receiver, plan.throughput); });
       } else if (scenario === 'sqlite' || scenario === 'postgres') {
@@ -199,12 +200,12 @@ async function main(): Promise<number> {
       } else if (scenario === 'retention') {
         for (const kind of stores) await attempt(`retention (${kind})`, async () => { results.retention[kind] = await measureRetention(kind, receiver, plan.retention); });
       } else {
-        const shapesReceiver = (harnessReceiver ??= await startReceiver('harness'));
         const shape: ShapeResult = {};
-        results.shapes![scenario] = shape;
+        (results.shapes ??= {})[scenario] = shape;
+        results.shapePlan = plan.shapes;
         // The relay first, then each store, one after the other: the figures compared are taken minutes apart at most.
         for (const system of ['relay', ...stores] as ShapeSystem[]) {
-          await attempt(`${scenario} (${system})`, async () => { shape[system] = await runShape(scenario, system, shapesReceiver, plan.shapes); });
+          await attempt(`${scenario} (${system})`, async () => { shape[system] = await runShape(scenario, system, receiver, plan.shapes); });
         }
       }
     }

@@ -93,7 +93,8 @@ function shapeLoad(shape: ShapeName, sut: SystemUnderTest, plan: ShapePlan): Pha
   };
 }
 
-const perThousand = (us: number) => Math.round(us) / 1000;
+/** µs of CPU per delivery, as CPU seconds per 1,000 deliveries (1,000 × µs = that many ms). */
+const perThousand = (usPerDelivery: number) => Math.round(usPerDelivery) / 1000;
 
 async function measureShape(shape: ShapeName, sut: SystemUnderTest, receiver: Receiver, plan: ShapePlan, startup?: StartupMemory): Promise<ShapeRun> {
   await warmUp(sut, receiver, plan.warmUpRequests, plan.drainMs);
