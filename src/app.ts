@@ -14,6 +14,7 @@ import { Ingestor } from './ingest/ingestor.ts';
 import { Metrics } from './metrics.ts';
 import { Retention } from './retention/retention.ts';
 import { openStore } from './store/open-store.ts';
+import { DatabaseTakenError } from './store/errors.ts';
 import { SecretBox, SecretUnavailableError } from './store/secret-box.ts';
 import type { Store } from './store/contracts.ts';
 import { SubscriptionCache } from './store/subscription-cache.ts';
@@ -73,6 +74,9 @@ export async function startApp(options: AppOptions): Promise<App> {
       logger.warn({ allowNetworks: config.allowNetworks }, `deliveries may reach these otherwise blocked networks: ${config.allowNetworks.join(', ')}`);
     }
     if (role !== 'api') {
+      await store.queue.join().catch((error: unknown) => {
+        throw error instanceof DatabaseTakenError ? new ConfigError(error.message) : error;
+      });
       sender = new Sender({ policy: new NetworkPolicy(config.allowNetworks), connectTimeoutMs: config.connectTimeoutMs, requestTimeoutMs: config.requestTimeoutMs, clock });
       const operations = new Operations(store.subscriptions, config);
       await operations.prepare(clock());

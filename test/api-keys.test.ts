@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { startApp, type App } from '../src/app.ts';
+import { startApp, type App, type Role } from '../src/app.ts';
 import { decideAccess } from '../src/auth/access-policy.ts';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
@@ -88,8 +88,9 @@ for (const name of STORE_NAMES) {
     const targets: StoreTarget[] = [];
     const apps: App[] = [];
 
-    async function start(target: StoreTarget, config: Parameters<typeof testConfig>[1] = {}, logger = captureLogs().logger) {
-      const app = await startApp({ config: testConfig(target, config), logger, ...(target.schema && { schema: target.schema }) });
+    // Most of these apps share a database with another one: API processes, which send nothing.
+    async function start(target: StoreTarget, config: Parameters<typeof testConfig>[1] = {}, logger = captureLogs().logger, role: Role = 'api') {
+      const app = await startApp({ config: testConfig(target, config), logger, role, ...(target.schema && { schema: target.schema }) });
       apps.push(app);
       return app;
     }

@@ -309,15 +309,15 @@ for (const name of STORE_NAMES) {
   });
 }
 
-// A trigger that makes inserting a delivery of one event type fail, to prove the outbox
+// A trigger that makes queueing a delivery of one event type fail, to prove the outbox
 // transaction leaves nothing behind.
 async function failDeliveryInserts(target: StoreTarget, eventType: string): Promise<void> {
   await withRawDb(target, async (db) => {
     if (target.name === 'sqlite') {
-      await sql.raw(`create trigger fail_deliveries before insert on deliveries when new.event_type = '${eventType}' begin select raise(abort, 'refused by test'); end`).execute(db);
+      await sql.raw(`create trigger fail_deliveries before insert on queue when new.event_type = '${eventType}' begin select raise(abort, 'refused by test'); end`).execute(db);
     } else {
       await sql.raw(`create function fail_deliveries() returns trigger language plpgsql as $$ begin if new.event_type = '${eventType}' then raise exception 'refused by test'; end if; return new; end $$`).execute(db);
-      await sql.raw('create trigger fail_deliveries before insert on deliveries for each row execute function fail_deliveries()').execute(db);
+      await sql.raw('create trigger fail_deliveries before insert on queue for each row execute function fail_deliveries()').execute(db);
     }
   });
 }
@@ -325,7 +325,7 @@ async function failDeliveryInserts(target: StoreTarget, eventType: string): Prom
 async function allowDeliveryInserts(target: StoreTarget): Promise<void> {
   await withRawDb(target, async (db) => {
     if (target.name === 'sqlite') await sql.raw('drop trigger fail_deliveries').execute(db);
-    else await sql.raw('drop trigger fail_deliveries on deliveries; drop function fail_deliveries()').execute(db);
+    else await sql.raw('drop trigger fail_deliveries on queue; drop function fail_deliveries()').execute(db);
   });
 }
 

@@ -212,7 +212,10 @@ for (const name of STORE_NAMES) {
       // status counts add up, and every subscription reads back (secrets decrypt, JSON parses).
       const db = openRawDb(target);
       after(() => db.destroy());
-      const deliveries = await db.selectFrom('deliveries').select(['id', 'event_id', 'subscription_id']).execute();
+      const deliveries = [
+        ...await db.selectFrom('queue').select(['id', 'event_id', 'subscription_id']).execute(),
+        ...await db.selectFrom('deliveries').select(['id', 'event_id', 'subscription_id']).execute(),
+      ];
       const eventIds = new Set((await db.selectFrom('events').select('id').execute()).map((e) => e.id));
       const subscriptionIds = new Set((await db.selectFrom('subscriptions').select('id').execute()).map((s) => s.id));
       for (const d of deliveries) {

@@ -152,7 +152,7 @@ for (const name of STORE_NAMES) {
       await store.close();
       await assert.rejects(store.maintenance.ping(), StoreUnavailableError);
       await assert.rejects(store.subscriptions.count(), StoreUnavailableError);
-      await assert.rejects(store.queue.nextDueAt(), StoreUnavailableError);
+      await assert.rejects(store.queue.nextDueAt(T0), StoreUnavailableError);
       await assert.rejects(store.deliveryLog.listDeliveries({ limit: 1 }), StoreUnavailableError);
       await assert.rejects(store.apiKeys.list(), StoreUnavailableError);
     });

@@ -52,8 +52,10 @@ for (const name of STORE_NAMES) {
         depth: 4, dueNow: 2, inFlight: 1, oldestDueAgeMs: 5000, succeededLastHour: 1, failedLastHour: 1,
       });
       assert.deepEqual(await read.pendingFigures(T0), { depth: 4, dueNow: 2, inFlight: 1, oldestDueAgeMs: 5000 });
+      // Three hours on, the last one's lease has expired: it is due again, since it was first due.
       const muchLater = await read.queueFigures(T0 + 3 * HOUR);
-      assert.deepEqual([muchLater.succeededLastHour, muchLater.failedLastHour, muchLater.dueNow, muchLater.oldestDueAgeMs], [0, 0, 3, 3 * HOUR + 5000]);
+      assert.deepEqual([muchLater.succeededLastHour, muchLater.failedLastHour, muchLater.dueNow, muchLater.inFlight, muchLater.oldestDueAgeMs],
+        [0, 0, 4, 0, 8 * HOUR]);
       assert.equal(await read.countDeliveriesSince(T0 - 10_000), 5);
       assert.equal(await read.countDeliveriesSince(T0 - 6 * HOUR), 9);
     });

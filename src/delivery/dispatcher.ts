@@ -186,7 +186,7 @@ export class Dispatcher {
       return this.#config.pollIntervalMs;
     }
     try {
-      const next = await this.#queue.nextDueAt();
+      const next = await this.#queue.nextDueAt(this.#clock());
       const wait = next === null ? Infinity : next - this.#clock();
       // Due now but not claimed: held back by a cap, a rate limit or an open circuit.
       this.#moreDue = wait <= 0;

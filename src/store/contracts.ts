@@ -81,8 +81,14 @@ export interface Queue {
   recordAttempts(results: readonly AttemptResult[], circuit: CircuitPolicy): Promise<RecordedAttempt[]>;
   /** Puts deliveries whose lease is still held by these tokens back in the queue, due now; returns how many. */
   releaseLeases(leases: readonly Lease[], now: number): Promise<number>;
-  /** When the earliest unfinished delivery is due, if any. */
-  nextDueAt(): Promise<number | null>;
+  /**
+   * Makes this process one of the queue's workers: on SQLite it takes the database for
+   * itself (throws DatabaseTakenError when another process has it); on PostgreSQL it
+   * announces itself, so that its leases count only while it lives. Claiming joins by itself.
+   */
+  join(): Promise<void>;
+  /** When the earliest delivery that may be sent now (not leased, its subscription active, its circuit not open) is due, if any. */
+  nextDueAt(now: number): Promise<number | null>;
   /** Calls `listener` whenever deliveries may have become due, through any hookd process. */
   onDue(listener: () => void): () => void;
 }

@@ -1,12 +1,25 @@
 // The delivery log: each delivery, its attempts and its event, as the API and the UI read
-// them; and an operator's requests to send finished deliveries again (retry, replay).
-import type { Attempt, Delivery, EventRecord } from '../domain/index.ts';
+// them, wherever the delivery is (in the queue while unfinished, in `deliveries` once
+// finished); and an operator's requests to send finished deliveries again (retry, replay),
+// which move them back into the queue.
+import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
+import type { Attempt, Delivery, DeliveryStatus, EventRecord } from '../domain/index.ts';
 import type { DeliveryFilter, DeliveryLog, DeliveryQuery, Page, RequeueQuery } from './contracts.ts';
-import { toAttempt, toDelivery, toEvent } from './rows.ts';
+import { CounterChanges } from './counters.ts';
+import { fromFinishedRow, fromQueueRow, toAttempt, toEvent } from './rows.ts';
+import type { Database } from './schema.ts';
 import { page, type SqlContext } from './sql-context.ts';
 
-/** Statuses from which a manual retry queues the delivery again (not filtered or cancelled, nothing to send). */
-const RETRYABLE = ['queued', 'failed', 'succeeded'];
+const QUEUE_STATUSES: readonly DeliveryStatus[] = ['queued', 'delivering'];
+/** The columns both tables answer with, the queue's status worked out from its lease. */
+const COLUMNS = ['id', 'event_id', 'subscription_id', 'event_type', 'attempts', 'last_attempt_at', 'created_at', 'updated_at'] as const;
+
+type Row = Record<string, unknown>;
+
+function toDelivery(row: Row): Delivery {
+  const status = row.status as DeliveryStatus;
+  return QUEUE_STATUSES.includes(status) ? fromQueueRow(row, status === 'delivering') : fromFinishedRow(row);
+}
 
 export class SqlDeliveryLog implements DeliveryLog {
   readonly #ctx: SqlContext;
@@ -15,31 +28,78 @@ export class SqlDeliveryLog implements DeliveryLog {
     this.#ctx = ctx;
   }
 
-  async getDelivery(id: string): Promise<Delivery | undefined> {
-    const row = await this.#ctx.db.selectFrom('deliveries').selectAll().where('id', '=', id).executeTakeFirst();
-    return row && toDelivery(row);
+  /** Queue rows with their status: delivering while a lease holds, else queued. */
+  #queueRows(db: Kysely<Database>, now: number) {
+    const leased = this.#ctx.dialect.leases.leasedRows(now);
+    return db.selectFrom('queue').select([
+      ...COLUMNS,
+      sql<string>`case when ${leased} then 'delivering' else 'queued' end`.as('status'),
+      'due_at', 'manual_retry',
+    ]);
   }
 
-  #filtered(filter: DeliveryFilter) {
-    let q = this.#ctx.reads.selectFrom('deliveries');
-    if (filter.subscriptionId) q = q.where('subscription_id', '=', filter.subscriptionId);
-    if (filter.status) q = q.where('status', '=', filter.status);
-    if (filter.eventType) q = q.where('event_type', '=', filter.eventType);
-    if (filter.since !== undefined) q = q.where('created_at', '>=', filter.since);
-    if (filter.until !== undefined) q = q.where('created_at', '<', filter.until);
-    return q;
+  #finishedRows(db: Kysely<Database>) {
+    return db.selectFrom('deliveries').select([...COLUMNS, 'status', sql<number | null>`cast(null as bigint)`.as('due_at'), sql<boolean>`false`.as('manual_retry')]);
+  }
+
+  async getDelivery(id: string): Promise<Delivery | undefined> {
+    const { db } = this.#ctx;
+    const queued = await this.#queueRows(db, Date.now()).where('id', '=', id).executeTakeFirst();
+    if (queued) return fromQueueRow(queued, queued.status === 'delivering');
+    const finished = await db.selectFrom('deliveries').selectAll().where('id', '=', id).executeTakeFirst();
+    return finished && fromFinishedRow(finished);
+  }
+
+  /**
+   * The two sides of a listing, each filtered and (when `limit` is given) cut to its newest
+   * rows through its own index, so merging them reads no more than it returns.
+   */
+  #sides(filter: DeliveryFilter & { before?: string }, limit: number | undefined) {
+    const { reads, dialect } = this.#ctx;
+    const now = Date.now();
+    const narrow = <Q extends SelectQueryBuilder<Database, 'queue' | 'deliveries', Row>>(q: Q): Q => {
+      let out = q;
+      if (filter.subscriptionId) out = out.where('subscription_id', '=', filter.subscriptionId) as Q;
+      if (filter.eventType) out = out.where('event_type', '=', filter.eventType) as Q;
+      if (filter.since !== undefined) out = out.where('created_at', '>=', filter.since) as Q;
+      if (filter.until !== undefined) out = out.where('created_at', '<', filter.until) as Q;
+      if (filter.before) out = out.where('id', '<', filter.before) as Q;
+      if (limit !== undefined) out = out.orderBy('id', 'desc').limit(limit) as Q;
+      return out;
+    };
+    const sides: SelectQueryBuilder<Database, 'queue' | 'deliveries', Row>[] = [];
+    const status = filter.status;
+    if (status === undefined || QUEUE_STATUSES.includes(status)) {
+      let queue = this.#queueRows(reads, now) as unknown as SelectQueryBuilder<Database, 'queue' | 'deliveries', Row>;
+      if (status !== undefined) {
+        const leased = dialect.leases.leasedRows(now);
+        queue = queue.where(status === 'delivering' ? leased : sql<boolean>`not (${leased})`);
+      }
+      sides.push(narrow(queue));
+    }
+    if (status === undefined || !QUEUE_STATUSES.includes(status)) {
+      let finished = this.#finishedRows(reads) as unknown as SelectQueryBuilder<Database, 'queue' | 'deliveries', Row>;
+      if (status !== undefined) finished = finished.where('status', '=', status);
+      sides.push(narrow(finished));
+    }
+    return sides;
   }
 
   async listDeliveries(query: DeliveryQuery): Promise<Page<Delivery>> {
-    let q = this.#filtered(query).selectAll();
-    if (query.before) q = q.where('id', '<', query.before);
-    const rows = await q.orderBy('id', 'desc').limit(query.limit + 1).execute();
+    const { reads } = this.#ctx;
+    const [first, second] = this.#sides(query, query.limit + 1).map((side, i) => reads.selectFrom(side.as(`side${i}`)).selectAll());
+    const both = second ? first!.unionAll(second) : first!;
+    const rows = await reads.selectFrom(both.as('d')).selectAll().orderBy('id', 'desc').limit(query.limit + 1).execute();
     return page(rows.map(toDelivery), query.limit);
   }
 
   async countDeliveries(filter: DeliveryFilter): Promise<number> {
-    const row = await this.#filtered(filter).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
-    return Number(row.n);
+    let total = 0;
+    for (const side of this.#sides(filter, undefined)) {
+      const row = await this.#ctx.reads.selectFrom(side.as('side')).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+      total += Number(row.n);
+    }
+    return total;
   }
 
   async listAttempts(deliveryId: string): Promise<Attempt[]> {
@@ -54,27 +114,52 @@ export class SqlDeliveryLog implements DeliveryLog {
   }
 
   async retryDelivery(id: string, now: number): Promise<Delivery | undefined> {
-    const row = await this.#ctx.db.updateTable('deliveries')
-      .set({ status: 'queued', next_attempt_at: now, manual_retry: true, lease_token: null, updated_at: now })
-      .where('id', '=', id).where('status', 'in', RETRYABLE)
-      .returningAll().executeTakeFirst();
-    if (!row) return this.getDelivery(id);
-    this.#ctx.dialect.notifier.publish('deliveries-due', '');
-    return toDelivery(row);
+    const { db, dialect } = this.#ctx;
+    const queued = await db.transaction().execute(async (trx) => {
+      const inQueue = await this.#queueRows(trx, now).where('id', '=', id).executeTakeFirst();
+      if (inQueue) {
+        // One being sent right now is left to its attempt.
+        if (inQueue.status === 'delivering') return false;
+        await trx.updateTable('queue').set({ due_at: now, manual_retry: true, updated_at: now }).where('id', '=', id).execute();
+        return true;
+      }
+      const moved = await moveToQueue(trx, trx.selectFrom('deliveries').select('id').where('id', '=', id).where('status', 'in', ['failed', 'succeeded']), now);
+      if (moved.n === 0) return false;
+      await dialect.addToCounters(trx, moved.changes.rows);
+      return true;
+    });
+    if (queued) dialect.notifier.publish('deliveries-due', '');
+    return this.getDelivery(id);
   }
 
   async requeueDeliveries(query: RequeueQuery, now: number, limit: number): Promise<number> {
-    const { db } = this.#ctx;
-    let batch = db.selectFrom('deliveries').select('id')
-      .where('subscription_id', '=', query.subscriptionId).where('status', '=', query.status);
-    if (query.since !== undefined) batch = batch.where('created_at', '>=', query.since);
-    if (query.until !== undefined) batch = batch.where('created_at', '<', query.until);
-    const result = await db.updateTable('deliveries')
-      .set({ status: 'queued', next_attempt_at: now, manual_retry: true, lease_token: null, updated_at: now })
-      .where('id', 'in', batch.limit(limit)).where('status', '=', query.status)
-      .executeTakeFirst();
-    const count = Number(result.numUpdatedRows);
-    if (count > 0) this.#ctx.dialect.notifier.publish('deliveries-due', '');
+    const { db, dialect } = this.#ctx;
+    const count = await db.transaction().execute(async (trx) => {
+      let batch = trx.selectFrom('deliveries').select('id')
+        .where('subscription_id', '=', query.subscriptionId).where('status', '=', query.status);
+      if (query.since !== undefined) batch = batch.where('created_at', '>=', query.since);
+      if (query.until !== undefined) batch = batch.where('created_at', '<', query.until);
+      const moved = await moveToQueue(trx, batch.limit(limit), now);
+      await dialect.addToCounters(trx, moved.changes.rows);
+      return moved.n;
+    });
+    if (count > 0) dialect.notifier.publish('deliveries-due', '');
     return count;
   }
+}
+
+/**
+ * Moves the finished deliveries that `ids` selects back into the queue, due now, for a
+ * manual attempt: their history (attempts so far) goes with them.
+ */
+async function moveToQueue(trx: Kysely<Database>, ids: SelectQueryBuilder<Database, 'deliveries', { id: string }>, now: number): Promise<{ n: number; changes: CounterChanges }> {
+  const rows = await trx.deleteFrom('deliveries').where('id', 'in', ids).returningAll().execute();
+  const changes = new CounterChanges();
+  if (rows.length === 0) return { n: 0, changes };
+  await trx.insertInto('queue').values(rows.map((row) => ({
+    id: row.id, event_id: row.event_id, subscription_id: row.subscription_id, event_type: row.event_type, attempts: row.attempts,
+    due_at: now, last_attempt_at: row.last_attempt_at, manual_retry: true, created_at: row.created_at, updated_at: now,
+  }))).execute();
+  for (const row of rows) changes.moved(row.status as DeliveryStatus, 'queued');
+  return { n: rows.length, changes };
 }

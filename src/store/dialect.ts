@@ -1,25 +1,52 @@
 // What differs between SQLite and PostgreSQL, as the role implementations above need it.
-// Everything else is written once over Kysely. The queue's hot statements (claiming, writing
-// outcomes) are small named units in sqlite/ and postgres/, reached through here.
-import type { Expression, Kysely, RawBuilder, SqlBool } from 'kysely';
-import type { ClaimRequest, ClaimedDelivery, StoreKind } from './contracts.ts';
+// Everything else is written once over Kysely. The biggest difference is the queue's
+// leases (LeaseKeeper): SQLite has one process, which keeps them in memory; PostgreSQL has
+// any number, which write them into the queue rows.
+import type { Expression, Kysely, SqlBool } from 'kysely';
+import type { AttemptResult, ClaimRequest, ClaimedDelivery, Lease, StoreKind } from './contracts.ts';
+import type { CounterRow } from './counters.ts';
 import type { Notifier } from './notifier.ts';
-import type { CandidateUpdate, Quota } from './queue/claim-plan.ts';
 import type { Database } from './schema.ts';
 
-/** One attempt's outcome as the delivery row takes it, fenced by its lease. */
-export interface OutcomeRow {
-  deliveryId: string;
-  leaseToken: string;
-  status: string;
-  nextAttemptAt: number | null;
-  attemptedAt: number;
+/** A queue row as the database returns it. */
+export type QueueRecord = Record<string, unknown>;
+
+/**
+ * The leases of the queue: who is sending what. Each dialect claims, fences outcomes and
+ * releases in its own way, and tells the readers which queue rows are being sent.
+ */
+export interface LeaseKeeper {
+  /** See Queue.join. */
+  join(): Promise<void>;
+  /**
+   * Leases up to `limit` due deliveries, shared fairly between subscriptions within their
+   * caps, rate limits and circuits (queue/claim-plan.ts), with their payloads.
+   */
+  claim(request: ClaimRequest): Promise<ClaimedDelivery[]>;
+  /**
+   * In the caller's transaction, for each result whose lease still holds: takes its queue row
+   * out (finished) or reschedules it (queued again), and returns the row as it was, by the
+   * result's index. Results whose lease was lost are left out, and change nothing.
+   */
+  settle(trx: Kysely<Database>, results: readonly AttemptResult[]): Promise<Map<number, QueueRecord>>;
+  /** After the settling transaction committed (or failed): the attempts are over, their slots free. */
+  ended(results: readonly AttemptResult[]): void;
+  /** Gives these leases up, their deliveries due at `now`; returns how many were held. */
+  release(leases: readonly Lease[], now: number): Promise<number>;
+  /** A condition on `queue` rows: true for those being sent now (a lease that holds). */
+  leasedRows(now: number): Expression<SqlBool>;
+  /** How many deliveries are being sent now, by every process. */
+  inFlight(now: number): Promise<number>;
+  /** When the earliest delivery that may be sent (not leased, its subscription active, its circuit not open) is due. */
+  nextDueAt(now: number): Promise<number | null>;
+  close(): Promise<void>;
 }
 
 export interface Dialect {
   readonly kind: StoreKind;
   readonly location: string;
   readonly notifier: Notifier;
+  readonly leases: LeaseKeeper;
   migrate(db: Kysely<Database>): Promise<void>;
   /** True when subscriptions.event_types holds any of the patterns. */
   eventTypesContainAny(patterns: readonly string[]): Expression<SqlBool>;
@@ -29,24 +56,8 @@ export interface Dialect {
    * again (at-least-once), never loses an event; ingestion commits stay fully durable.
    */
   relaxedTransaction<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
-  /**
-   * Ids of at most `limit` finished deliveries created before `before`, for retention: found
-   * through the partial index deliveries_retention, however many finished rows are newer.
-   */
-  finishedBefore(before: number, limit: number): RawBuilder<{ id: string }>;
-  /** When the earliest unfinished delivery is due (an index lookup, however long the queue). */
-  nextDueAt(db: Kysely<Database>): Promise<number | null>;
-  /** Whether candidate rows can be locked with FOR UPDATE SKIP LOCKED (several claimers at once). */
-  readonly skipLocked: boolean;
-  /** Leases up to each quota's count of due deliveries of its subscription (FIFO: the head only, if due). */
-  claimQuotas(trx: Kysely<Database>, quotas: readonly Quota[], request: ClaimRequest): Promise<ClaimedDelivery[]>;
-  /** The claimed subscriptions' new state, in one statement: served now, tokens spent, probe out. */
-  writeClaimUpdates(trx: Kysely<Database>, updates: readonly CandidateUpdate[]): Promise<void>;
-  /**
-   * Writes outcomes to their delivery rows, each only while its lease holds; returns the ids
-   * written. Each delivery appears at most once in `rows`.
-   */
-  writeOutcomes(trx: Kysely<Database>, rows: readonly OutcomeRow[]): Promise<Set<string>>;
-  /** Releases what the dialect holds besides the Kysely connection (listeners, timers). */
+  /** Adds these changes to the counters (store/counters.ts), in the caller's transaction. */
+  addToCounters(trx: Kysely<Database>, rows: readonly CounterRow[]): Promise<void>;
+  /** Releases what the dialect holds besides the Kysely connection (listeners, timers, locks). */
   close(): Promise<void>;
 }

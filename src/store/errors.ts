@@ -43,6 +43,11 @@ export class StoreNotFoundError extends StoreError {
   }
 }
 
+/** SQLite serves one process: another hookd process holds this database. */
+export class DatabaseTakenError extends Error {
+  override name = 'DatabaseTakenError';
+}
+
 function describe(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
 }

@@ -1,7 +1,9 @@
 // Keeping the database in order: its schema, a health check, secrets at rest, and the
 // deletion of expired history (run by retention/).
 import { sql } from 'kysely';
+import type { DeliveryStatus } from '../domain/index.ts';
 import type { Maintenance } from './contracts.ts';
+import { CounterChanges, KEEP_MS } from './counters.ts';
 import { fromSubscription, secretContext, toSubscription } from './rows.ts';
 import { SEALED_PREFIX } from './secret-box.ts';
 import type { SqlContext } from './sql-context.ts';
@@ -48,10 +50,23 @@ export class SqlMaintenance implements Maintenance {
   }
 
   async deleteExpired(before: number, batchSize: number): Promise<number> {
-    return this.#ctx.db.transaction().execute(async (trx) => {
-      const deleted = await sql`delete from deliveries where id in (${this.#ctx.dialect.finishedBefore(before, batchSize)})`.execute(trx);
+    const { db, dialect } = this.#ctx;
+    return db.transaction().execute(async (trx) => {
+      // Finished deliveries first, with their attempts and what they counted. Only when none
+      // is left to delete do their events go: an event and its deliveries are created at the
+      // same moment, so by then no finished delivery of an old event remains, and the queue
+      // (queue_event) says which old events unfinished deliveries still need.
+      const expired = trx.selectFrom('deliveries').select('id').where('created_at', '<', before).limit(batchSize);
+      const deleted = await trx.deleteFrom('deliveries').where('id', 'in', expired).returning(['id', 'status']).execute();
+      if (deleted.length > 0) {
+        await trx.deleteFrom('attempts').where('delivery_id', 'in', deleted.map((d) => d.id)).execute();
+        const changes = new CounterChanges();
+        for (const d of deleted) changes.moved(d.status as DeliveryStatus, null);
+        await dialect.addToCounters(trx, changes.rows);
+      }
+      if (deleted.length === batchSize) return deleted.length;
       const orphans = trx.selectFrom('events').select('id').where('created_at', '<', before)
-        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('deliveries').select('id').whereRef('deliveries.event_id', '=', 'events.id'))))
+        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('queue').select('queue.id').whereRef('queue.event_id', '=', 'events.id'))))
         .limit(batchSize);
       await trx.deleteFrom('events').where('id', 'in', orphans).execute();
       const notices = trx.selectFrom('operational_events').select('id').where('created_at', '<', before).limit(batchSize);
@@ -61,7 +76,11 @@ export class SqlMaintenance implements Maintenance {
         .where(({ not, exists, selectFrom }) => not(exists(selectFrom('deliveries').select('id').whereRef('deliveries.subscription_id', '=', 'subscriptions.id'))))
         .limit(batchSize);
       await trx.deleteFrom('subscriptions').where('id', 'in', gone).execute();
-      return Number(deleted.numAffectedRows ?? 0n);
+      // Timed counters outlive what the dashboard shows by a margin, then go.
+      for (const [span, keep] of KEEP_MS) {
+        await trx.deleteFrom('counters').where('span', '=', span).where('bucket', '<', before - keep).execute();
+      }
+      return deleted.length;
     });
   }
 }

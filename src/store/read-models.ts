@@ -1,13 +1,34 @@
-// The read models: figures for /api/v1/status, the metrics scrape and the dashboard, and
-// the attempts of the live feed. The heavy ones run on the reads connection (on SQLite a
-// worker thread, sql-context.ts).
+// The read models: the figures of /api/v1/status, the metrics scrape and the dashboard, and
+// the attempts of the live feed. Figures come from the counters kept with the writes
+// (counters.ts) and from the queue's indexes, so none reads every retained row: each answers
+// in milliseconds however much is stored.
 import { sql } from 'kysely';
 import { ATTEMPT_OUTCOMES, DELIVERY_STATUSES, type AttemptOutcome, type DeliveryStatus, type OperationalEvent, type Subscription } from '../domain/index.ts';
-import type { AttemptStats, AttemptSummary, FailingSubscription, PendingFigures, QueueFigures, ReadModels, StatsRange } from './contracts.ts';
+import type { AttemptBucket, AttemptStats, AttemptSummary, FailingSubscription, PendingFigures, QueueFigures, ReadModels, StatsRange } from './contracts.ts';
+import { MINUTE_MS, MINUTES_KEPT_MS, QUARTER_MS, counterName } from './counters.ts';
 import { toAttemptSummary, toOperationalEvent, toSubscription } from './rows.ts';
-import { PENDING, type SqlContext } from './sql-context.ts';
+import type { SqlContext } from './sql-context.ts';
 
 const HOUR_MS = 3_600_000;
+
+interface TimedCount {
+  bucket: number;
+  name: string;
+  n: number;
+  lastAt: number | null;
+}
+
+/** Nearest-rank percentile of a histogram: the smallest bucket holding the rank. */
+function percentile(histogram: ReadonlyMap<number, number>, total: number, percent: number): number | null {
+  if (total === 0) return null;
+  const rank = Math.ceil((percent * total) / 100);
+  let seen = 0;
+  for (const bucket of [...histogram.keys()].sort((a, b) => a - b)) {
+    seen += histogram.get(bucket)!;
+    if (seen >= rank) return bucket;
+  }
+  return null;
+}
 
 export class SqlReadModels implements ReadModels {
   readonly #ctx: SqlContext;
@@ -16,124 +37,140 @@ export class SqlReadModels implements ReadModels {
     this.#ctx = ctx;
   }
 
+  async #totals(): Promise<Map<string, number>> {
+    const rows = await this.#ctx.reads.selectFrom('counters').select(['name', (eb) => eb.fn.sum<number>('n').as('n')])
+      .where('span', '=', 0).where('bucket', '=', 0).groupBy('name').execute();
+    return new Map(rows.map((row) => [row.name, Number(row.n)]));
+  }
+
+  /** Timed counters of [from, to), in the span that suits the range, their shards summed; only those with a given prefix. */
+  async #timed(from: number, to: number, prefix: string, span: number): Promise<TimedCount[]> {
+    const rows = await this.#ctx.reads.selectFrom('counters')
+      .select(['bucket', 'name', (eb) => eb.fn.sum<number>('n').as('n'), (eb) => eb.fn.max('last_at').as('last_at')])
+      .where('span', '=', span).where('bucket', '>=', from - (from % span)).where('bucket', '<', to)
+      .where('name', '>=', prefix).where('name', '<', `${prefix}\uffff`)
+      .groupBy(['bucket', 'name']).execute();
+    return rows.map((row) => ({ bucket: Number(row.bucket), name: row.name, n: Number(row.n), lastAt: row.last_at == null ? null : Number(row.last_at) }));
+  }
+
   async deliveryCounts(): Promise<Record<DeliveryStatus, number>> {
-    const rows = await this.#ctx.reads.selectFrom('deliveries').select(['status', (eb) => eb.fn.countAll().as('n')])
-      .groupBy('status').execute();
-    const counts = Object.fromEntries(DELIVERY_STATUSES.map((s) => [s, 0])) as Record<DeliveryStatus, number>;
-    for (const row of rows) counts[row.status as DeliveryStatus] = Number(row.n);
+    const now = Date.now();
+    const [totals, inFlight] = await Promise.all([this.#totals(), this.#ctx.dialect.leases.inFlight(now)]);
+    const counts = Object.fromEntries(DELIVERY_STATUSES.map((s) => [s, totals.get(counterName.deliveries(s)) ?? 0])) as Record<DeliveryStatus, number>;
+    // The queued total counts every unfinished delivery; those leased now are being delivered.
+    counts.delivering = Math.min(inFlight, counts.queued);
+    counts.queued -= counts.delivering;
     return counts;
   }
+
   async pendingFigures(now: number): Promise<PendingFigures> {
-    const pending = await this.#ctx.reads.selectFrom('deliveries')
-      .select((eb) => [
-        eb.fn.countAll().as('depth'),
-        eb.fn.sum(eb.case().when('status', '=', 'queued').then(eb.case().when('next_attempt_at', '<=', now).then(1).else(0).end()).else(0).end()).as('due'),
-        eb.fn.sum(eb.case().when('status', '=', 'delivering').then(1).else(0).end()).as('in_flight'),
-        eb.fn.min(eb.case().when('status', '=', 'queued').then(eb.case().when('next_attempt_at', '<=', now).then(eb.ref('next_attempt_at')).end()).end()).as('oldest_due'),
-      ])
-      .where('status', 'in', PENDING)
-      .executeTakeFirstOrThrow();
-    const oldestDue = pending.oldest_due == null ? null : Number(pending.oldest_due);
+    const { reads, dialect } = this.#ctx;
+    const leased = dialect.leases.leasedRows(now);
+    const [totals, inFlight, later, oldest] = await Promise.all([
+      this.#totals(),
+      dialect.leases.inFlight(now),
+      // Both read each subscription's part of queue_due: not yet due (retries waiting for
+      // their time, few however long the queue), and the earliest due row not leased.
+      sql<{ n: number | null }>`select sum((select count(*) from queue where queue.subscription_id = s.id and queue.due_at > ${now})) as n
+        from subscriptions s`.execute(reads),
+      sql<{ at: number | null }>`select min((select due_at from queue where queue.subscription_id = s.id and queue.due_at <= ${now}
+          and not (${leased}) order by due_at limit 1)) as at
+        from subscriptions s`.execute(reads),
+    ]);
+    const depth = totals.get(counterName.deliveries('queued')) ?? 0;
+    const flying = Math.min(inFlight, depth);
     return {
-      depth: Number(pending.depth),
-      dueNow: Number(pending.due ?? 0),
-      inFlight: Number(pending.in_flight ?? 0),
-      oldestDueAgeMs: oldestDue === null ? 0 : Math.max(0, now - oldestDue),
+      depth,
+      dueNow: Math.max(0, depth - flying - Number(later.rows[0]?.n ?? 0)),
+      inFlight: flying,
+      oldestDueAgeMs: oldest.rows[0]?.at == null ? 0 : Math.max(0, now - Number(oldest.rows[0].at)),
     };
   }
+
   async queueFigures(now: number): Promise<QueueFigures> {
-    // The last hour's finished deliveries are found among all finished ones (no index on
-    // updated_at, which every state change writes): a read of every retained row, so only
-    // the status endpoints ask for it, not each metrics scrape.
     const [pending, finished] = await Promise.all([
       this.pendingFigures(now),
-      this.#ctx.reads.selectFrom('deliveries').select(['status', (eb) => eb.fn.countAll().as('n')])
-        .where('status', 'in', ['succeeded', 'failed']).where('updated_at', '>=', now - HOUR_MS)
-        .groupBy('status').execute(),
+      this.#timed(now - HOUR_MS, now + 1, 'finished:', MINUTE_MS),
     ]);
-    const finishedCount = (status: string) => Number(finished.find((r) => r.status === status)?.n ?? 0);
-    return { ...pending, succeededLastHour: finishedCount('succeeded'), failedLastHour: finishedCount('failed') };
+    const lastHour = (status: 'succeeded' | 'failed') => finished
+      .filter((c) => c.name === counterName.finished(status) && c.bucket + MINUTE_MS > now - HOUR_MS)
+      .reduce((sum, c) => sum + c.n, 0);
+    return { ...pending, succeededLastHour: lastHour('succeeded'), failedLastHour: lastHour('failed') };
   }
+
   async countOpenCircuits(): Promise<number> {
     const row = await this.#ctx.db.selectFrom('subscriptions').select((eb) => eb.fn.countAll().as('n'))
       .where('deleted_at', 'is', null).where('circuit_state', '<>', 'closed').executeTakeFirstOrThrow();
     return Number(row.n);
   }
+
   async recentOperationalEvents(limit: number): Promise<OperationalEvent[]> {
     const rows = await this.#ctx.db.selectFrom('operational_events').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
     return rows.map(toOperationalEvent);
   }
+
   async countDeliveriesSince(since: number): Promise<number> {
-    const row = await this.#ctx.reads.selectFrom('deliveries').select((eb) => eb.fn.countAll().as('n'))
-      .where('created_at', '>=', since).executeTakeFirstOrThrow();
-    return Number(row.n);
+    // Minutes are kept for two hours; further back, quarter hours (counted from the one holding `since`).
+    const span = Date.now() - since > MINUTES_KEPT_MS ? QUARTER_MS : MINUTE_MS;
+    const counts = await this.#timed(since, Number.MAX_SAFE_INTEGER, counterName.created, span);
+    return counts.filter((c) => c.name === counterName.created).reduce((sum, c) => sum + c.n, 0);
   }
+
   async attemptStats(range: StatsRange): Promise<AttemptStats> {
-    const inRange = this.#ctx.reads.selectFrom('attempts').where('created_at', '>=', range.from).where('created_at', '<', range.to);
-    // Nearest-rank percentiles with window functions, which SQLite and PostgreSQL share:
-    // rank k of n holds the p-th percentile when k = ceil(p * n / 100), in integer arithmetic.
-    const atRank = (percent: number) => sql<number | null>`max(case when rank = (${sql.lit(percent)} * n + 99) / 100 then duration_ms end)`;
-    const bucket = sql<number>`created_at - created_at % ${range.bucketMs}`;
-    const [outcomes, overall, buckets] = await Promise.all([
-      inRange.select(['outcome', (eb) => eb.fn.countAll().as('n')]).groupBy('outcome').execute(),
-      this.#ctx.reads.selectFrom(inRange.select([
-        'duration_ms',
-        sql<number>`row_number() over (order by duration_ms)`.as('rank'),
-        sql<number>`count(*) over ()`.as('n'),
-      ]).as('ranked')).select([atRank(50).as('p50'), atRank(95).as('p95')]).executeTakeFirst(),
-      this.#ctx.reads.selectFrom(inRange.select([
-        bucket.as('bucket'),
-        'duration_ms',
-        'outcome',
-        sql<number>`row_number() over (partition by ${bucket} order by duration_ms)`.as('rank'),
-        sql<number>`count(*) over (partition by ${bucket})`.as('n'),
-      ]).as('ranked')).select((eb) => [
-        'bucket',
-        eb.fn.countAll().as('attempts'),
-        eb.fn.sum(eb.case().when('outcome', '=', 'success').then(0).else(1).end()).as('failures'),
-        atRank(95).as('p95'),
-      ]).groupBy('bucket').orderBy('bucket').execute(),
+    const span = range.bucketMs >= QUARTER_MS ? QUARTER_MS : MINUTE_MS;
+    const [outcomes, latencies] = await Promise.all([
+      this.#timed(range.from, range.to, 'attempts:', span),
+      this.#timed(range.from, range.to, 'latency:', span),
     ]);
     const byOutcome = Object.fromEntries(ATTEMPT_OUTCOMES.map((o) => [o, 0])) as Record<AttemptOutcome, number>;
-    for (const row of outcomes) byOutcome[row.outcome as AttemptOutcome] = Number(row.n);
-    const orNull = (value: unknown) => (value == null ? null : Number(value));
-    return {
-      byOutcome,
-      p50Ms: orNull(overall?.p50),
-      p95Ms: orNull(overall?.p95),
-      buckets: buckets.map((row) => ({
-        start: Number(row.bucket),
-        attempts: Number(row.attempts),
-        failures: Number(row.failures),
-        p95Ms: orNull(row.p95),
-      })),
+    const perBucket = new Map<number, { attempts: number; failures: number; histogram: Map<number, number> }>();
+    const chartBucket = (at: number) => {
+      const start = at - (at % range.bucketMs);
+      let entry = perBucket.get(start);
+      if (!entry) perBucket.set(start, entry = { attempts: 0, failures: 0, histogram: new Map() });
+      return entry;
     };
+    for (const c of outcomes) {
+      const outcome = c.name.slice('attempts:'.length) as AttemptOutcome;
+      if (!(outcome in byOutcome)) continue;
+      byOutcome[outcome] += c.n;
+      const entry = chartBucket(c.bucket);
+      entry.attempts += c.n;
+      if (outcome !== 'success') entry.failures += c.n;
+    }
+    const overall = new Map<number, number>();
+    for (const c of latencies) {
+      const ms = Number(c.name.slice('latency:'.length));
+      overall.set(ms, (overall.get(ms) ?? 0) + c.n);
+      const histogram = chartBucket(c.bucket).histogram;
+      histogram.set(ms, (histogram.get(ms) ?? 0) + c.n);
+    }
+    const total = Object.values(byOutcome).reduce((sum, n) => sum + n, 0);
+    const buckets: AttemptBucket[] = [...perBucket.entries()]
+      .filter(([, entry]) => entry.attempts > 0)
+      .sort(([a], [b]) => a - b)
+      .map(([start, entry]) => ({ start, attempts: entry.attempts, failures: entry.failures, p95Ms: percentile(entry.histogram, entry.attempts, 95) }));
+    return { byOutcome, p50Ms: percentile(overall, total, 50), p95Ms: percentile(overall, total, 95), buckets };
   }
+
   async failingSubscriptions(from: number, to: number, limit: number): Promise<FailingSubscription[]> {
-    // Only failed attempts are joined to their deliveries: a few, when things go well.
-    const rows = await this.#ctx.reads.selectFrom('attempts')
-      .innerJoin('deliveries', 'deliveries.id', 'attempts.delivery_id')
-      .innerJoin('subscriptions', 'subscriptions.id', 'deliveries.subscription_id')
-      .select((eb) => [
-        'subscriptions.id as id',
-        'subscriptions.target_url as target_url',
-        eb.fn.countAll().as('failures'),
-        eb.fn.max('attempts.created_at').as('last_failure_at'),
-      ])
-      .where('attempts.created_at', '>=', from).where('attempts.created_at', '<', to)
-      .where('attempts.outcome', '<>', 'success')
-      .where('subscriptions.deleted_at', 'is', null)
-      .groupBy(['subscriptions.id', 'subscriptions.target_url'])
-      .orderBy('failures', 'desc').orderBy('subscriptions.id')
-      .limit(limit)
-      .execute();
-    return rows.map((row) => ({
-      id: row.id,
-      targetUrl: row.target_url,
-      failures: Number(row.failures),
-      lastFailureAt: Number(row.last_failure_at),
-    }));
+    const span = to - from > MINUTES_KEPT_MS ? QUARTER_MS : MINUTE_MS;
+    const counts = await this.#timed(from, to, 'failures:', span);
+    const bySubscription = new Map<string, { failures: number; last: number }>();
+    for (const c of counts) {
+      const id = c.name.slice('failures:'.length);
+      const seen = bySubscription.get(id) ?? { failures: 0, last: 0 };
+      bySubscription.set(id, { failures: seen.failures + c.n, last: Math.max(seen.last, c.lastAt ?? 0) });
+    }
+    if (bySubscription.size === 0) return [];
+    const live = await this.#ctx.reads.selectFrom('subscriptions').select(['id', 'target_url'])
+      .where('id', 'in', [...bySubscription.keys()]).where('deleted_at', 'is', null).execute();
+    return live
+      .map((s) => ({ id: s.id, targetUrl: s.target_url, failures: bySubscription.get(s.id)!.failures, lastFailureAt: bySubscription.get(s.id)!.last }))
+      .sort((a, b) => b.failures - a.failures || (a.id < b.id ? -1 : 1))
+      .slice(0, limit);
   }
+
   async inactiveSubscriptions(limit: number): Promise<{ items: Subscription[]; total: number }> {
     const inactive = this.#ctx.reads.selectFrom('subscriptions').where('deleted_at', 'is', null).where('active', '=', false);
     const [rows, count] = await Promise.all([
@@ -142,25 +179,16 @@ export class SqlReadModels implements ReadModels {
     ]);
     return { items: rows.map((row) => toSubscription(row, this.#ctx.secrets)), total: Number(count.n) };
   }
-  #attemptSummaries() {
-    return this.#ctx.reads.selectFrom('attempts')
-      .innerJoin('deliveries', 'deliveries.id', 'attempts.delivery_id')
-      .select([
-        'attempts.id', 'attempts.delivery_id', 'deliveries.subscription_id', 'deliveries.event_type',
-        'attempts.attempt_number', 'attempts.outcome', 'attempts.status_code', 'attempts.duration_ms',
-        'attempts.trigger', 'attempts.created_at',
-      ]);
-  }
 
   async attemptsAfter(after: string | null, limit: number): Promise<AttemptSummary[]> {
-    let q = this.#attemptSummaries();
-    if (after !== null) q = q.where('attempts.id', '>', after);
-    const rows = await q.orderBy('attempts.id').limit(limit).execute();
+    let q = this.#ctx.reads.selectFrom('attempts').selectAll();
+    if (after !== null) q = q.where('id', '>', after);
+    const rows = await q.orderBy('id').limit(limit).execute();
     return rows.map(toAttemptSummary);
   }
 
   async latestAttempts(limit: number): Promise<AttemptSummary[]> {
-    const rows = await this.#attemptSummaries().orderBy('attempts.id', 'desc').limit(limit).execute();
+    const rows = await this.#ctx.reads.selectFrom('attempts').selectAll().orderBy('id', 'desc').limit(limit).execute();
     return rows.map(toAttemptSummary).reverse();
   }
 }

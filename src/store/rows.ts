@@ -89,25 +89,58 @@ export function fromSubscription(s: Subscription, secrets: SecretBox) {
   };
 }
 
-export function toDelivery(row: Record<string, unknown>): Delivery {
-  const status = row.status as DeliveryStatus;
+/** A delivery from the queue: queued, or delivering while a lease on it holds. */
+export function fromQueueRow(row: Record<string, unknown>, leased: boolean): Delivery {
   return {
     id: row.id as string,
     eventId: row.event_id as string,
     subscriptionId: row.subscription_id as string,
     eventType: row.event_type as string,
-    status,
+    status: leased ? 'delivering' : 'queued',
     attempts: Number(row.attempts),
-    // A delivering row's next_attempt_at holds its lease expiry, which is not a schedule.
-    nextAttemptAt: status === 'queued' && row.next_attempt_at !== null ? Number(row.next_attempt_at) : null,
+    nextAttemptAt: leased ? null : Number(row.due_at),
     manualRetry: bool(row.manual_retry),
-    lastAttemptAt: row.last_attempt_at === null ? null : Number(row.last_attempt_at),
+    lastAttemptAt: row.last_attempt_at == null ? null : Number(row.last_attempt_at),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
 }
 
-export function fromDelivery(d: Delivery) {
+/** A finished delivery, from the delivery log. */
+export function fromFinishedRow(row: Record<string, unknown>): Delivery {
+  return {
+    id: row.id as string,
+    eventId: row.event_id as string,
+    subscriptionId: row.subscription_id as string,
+    eventType: row.event_type as string,
+    status: row.status as DeliveryStatus,
+    attempts: Number(row.attempts),
+    nextAttemptAt: null,
+    manualRetry: false,
+    lastAttemptAt: row.last_attempt_at == null ? null : Number(row.last_attempt_at),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+/** The queue row of an unfinished delivery. */
+export function queueRow(d: Delivery) {
+  return {
+    id: d.id,
+    event_id: d.eventId,
+    subscription_id: d.subscriptionId,
+    event_type: d.eventType,
+    attempts: d.attempts,
+    due_at: d.nextAttemptAt ?? d.updatedAt,
+    last_attempt_at: d.lastAttemptAt,
+    manual_retry: d.manualRetry,
+    created_at: d.createdAt,
+    updated_at: d.updatedAt,
+  };
+}
+
+/** The delivery log's row of a finished delivery. */
+export function finishedRow(d: Delivery) {
   return {
     id: d.id,
     event_id: d.eventId,
@@ -115,10 +148,7 @@ export function fromDelivery(d: Delivery) {
     event_type: d.eventType,
     status: d.status,
     attempts: d.attempts,
-    next_attempt_at: d.nextAttemptAt,
     last_attempt_at: d.lastAttemptAt,
-    lease_token: null,
-    manual_retry: d.manualRetry,
     created_at: d.createdAt,
     updated_at: d.updatedAt,
   };
@@ -149,10 +179,13 @@ export function toAttempt(row: Record<string, unknown>): Attempt {
   };
 }
 
-export function fromAttempt(a: Attempt) {
+/** An attempt's row, with its delivery's subscription and event type beside it. */
+export function fromAttempt(a: Attempt, subscriptionId: string, eventType: string) {
   return {
     id: a.id,
     delivery_id: a.deliveryId,
+    subscription_id: subscriptionId,
+    event_type: eventType,
     attempt_number: a.attemptNumber,
     outcome: a.outcome,
     status_code: a.statusCode,

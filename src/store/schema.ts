@@ -35,6 +35,8 @@ export interface SubscriptionsTable {
   disabled_reason: string | null;
   last_claimed_at: number | null;
   system: Loose<boolean>;
+  /** PostgreSQL only: deliveries in flight per worker process (postgres/leases.ts). */
+  slots?: Loose<string>;
 }
 
 export interface EventsTable {
@@ -44,6 +46,26 @@ export interface EventsTable {
   created_at: number;
 }
 
+/** The unfinished deliveries: what claims read. */
+export interface QueueTable {
+  id: string;
+  event_id: string;
+  subscription_id: string;
+  event_type: string;
+  attempts: number;
+  /** When the next attempt may start. */
+  due_at: number;
+  last_attempt_at: number | null;
+  manual_retry: Loose<boolean>;
+  created_at: number;
+  updated_at: number;
+  // PostgreSQL only: the lease, in columns no index covers (HOT updates).
+  lease_token?: string | null;
+  leased_by?: number | null;
+  lease_expires_at?: number | null;
+}
+
+/** The finished deliveries: what the API lists, until retention removes them. */
 export interface DeliveriesTable {
   id: string;
   event_id: string;
@@ -51,10 +73,7 @@ export interface DeliveriesTable {
   event_type: string;
   status: string;
   attempts: number;
-  next_attempt_at: number | null;
   last_attempt_at: number | null;
-  lease_token: string | null;
-  manual_retry: Loose<boolean>;
   created_at: number;
   updated_at: number;
 }
@@ -62,6 +81,8 @@ export interface DeliveriesTable {
 export interface AttemptsTable {
   id: string;
   delivery_id: string;
+  subscription_id: string;
+  event_type: string;
   attempt_number: number;
   outcome: string;
   status_code: number | null;
@@ -71,6 +92,16 @@ export interface AttemptsTable {
   request_headers: Loose<string>;
   trigger: string;
   created_at: number;
+}
+
+/** Figures kept with the writes (store/counters.ts): totals (span 0) and per-minute and per-quarter-hour buckets. */
+export interface CountersTable {
+  span: number;
+  bucket: number;
+  name: string;
+  shard: number;
+  n: number;
+  last_at: number | null;
 }
 
 export interface ApiKeysTable {
@@ -103,8 +134,10 @@ export interface OperationalEventsTable {
 export interface Database {
   subscriptions: SubscriptionsTable;
   events: EventsTable;
+  queue: QueueTable;
   deliveries: DeliveriesTable;
   attempts: AttemptsTable;
+  counters: CountersTable;
   api_keys: ApiKeysTable;
   idempotency_keys: IdempotencyKeysTable;
   operational_events: OperationalEventsTable;

@@ -1,14 +1,15 @@
 // Subscription records, and the one place that announces their changes: every create,
 // update, disable and delete publishes 'subscription-changed' (to every hookd process on
 // PostgreSQL), which is what drops cached copies (subscription-cache.ts).
-import type { ExpressionBuilder } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
 import type { OperationalNotice, Subscription } from '../domain/index.ts';
 import { patternsMatching } from '../routing/event-types.ts';
 import type { Page, SubscriptionQuery, Subscriptions } from './contracts.ts';
 import { insertNotice } from './queue/outbox.ts';
 import { fromSubscription, toSubscription } from './rows.ts';
 import type { Database } from './schema.ts';
-import { PENDING, page, type SqlContext } from './sql-context.ts';
+import { CounterChanges } from './counters.ts';
+import { page, type SqlContext } from './sql-context.ts';
 
 export class SqlSubscriptions implements Subscriptions {
   readonly #ctx: SqlContext;
@@ -79,9 +80,16 @@ export class SqlSubscriptions implements Subscriptions {
       const result = await trx.updateTable('subscriptions').set({ deleted_at: now, active: false, updated_at: now })
         .where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
       if (result.numUpdatedRows === 0n) return false;
-      await trx.updateTable('deliveries')
-        .set({ status: 'cancelled', next_attempt_at: null, lease_token: null, updated_at: now })
-        .where('subscription_id', '=', id).where('status', 'in', PENDING).execute();
+      // Its unfinished deliveries leave the queue for the delivery log, cancelled. A lease
+      // held on one meanwhile finds no row to settle: its result is refused.
+      const cancelled = await trx.insertInto('deliveries')
+        .columns(['id', 'event_id', 'subscription_id', 'event_type', 'status', 'attempts', 'last_attempt_at', 'created_at', 'updated_at'])
+        .expression(trx.selectFrom('queue')
+          .select(['id', 'event_id', 'subscription_id', 'event_type', sql.lit('cancelled').as('status'), 'attempts', 'last_attempt_at', 'created_at', sql.val(now).as('updated_at')])
+          .where('subscription_id', '=', id))
+        .executeTakeFirst();
+      await trx.deleteFrom('queue').where('subscription_id', '=', id).execute();
+      await this.#ctx.dialect.addToCounters(trx, new CounterChanges().moved('queued', 'cancelled', Number(cancelled.numInsertedOrUpdatedRows ?? 0n)).rows);
       return true;
     });
     if (deleted) this.#changed(id);
@@ -93,7 +101,11 @@ export class SqlSubscriptions implements Subscriptions {
       const result = await trx.updateTable('subscriptions').set({ active: false, disabled_reason: reason, updated_at: now })
         .where('id', '=', id).where('active', '=', true).where('deleted_at', 'is', null).executeTakeFirst();
       if (result.numUpdatedRows === 0n) return false;
-      if (notice) await insertNotice(trx, notice);
+      if (notice) {
+        const changes = new CounterChanges();
+        await insertNotice(trx, notice, changes);
+        await this.#ctx.dialect.addToCounters(trx, changes.rows);
+      }
       return true;
     });
     if (changed) {

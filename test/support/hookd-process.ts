@@ -105,6 +105,17 @@ export class HookdProcess {
     return { ...exit, elapsedMs: Date.now() - started };
   }
 
+  /** A request to its API (JSON in, JSON out). */
+  async call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const response = await fetch(`${this.url}/api/v1${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? null : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  }
+
   /** Resolves once /api/v1/health answers 200; fails at once if the process exits. */
   async waitHealthy(timeoutMs = 20_000): Promise<void> {
     await eventually(async () => {

@@ -1,7 +1,7 @@
 // Records and helpers for the store's contract suites (test/store-*.test.ts): each suite runs
 // the same assertions on SQLite and PostgreSQL, every test on a store of its own (its own
 // file or schema), so counts are exact.
-import { after } from 'node:test';
+import { afterEach } from 'node:test';
 import type { Kysely } from 'kysely';
 import { uuidv7 } from 'uuidv7';
 import {
@@ -69,11 +69,11 @@ export interface FreshStore {
   count(table: string): Promise<number>;
 }
 
-/** Opens a new store on its own file or schema for each call; all are closed after the suite. */
+/** Opens a new store on its own file or schema for each call; each is closed after its test. */
 export function freshStores(name: StoreTarget['name']): () => Promise<FreshStore> {
   const opened: FreshStore[] = [];
-  after(async () => {
-    for (const { store, raw, target } of opened) {
+  afterEach(async () => {
+    for (const { store, raw, target } of opened.splice(0)) {
       await raw.destroy();
       await store.close();
       await target.cleanup();

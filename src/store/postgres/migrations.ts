@@ -136,4 +136,105 @@ export const postgresMigrations: Record<string, readonly string[]> = {
     // created_at) does not serve as well.
     `DROP INDEX attempts_created_at`,
   ],
+  '0008_queue_apart_from_history': [
+    // The queue is not the history. `queue` holds the unfinished deliveries, what claiming
+    // reads; `deliveries` the finished ones, what the API lists; a delivery is in exactly one
+    // of them, and moves once, when it finishes (or when an operator sends it again).
+    // A lease is written in columns no index covers, so taking one is a HOT update: a new row
+    // version in the same page and no index entry. It is held by a worker process (leased_by)
+    // and lasts while that worker holds its session advisory lock (postgres/presence.ts) and
+    // lease_expires_at is ahead.
+    `CREATE TABLE queue (
+      id uuid PRIMARY KEY,
+      event_id uuid NOT NULL REFERENCES events (id),
+      subscription_id uuid NOT NULL REFERENCES subscriptions (id),
+      event_type text NOT NULL,
+      attempts integer NOT NULL,
+      due_at bigint NOT NULL,
+      last_attempt_at bigint,
+      manual_retry boolean NOT NULL,
+      created_at bigint NOT NULL,
+      updated_at bigint NOT NULL,
+      lease_token text,
+      leased_by integer,
+      lease_expires_at bigint
+    ) WITH (fillfactor = 80)`,
+    // A delivering row's lease died with the old process: due at once.
+    `INSERT INTO queue (id, event_id, subscription_id, event_type, attempts, due_at, last_attempt_at, manual_retry, created_at, updated_at)
+      SELECT id, event_id, subscription_id, event_type, attempts,
+        CASE WHEN status = 'delivering' THEN updated_at ELSE next_attempt_at END,
+        last_attempt_at, manual_retry, created_at, updated_at
+      FROM deliveries WHERE status IN ('queued', 'delivering')`,
+    // Claims: a subscription's due work in time order, and its FIFO head in ingestion order.
+    `CREATE INDEX queue_due ON queue (subscription_id, due_at)`,
+    `CREATE INDEX queue_order ON queue (subscription_id, id)`,
+    // Retention keeps an event while any unfinished delivery needs its payload.
+    `CREATE INDEX queue_event ON queue (event_id)`,
+    `CREATE TABLE finished (
+      id uuid PRIMARY KEY,
+      event_id uuid NOT NULL,
+      subscription_id uuid NOT NULL,
+      event_type text NOT NULL,
+      status text NOT NULL,
+      attempts integer NOT NULL,
+      last_attempt_at bigint,
+      created_at bigint NOT NULL,
+      updated_at bigint NOT NULL
+    )`,
+    `INSERT INTO finished (id, event_id, subscription_id, event_type, status, attempts, last_attempt_at, created_at, updated_at)
+      SELECT id, event_id, subscription_id, event_type, status, attempts, last_attempt_at, created_at, updated_at
+      FROM deliveries WHERE status IN ('succeeded', 'failed', 'filtered', 'cancelled')`,
+    // Attempts carry their delivery's subscription and event type, so the live feed and the
+    // failing-subscriptions figures read them alone, whichever table the delivery is in.
+    `ALTER TABLE attempts ADD COLUMN subscription_id uuid`,
+    `ALTER TABLE attempts ADD COLUMN event_type text`,
+    `UPDATE attempts SET subscription_id = d.subscription_id, event_type = d.event_type FROM deliveries d WHERE d.id = attempts.delivery_id`,
+    `ALTER TABLE attempts DROP CONSTRAINT attempts_delivery_id_fkey`,
+    `ALTER TABLE attempts ALTER COLUMN subscription_id SET NOT NULL`,
+    `ALTER TABLE attempts ALTER COLUMN event_type SET NOT NULL`,
+    `DROP INDEX attempts_stats`,
+    // The counters behind /api/v1/status and the dashboard, filled from what is stored now
+    // (latency histograms start empty: the attempts before the upgrade are not in them).
+    // Writers add to one of several shards of a row, so concurrent transactions of many
+    // workers rarely wait on each other; readers sum the shards.
+    `CREATE TABLE counters (
+      span bigint NOT NULL,
+      bucket bigint NOT NULL,
+      name text NOT NULL,
+      shard integer NOT NULL,
+      n bigint NOT NULL,
+      last_at bigint,
+      PRIMARY KEY (span, bucket, name, shard)
+    )`,
+    `INSERT INTO counters (span, bucket, name, shard, n)
+      SELECT 0, 0, 'deliveries:' || CASE WHEN status = 'delivering' THEN 'queued' ELSE status END, 0, count(*)
+      FROM deliveries GROUP BY 1, 2, 3, 4`,
+    `INSERT INTO counters (span, bucket, name, shard, n)
+      SELECT span, created_at - created_at % span, 'created', 0, count(*)
+      FROM deliveries, (VALUES (60000), (900000)) AS s (span) GROUP BY 1, 2`,
+    `INSERT INTO counters (span, bucket, name, shard, n)
+      SELECT span, updated_at - updated_at % span, 'finished:' || status, 0, count(*)
+      FROM deliveries, (VALUES (60000), (900000)) AS s (span) WHERE status IN ('succeeded', 'failed') GROUP BY 1, 2, 3`,
+    `INSERT INTO counters (span, bucket, name, shard, n)
+      SELECT span, created_at - created_at % span, 'attempts:' || outcome, 0, count(*)
+      FROM attempts, (VALUES (60000), (900000)) AS s (span) GROUP BY 1, 2, 3`,
+    `INSERT INTO counters (span, bucket, name, shard, n, last_at)
+      SELECT span, created_at - created_at % span, 'failures:' || subscription_id, 0, count(*), max(created_at)
+      FROM attempts, (VALUES (60000), (900000)) AS s (span) WHERE outcome <> 'success' GROUP BY 1, 2, 3`,
+    `DROP TABLE deliveries`,
+    `ALTER TABLE finished RENAME TO deliveries`,
+    `ALTER TABLE deliveries RENAME CONSTRAINT finished_pkey TO deliveries_pkey`,
+    // The API's lists of finished deliveries, newest first: by subscription, by event type,
+    // by status (succeeded, nearly every row, is read by id instead), and retention by age.
+    `CREATE INDEX deliveries_subscription ON deliveries (subscription_id, id)`,
+    `CREATE INDEX deliveries_event_type ON deliveries (event_type, id)`,
+    `CREATE INDEX deliveries_status ON deliveries (status, id) WHERE status <> 'succeeded'`,
+    `CREATE INDEX deliveries_created_at ON deliveries (created_at)`,
+    // What each worker process has in flight for a subscription, {"<worker>": [count, until]},
+    // kept in the subscription row that claims lock anyway (a HOT update, no index). A worker
+    // counts while it holds its session advisory lock (the lock goes when its process or
+    // connection does) and until its latest lease expires; max_in_flight is checked against
+    // the sum of those.
+    `ALTER TABLE subscriptions ADD COLUMN slots jsonb NOT NULL DEFAULT '{}'`,
+  ],
 };

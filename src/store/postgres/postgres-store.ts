@@ -2,20 +2,21 @@
 // processes. Workers claim with FOR UPDATE SKIP LOCKED, so they never wait on each other's
 // rows; LISTEN/NOTIFY wakes idle workers and drops stale subscription caches at once.
 import pg from 'pg';
-import { Kysely, PostgresDialect, sql, type Expression, type RawBuilder, type SqlBool } from 'kysely';
+import { randomInt } from 'node:crypto';
+import { CompiledQuery, Kysely, PostgresDialect, sql, type Expression, type SqlBool } from 'kysely';
 import type { Store } from '../contracts.ts';
+import type { CounterRow } from '../counters.ts';
 import type { Dialect } from '../dialect.ts';
 import { TypedErrorDialect } from '../errors.ts';
 import { applyMigrations } from '../migrate.ts';
 import type { Database } from '../schema.ts';
 import { SecretBox } from '../secret-box.ts';
-import { TERMINAL } from '../sql-context.ts';
 import { sqlStore } from '../sql-store.ts';
-import { claimQuotas, writeClaimUpdates } from './claim.ts';
 import { classifyPostgresError } from './errors.ts';
 import { postgresMigrations } from './migrations.ts';
 import { PostgresNotifier } from './notifier.ts';
-import { writeOutcomes } from './record-attempts.ts';
+import { WorkerLeases } from './leases.ts';
+import { Presence, lockNamespace } from './presence.ts';
 
 const POOL_SIZE = 10;
 
@@ -27,20 +28,28 @@ const types = {
   },
 };
 
+// $1 spans, $2 buckets, $3 names, $4 counts, $5 latest times, $6 shard. Rows come sorted, so
+// two transactions adding to the same counters lock them in the same order.
+const ADD_TO_COUNTERS = `
+  insert into counters (span, bucket, name, shard, n, last_at)
+  select span, bucket, name, $6, n, last_at from unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[])
+    as v (span, bucket, name, n, last_at)
+  on conflict (span, bucket, name, shard) do update set n = counters.n + excluded.n, last_at = greatest(counters.last_at, excluded.last_at)`;
+/** Writers spread each counter over this many rows, so that concurrent transactions seldom wait on one row. */
+const COUNTER_SHARDS = 8;
+
 class PostgresDialectOps implements Dialect {
   readonly kind = 'postgres' as const;
   readonly location: string;
   readonly notifier: PostgresNotifier;
-  readonly skipLocked = true;
-  readonly claimQuotas = claimQuotas;
-  readonly writeClaimUpdates = writeClaimUpdates;
-  readonly writeOutcomes = writeOutcomes;
+  readonly leases: WorkerLeases;
   readonly #schema: string | undefined;
 
-  constructor(location: string, notifier: PostgresNotifier, schema: string | undefined) {
+  constructor(location: string, notifier: PostgresNotifier, schema: string | undefined, db: Kysely<Database>, presence: Presence) {
     this.location = location;
     this.notifier = notifier;
     this.#schema = schema;
+    this.leases = new WorkerLeases(db, presence, (on, work) => this.relaxedTransaction(on, work));
   }
 
   async migrate(db: Kysely<Database>): Promise<void> {
@@ -84,18 +93,18 @@ class PostgresDialectOps implements Dialect {
     });
   }
 
-  finishedBefore(before: number, limit: number): RawBuilder<{ id: string }> {
-    return sql<{ id: string }>`select id from deliveries where status in ${TERMINAL} and created_at < ${before} limit ${limit}`;
+  async addToCounters(trx: Kysely<Database>, rows: readonly CounterRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const sorted = [...rows].sort((x, y) => x.span - y.span || x.bucket - y.bucket || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+    await trx.executeQuery(CompiledQuery.raw(ADD_TO_COUNTERS, [
+      sorted.map((r) => r.span), sorted.map((r) => r.bucket), sorted.map((r) => r.name), sorted.map((r) => r.n), sorted.map((r) => r.lastAt),
+      randomInt(COUNTER_SHARDS),
+    ]));
   }
 
-  async nextDueAt(db: Kysely<Database>): Promise<number | null> {
-    const result = await sql<{ at: number | null }>`
-      select min(next_attempt_at) as at from deliveries where status in ('queued', 'delivering')`.execute(db);
-    return result.rows[0]?.at ?? null;
-  }
-
-  close(): Promise<void> {
-    return this.notifier.close();
+  async close(): Promise<void> {
+    await this.leases.close();
+    await this.notifier.close();
   }
 }
 
@@ -132,13 +141,20 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     client.on('error', () => {});
   });
   const notifier = new PostgresNotifier(pool, clientConfig, schema);
+  // Workers of one schema see each other's presence, and only theirs: the schema named here,
+  // or the one the connection settings make current (a search_path in the URL).
+  let current: string;
   try {
     await notifier.start();
+    current = schema ?? (await pool.query<{ schema: string | null }>('select current_schema() as schema')).rows[0]?.schema ?? 'public';
   } catch (error) {
+    await notifier.close();
     await pool.end();
     throw error;
   }
   const dialect = new TypedErrorDialect(new PostgresDialect({ pool }), classifyPostgresError);
   const db = new Kysely<Database>({ dialect });
-  return sqlStore({ db, reads: db, dialect: new PostgresDialectOps(describe(url, schema), notifier, schema), secrets }, () => dialect.close());
+  const presence = new Presence(clientConfig, lockNamespace(current));
+  const ops = new PostgresDialectOps(describe(url, schema), notifier, schema, db, presence);
+  return sqlStore({ db, reads: db, dialect: ops, secrets }, () => dialect.close());
 }

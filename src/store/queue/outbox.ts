@@ -1,32 +1,48 @@
-// The rows of the transactional outbox: an event, its deliveries and its idempotency key,
-// written in the caller's transaction; and an operational notice with its own delivery.
+// The rows of the transactional outbox, written in the caller's transaction: each event, its
+// deliveries (queued ones into the queue, filtered ones straight into the delivery log), its
+// idempotency key, and the counters they change; and an operational notice with its own
+// delivery.
 import type { Kysely } from 'kysely';
 import type { NewEvent, OperationalNotice } from '../../domain/index.ts';
-import { fromDelivery, fromOperationalEvent } from '../rows.ts';
+import { CounterChanges, counterName } from '../counters.ts';
+import { finishedRow, fromOperationalEvent, queueRow } from '../rows.ts';
 import type { Database } from '../schema.ts';
 
-/** Deliveries per INSERT: one statement stays within SQLite's bound-parameter limit. */
-const DELIVERIES_PER_STATEMENT = 500;
+/** Rows per INSERT: one statement stays within SQLite's bound-parameter limit. */
+const ROWS_PER_STATEMENT = 500;
 
-export async function insertEventRows(trx: Kysely<Database>, items: readonly NewEvent[]): Promise<void> {
+async function insertChunked(trx: Kysely<Database>, table: 'queue' | 'deliveries', rows: readonly object[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+    await trx.insertInto(table).values(rows.slice(i, i + ROWS_PER_STATEMENT) as never).execute();
+  }
+}
+
+/** Inserts the events with their deliveries and keys; returns the counter changes they make. */
+export async function insertEventRows(trx: Kysely<Database>, items: readonly NewEvent[], changes = new CounterChanges()): Promise<CounterChanges> {
   await trx.insertInto('events').values(items.map(({ event }) => ({
     id: event.id, event_type: event.eventType, payload: event.payload, created_at: event.createdAt,
   }))).execute();
-  const deliveries = items.flatMap((item) => item.deliveries.map(fromDelivery));
-  for (let i = 0; i < deliveries.length; i += DELIVERIES_PER_STATEMENT) {
-    await trx.insertInto('deliveries').values(deliveries.slice(i, i + DELIVERIES_PER_STATEMENT)).execute();
-  }
+  const deliveries = items.flatMap((item) => item.deliveries);
+  const queued = deliveries.filter((d) => d.status === 'queued' || d.status === 'delivering');
+  const finished = deliveries.filter((d) => d.status !== 'queued' && d.status !== 'delivering');
+  if (queued.length > 0) await insertChunked(trx, 'queue', queued.map(queueRow));
+  if (finished.length > 0) await insertChunked(trx, 'deliveries', finished.map(finishedRow));
   const keys = items.flatMap((item) => (item.idempotency ? [item.idempotency] : []));
   if (keys.length > 0) {
     await trx.insertInto('idempotency_keys').values(keys.map((k) => ({
       scope: k.scope, key: k.key, request_hash: k.requestHash, response: k.response, created_at: k.createdAt,
     }))).execute();
   }
+  for (const d of deliveries) {
+    changes.moved(null, d.status);
+    changes.timed(counterName.created, d.createdAt);
+  }
+  return changes;
 }
 
-export async function insertNotice(trx: Kysely<Database>, notice: OperationalNotice): Promise<void> {
+export async function insertNotice(trx: Kysely<Database>, notice: OperationalNotice, changes: CounterChanges): Promise<void> {
   await trx.insertInto('operational_events').values(fromOperationalEvent(notice.event)).execute();
-  if (notice.delivery) await insertEventRows(trx, [notice.delivery]);
+  if (notice.delivery) await insertEventRows(trx, [notice.delivery], changes);
 }
 
 /** Whether committing these items made deliveries due. */

@@ -1,17 +1,21 @@
 // The queue: due deliveries, leased to workers in fair batches, and the attempts' outcomes
 // written back under the lease (fenced: a worker whose lease expired and was taken over
-// cannot overwrite the newer result). The database is the queue; on PostgreSQL any number of
-// hookd processes claim from it at once.
-import { sql } from 'kysely';
-import type { CircuitPolicy, NewEvent } from '../../domain/index.ts';
+// cannot overwrite the newer result). How leases are taken and held differs by database
+// (Dialect.leases: in memory on SQLite, in the rows on PostgreSQL); what an outcome writes
+// is the same on both: a finished delivery leaves the queue for the delivery log, with its
+// attempt, its subscription's circuit and the counters, in one transaction.
+import type { Kysely } from 'kysely';
+import type { CircuitPolicy, Delivery, NewEvent } from '../../domain/index.ts';
 import type { AttemptResult, ClaimRequest, ClaimedDelivery, Lease, Queue, RecordedAttempt } from '../contracts.ts';
-import { fromAttempt } from '../rows.ts';
-import { PENDING, type SqlContext } from '../sql-context.ts';
-import { planClaims, settleUpdates, type ClaimCandidate } from './claim-plan.ts';
+import { CounterChanges, counterName, latencyBucket } from '../counters.ts';
+import type { QueueRecord } from '../dialect.ts';
+import { finishedRow, fromAttempt, fromQueueRow } from '../rows.ts';
+import type { Database } from '../schema.ts';
+import type { SqlContext } from '../sql-context.ts';
 import { moveCircuits } from './circuits.ts';
 import { insertEventRows, insertNotice, queuesWork } from './outbox.ts';
 
-const DELIVERING = sql.lit('delivering');
+const ROWS_PER_STATEMENT = 500;
 
 export class SqlQueue implements Queue {
   readonly #ctx: SqlContext;
@@ -30,117 +34,84 @@ export class SqlQueue implements Queue {
 
   async enqueue(items: readonly NewEvent[]): Promise<void> {
     if (items.length === 0) return;
-    await this.#ctx.db.transaction().execute((trx) => insertEventRows(trx, items));
+    const { db, dialect } = this.#ctx;
+    await db.transaction().execute(async (trx) => {
+      const changes = await insertEventRows(trx, items);
+      await dialect.addToCounters(trx, changes.rows);
+    });
     if (queuesWork(items)) this.#due();
   }
 
-  async claimDue(request: ClaimRequest): Promise<ClaimedDelivery[]> {
-    const { now, limit } = request;
-    const { db, dialect } = this.#ctx;
-    return dialect.relaxedTransaction(db, async (trx) => {
-      // Subscriptions with due work that may send now, served longest ago first, each with
-      // its deliveries in flight (leased and not expired) counted in the same statement. On
-      // PostgreSQL their rows stay locked until commit, so concurrent claimers work on other
-      // subscriptions and per-subscription caps hold across processes.
-      let candidates = trx.selectFrom('subscriptions')
-        .select(['id', 'max_in_flight', 'ordering', 'rate_limit_per_second', 'rate_tokens', 'rate_refilled_at', 'circuit_state'])
-        .select((eb) => eb.selectFrom('deliveries').select((inner) => inner.fn.countAll().as('n'))
-          .whereRef('deliveries.subscription_id', '=', 'subscriptions.id')
-          .where('deliveries.status', '=', DELIVERING)
-          .where('deliveries.next_attempt_at', '>', now)
-          .as('in_flight'))
-        .where('active', '=', true)
-        .where('deleted_at', 'is', null)
-        .where((eb) => eb.or([eb('circuit_state', '=', 'closed'), eb('circuit_retry_at', '<=', now)]))
-        .where((eb) => eb.exists(eb.selectFrom('deliveries').select('deliveries.id')
-          .whereRef('deliveries.subscription_id', '=', 'subscriptions.id')
-          .where('deliveries.status', 'in', PENDING)
-          .where('deliveries.next_attempt_at', '<=', now)))
-        .orderBy(sql`coalesce(last_claimed_at, 0)`)
-        .limit(limit);
-      if (dialect.skipLocked) candidates = candidates.forUpdate().skipLocked();
-      const rows = await candidates.execute();
-      if (rows.length === 0) return [];
-      const inFlight = new Map(rows.map((r) => [r.id, Number(r.in_flight ?? 0)]));
-      const plan = planClaims(rows.map(toCandidate), inFlight, { now, limit, circuitCooldownMs: request.circuitCooldownMs });
-      if (plan.quotas.length === 0) return [];
-      const leased = await dialect.claimQuotas(trx, plan.quotas, request);
-      const perSubscription = new Map<string, number>();
-      for (const c of leased) perSubscription.set(c.delivery.subscriptionId, (perSubscription.get(c.delivery.subscriptionId) ?? 0) + 1);
-      await dialect.writeClaimUpdates(trx, settleUpdates(plan.updates, perSubscription));
-      return leased;
-    });
+  claimDue(request: ClaimRequest): Promise<ClaimedDelivery[]> {
+    return this.#ctx.dialect.leases.claim(request);
   }
 
   async recordAttempts(results: readonly AttemptResult[], circuit: CircuitPolicy): Promise<RecordedAttempt[]> {
     if (results.length === 0) return [];
     const { db, dialect } = this.#ctx;
-    const written = await dialect.relaxedTransaction(db, async (trx) => {
-      // One statement per round, fenced row by row: a row is written only while the lease
-      // that sent the attempt still holds it. When a batch holds two results for one
-      // delivery (a stale lease and its successor) they go in successive rounds, as if
-      // written one by one.
-      const applied = new Array<boolean>(results.length).fill(false);
-      for (const round of rounds(results)) {
-        const writtenIds = await dialect.writeOutcomes(trx, round.map(({ result: r }) => ({
-          deliveryId: r.deliveryId, leaseToken: r.leaseToken, status: r.status, nextAttemptAt: r.nextAttemptAt, attemptedAt: r.attempt.createdAt,
-        })));
-        for (const { result, index } of round) applied[index] = writtenIds.has(result.deliveryId);
-      }
-      for (const [i, result] of results.entries()) {
-        if (result.notice && applied[i]) await insertNotice(trx, result.notice);
-      }
-      const recorded = results.filter((_, i) => applied[i]);
-      if (recorded.length === 0) return results.map(() => ({ written: false, failingSince: null }));
-      await trx.insertInto('attempts').values(recorded.map((r) => fromAttempt(r.attempt))).execute();
-      const failingSince = await moveCircuits(trx, recorded, circuit);
-      return results.map((r, i) => ({
-        written: applied[i]!,
-        failingSince: applied[i] && r.attempt.outcome !== 'success' ? failingSince.get(r.subscriptionId) ?? null : null,
-      }));
-    });
-    if (results.some((r, i) => written[i]!.written && (r.status === 'queued' || r.notice?.delivery))) this.#due();
-    return written;
+    let recorded: RecordedAttempt[];
+    try {
+      recorded = await dialect.relaxedTransaction(db, async (trx) => {
+        const taken = await dialect.leases.settle(trx, results);
+        if (taken.size === 0) return results.map(() => ({ written: false, failingSince: null }));
+        const changes = new CounterChanges();
+        const written = [...taken].map(([index, row]) => ({ result: results[index]!, row }));
+        await writeOutcomes(trx, written, changes);
+        for (const { result } of written) if (result.notice) await insertNotice(trx, result.notice, changes);
+        const failingSince = await moveCircuits(trx, written.map(({ result }) => result), circuit);
+        await dialect.addToCounters(trx, changes.rows);
+        return results.map((r, i) => ({
+          written: taken.has(i),
+          failingSince: taken.has(i) && r.attempt.outcome !== 'success' ? failingSince.get(r.subscriptionId) ?? null : null,
+        }));
+      });
+    } finally {
+      dialect.leases.ended(results);
+    }
+    if (results.some((r, i) => recorded[i]!.written && (r.status === 'queued' || r.notice?.delivery))) this.#due();
+    return recorded;
   }
 
   async releaseLeases(leases: readonly Lease[], now: number): Promise<number> {
-    let released = 0;
-    for (const lease of leases) {
-      const result = await this.#ctx.db.updateTable('deliveries')
-        .set({ status: 'queued', next_attempt_at: now, lease_token: null, updated_at: now })
-        .where('id', '=', lease.deliveryId).where('lease_token', '=', lease.leaseToken).where('status', '=', 'delivering')
-        .executeTakeFirst();
-      released += Number(result.numUpdatedRows);
-    }
+    const released = await this.#ctx.dialect.leases.release(leases, now);
     if (released > 0) this.#due();
     return released;
   }
 
-  nextDueAt(): Promise<number | null> {
-    return this.#ctx.dialect.nextDueAt(this.#ctx.db);
+  join(): Promise<void> {
+    return this.#ctx.dialect.leases.join();
+  }
+
+  nextDueAt(now: number): Promise<number | null> {
+    return this.#ctx.dialect.leases.nextDueAt(now);
   }
 }
 
-/** Splits results into rounds in which each delivery appears at most once, keeping their order. */
-function rounds(results: readonly AttemptResult[]): { result: AttemptResult; index: number }[][] {
-  const out: { result: AttemptResult; index: number }[][] = [];
-  const seen = new Map<string, number>();
-  results.forEach((result, index) => {
-    const round = seen.get(result.deliveryId) ?? 0;
-    seen.set(result.deliveryId, round + 1);
-    (out[round] ??= []).push({ result, index });
-  });
-  return out;
-}
-
-function toCandidate(row: Record<string, unknown>): ClaimCandidate {
-  return {
-    id: row.id as string,
-    maxInFlight: Number(row.max_in_flight),
-    ordering: row.ordering as ClaimCandidate['ordering'],
-    rateLimitPerSecond: row.rate_limit_per_second == null ? null : Number(row.rate_limit_per_second),
-    rateTokens: row.rate_tokens == null ? null : Number(row.rate_tokens),
-    rateRefilledAt: row.rate_refilled_at == null ? null : Number(row.rate_refilled_at),
-    circuitState: row.circuit_state as ClaimCandidate['circuitState'],
-  };
+/**
+ * What the outcomes write besides the queue rows (which the lease keeper took or
+ * rescheduled): each attempt, each finished delivery into the delivery log, and the counters.
+ */
+async function writeOutcomes(trx: Kysely<Database>, written: readonly { result: AttemptResult; row: QueueRecord }[], changes: CounterChanges): Promise<void> {
+  const attempts = [];
+  const finished = [];
+  for (const { result, row } of written) {
+    const { attempt } = result;
+    const at = attempt.createdAt;
+    attempts.push(fromAttempt(attempt, row.subscription_id as string, row.event_type as string));
+    changes.timed(counterName.attempts(attempt.outcome), at);
+    changes.timed(counterName.latency(latencyBucket(attempt.durationMs)), at);
+    if (attempt.outcome !== 'success') changes.timed(counterName.failures(result.subscriptionId), at, 1, true);
+    if (result.status === 'succeeded' || result.status === 'failed') {
+      const delivery: Delivery = { ...fromQueueRow(row, false), status: result.status, attempts: Number(row.attempts) + 1, lastAttemptAt: at, updatedAt: at };
+      finished.push(finishedRow(delivery));
+      changes.moved('queued', result.status);
+      changes.timed(counterName.finished(result.status), at);
+    }
+  }
+  for (let i = 0; i < attempts.length; i += ROWS_PER_STATEMENT) {
+    await trx.insertInto('attempts').values(attempts.slice(i, i + ROWS_PER_STATEMENT)).execute();
+  }
+  for (let i = 0; i < finished.length; i += ROWS_PER_STATEMENT) {
+    await trx.insertInto('deliveries').values(finished.slice(i, i + ROWS_PER_STATEMENT)).execute();
+  }
 }

@@ -134,4 +134,108 @@ export const sqliteMigrations: Record<string, readonly string[]> = {
     // created_at) does not serve as well.
     `DROP INDEX attempts_created_at`,
   ],
+  '0008_queue_apart_from_history': [
+    // The queue is not the history. `queue` holds the unfinished deliveries, what claiming
+    // reads; `deliveries` the finished ones, what the API lists; a delivery is in exactly one
+    // of them, and moves once, when it finishes (or when an operator sends it again). Leases
+    // are not stored on SQLite: one process holds the database (store/sqlite/exclusive.ts)
+    // and keeps them in memory, so a restart finds every unfinished delivery due at once.
+    // WITHOUT ROWID: the primary key is the table, one B-tree less per row written.
+    `CREATE TABLE queue (
+      id TEXT PRIMARY KEY,
+      event_id TEXT NOT NULL REFERENCES events (id),
+      subscription_id TEXT NOT NULL REFERENCES subscriptions (id),
+      event_type TEXT NOT NULL,
+      attempts INTEGER NOT NULL,
+      due_at INTEGER NOT NULL,
+      last_attempt_at INTEGER,
+      manual_retry INTEGER NOT NULL,
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID`,
+    // A delivering row's next_attempt_at was its lease expiry: it is due at once instead.
+    `INSERT INTO queue (id, event_id, subscription_id, event_type, attempts, due_at, last_attempt_at, manual_retry, created_at, updated_at)
+      SELECT id, event_id, subscription_id, event_type, attempts,
+        CASE WHEN status = 'delivering' THEN updated_at ELSE next_attempt_at END,
+        last_attempt_at, manual_retry, created_at, updated_at
+      FROM deliveries WHERE status IN ('queued', 'delivering')`,
+    // Claims: a subscription's due work in time order, and its FIFO head in ingestion order.
+    `CREATE INDEX queue_due ON queue (subscription_id, due_at)`,
+    `CREATE INDEX queue_order ON queue (subscription_id, id)`,
+    // Retention keeps an event while any unfinished delivery needs its payload.
+    `CREATE INDEX queue_event ON queue (event_id)`,
+    `CREATE TABLE finished (
+      id TEXT PRIMARY KEY,
+      event_id TEXT NOT NULL,
+      subscription_id TEXT NOT NULL,
+      event_type TEXT NOT NULL,
+      status TEXT NOT NULL,
+      attempts INTEGER NOT NULL,
+      last_attempt_at INTEGER,
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID`,
+    `INSERT INTO finished (id, event_id, subscription_id, event_type, status, attempts, last_attempt_at, created_at, updated_at)
+      SELECT id, event_id, subscription_id, event_type, status, attempts, last_attempt_at, created_at, updated_at
+      FROM deliveries WHERE status IN ('succeeded', 'failed', 'filtered', 'cancelled')`,
+    // Attempts carry their delivery's subscription and event type, so the live feed and the
+    // failing-subscriptions figures read them alone, whichever table the delivery is in.
+    `CREATE TABLE attempts_next (
+      id TEXT PRIMARY KEY,
+      delivery_id TEXT NOT NULL,
+      subscription_id TEXT NOT NULL,
+      event_type TEXT NOT NULL,
+      attempt_number INTEGER NOT NULL,
+      outcome TEXT NOT NULL,
+      status_code INTEGER,
+      error_details TEXT,
+      duration_ms INTEGER NOT NULL,
+      response_body TEXT,
+      request_headers TEXT NOT NULL,
+      trigger TEXT NOT NULL,
+      created_at INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID`,
+    `INSERT INTO attempts_next (id, delivery_id, subscription_id, event_type, attempt_number, outcome, status_code, error_details,
+        duration_ms, response_body, request_headers, trigger, created_at)
+      SELECT a.id, a.delivery_id, d.subscription_id, d.event_type, a.attempt_number, a.outcome, a.status_code, a.error_details,
+        a.duration_ms, a.response_body, a.request_headers, a.trigger, a.created_at
+      FROM attempts a JOIN deliveries d ON d.id = a.delivery_id`,
+    // The counters behind /api/v1/status and the dashboard, filled from what is stored now
+    // (latency histograms start empty: the attempts before the upgrade are not in them).
+    `CREATE TABLE counters (
+      span INTEGER NOT NULL,
+      bucket INTEGER NOT NULL,
+      name TEXT NOT NULL,
+      shard INTEGER NOT NULL,
+      n INTEGER NOT NULL,
+      last_at INTEGER,
+      PRIMARY KEY (span, bucket, name, shard)
+    ) STRICT, WITHOUT ROWID`,
+    `INSERT INTO counters (span, bucket, name, shard, n)
+      SELECT 0, 0, 'deliveries:' || CASE WHEN status = 'delivering' THEN 'queued' ELSE status END, 0, count(*)
+      FROM deliveries GROUP BY 1, 2, 3, 4`,
+    `INSERT INTO counters (span, bucket, name, shard, n)
+      SELECT span, created_at - created_at % span, 'created', 0, count(*)
+      FROM deliveries, (SELECT 60000 AS span UNION ALL SELECT 900000) GROUP BY 1, 2`,
+    `INSERT INTO counters (span, bucket, name, shard, n)
+      SELECT span, updated_at - updated_at % span, 'finished:' || status, 0, count(*)
+      FROM deliveries, (SELECT 60000 AS span UNION ALL SELECT 900000) WHERE status IN ('succeeded', 'failed') GROUP BY 1, 2, 3`,
+    `INSERT INTO counters (span, bucket, name, shard, n)
+      SELECT span, created_at - created_at % span, 'attempts:' || outcome, 0, count(*)
+      FROM attempts_next, (SELECT 60000 AS span UNION ALL SELECT 900000) GROUP BY 1, 2, 3`,
+    `INSERT INTO counters (span, bucket, name, shard, n, last_at)
+      SELECT span, created_at - created_at % span, 'failures:' || subscription_id, 0, count(*), max(created_at)
+      FROM attempts_next, (SELECT 60000 AS span UNION ALL SELECT 900000) WHERE outcome <> 'success' GROUP BY 1, 2, 3`,
+    `DROP TABLE attempts`,
+    `ALTER TABLE attempts_next RENAME TO attempts`,
+    `CREATE INDEX attempts_delivery ON attempts (delivery_id, attempt_number)`,
+    `DROP TABLE deliveries`,
+    `ALTER TABLE finished RENAME TO deliveries`,
+    // The API's lists of finished deliveries, newest first: by subscription, by event type,
+    // by status (succeeded, nearly every row, is read by id instead), and retention by age.
+    `CREATE INDEX deliveries_subscription ON deliveries (subscription_id, id)`,
+    `CREATE INDEX deliveries_event_type ON deliveries (event_type, id)`,
+    `CREATE INDEX deliveries_status ON deliveries (status, id) WHERE status <> 'succeeded'`,
+    `CREATE INDEX deliveries_created_at ON deliveries (created_at)`,
+  ],
 };

@@ -4,59 +4,45 @@
 // concurrent ingests) keeps small. Claims and attempt records commit with NORMAL (see
 // relaxedTransaction): in WAL mode that is still safe against a crash of hookd, and a power
 // cut can at worst undo the last of them, so a delivery is sent again. WAL checkpoints and
-// the read models' queries run on a worker thread (side-thread.ts).
+// the read models' queries run on a worker thread (side-thread.ts). Leases live in memory
+// (leases.ts): the process that sends deliveries holds the database alone (exclusive.ts).
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { Kysely, SqliteDialect, sql, type Expression, type RawBuilder, type SqlBool } from 'kysely';
+import { CompiledQuery, Kysely, SqliteDialect, sql, type Expression, type SqlBool } from 'kysely';
 import type { Store } from '../contracts.ts';
+import type { CounterRow } from '../counters.ts';
 import type { Dialect } from '../dialect.ts';
 import { TypedErrorDialect } from '../errors.ts';
 import { applyMigrations } from '../migrate.ts';
 import { InProcessNotifier } from '../notifier.ts';
 import type { Database } from '../schema.ts';
 import { SecretBox } from '../secret-box.ts';
-import { TERMINAL } from '../sql-context.ts';
 import { sqlStore } from '../sql-store.ts';
-import { claimQuotas, writeClaimUpdates } from './claim.ts';
 import { classifySqliteError } from './errors.ts';
+import { ExclusiveHold } from './exclusive.ts';
+import { LocalLeases } from './leases.ts';
 import { sqliteMigrations } from './migrations.ts';
 import { NodeSqliteDatabase } from './node-sqlite-driver.ts';
-import { writeOutcomes } from './record-attempts.ts';
 import { SideThread } from './side-thread.ts';
 import { SideThreadDialect } from './side-thread-dialect.ts';
 
 const BUSY_TIMEOUT_MS = 5000;
 
-// SQLite plans without statistics, and for these two queries it would pick deliveries_status
-// and read every finished (or every pending) row: 100 ms and more at a million rows, on the
-// main thread, at each retention pass or idle moment. They name the partial index that
-// answers them at once. (Exported for test/sqlite-plans.test.ts.)
-
-/** Retention: old finished deliveries, through deliveries_retention. */
-export function finishedBeforeQuery(before: number, limit: number): RawBuilder<{ id: string }> {
-  return sql<{ id: string }>`select id from deliveries indexed by deliveries_retention
-    where status in ${TERMINAL} and created_at < ${before} limit ${limit}`;
-}
-
-/** When the earliest unfinished delivery is due, through deliveries_due. */
-export function earliestDueQuery(): RawBuilder<{ at: number | null }> {
-  return sql<{ at: number | null }>`select min(next_attempt_at) as at from deliveries indexed by deliveries_due
-    where status in ('queued', 'delivering')`;
-}
+const ADD_TO_COUNTER = `insert into counters (span, bucket, name, shard, n, last_at) values (?, ?, ?, 0, ?, ?)
+  on conflict (span, bucket, name, shard) do update set n = n + excluded.n,
+    last_at = max(coalesce(last_at, excluded.last_at), coalesce(excluded.last_at, last_at))`;
 
 class SqliteDialectOps implements Dialect {
   readonly kind = 'sqlite' as const;
   readonly location: string;
   readonly notifier = new InProcessNotifier();
-  readonly skipLocked = false;
-  readonly claimQuotas = claimQuotas;
-  readonly writeClaimUpdates = writeClaimUpdates;
-  readonly writeOutcomes = writeOutcomes;
+  readonly leases: LocalLeases;
   readonly #sideThread: SideThread | null;
 
-  constructor(location: string, sideThread: SideThread | null) {
+  constructor(location: string, leases: LocalLeases, sideThread: SideThread | null) {
     this.location = location;
+    this.leases = leases;
     this.#sideThread = sideThread;
   }
 
@@ -80,16 +66,14 @@ class SqliteDialectOps implements Dialect {
     });
   }
 
-  finishedBefore(before: number, limit: number): RawBuilder<{ id: string }> {
-    return finishedBeforeQuery(before, limit);
-  }
-
-  async nextDueAt(db: Kysely<Database>): Promise<number | null> {
-    const result = await earliestDueQuery().execute(db);
-    return result.rows[0]?.at ?? null;
+  async addToCounters(trx: Kysely<Database>, rows: readonly CounterRow[]): Promise<void> {
+    for (const row of rows) {
+      await trx.executeQuery(CompiledQuery.raw(ADD_TO_COUNTER, [row.span, row.bucket, row.name, row.n, row.lastAt]));
+    }
   }
 
   async close(): Promise<void> {
+    await this.leases.close();
     await this.#sideThread?.stop();
   }
 }
@@ -106,5 +90,6 @@ export function openSqliteStore(file: string, secrets: SecretBox = new SecretBox
   const reads = sideThread
     ? new Kysely<Database>({ dialect: new TypedErrorDialect(new SideThreadDialect(sideThread, db as Kysely<unknown>), classifySqliteError) })
     : db;
-  return sqlStore({ db, reads, dialect: new SqliteDialectOps(file, sideThread), secrets }, () => main.close());
+  const leases = new LocalLeases(db, file === ':memory:' ? null : new ExclusiveHold(file));
+  return sqlStore({ db, reads, dialect: new SqliteDialectOps(file, leases, sideThread), secrets }, () => main.close());
 }

@@ -1,0 +1,246 @@
+// Leases on PostgreSQL, where any number of worker processes share the queue. A lease is
+// written into its queue row, in columns no index covers (a HOT update), and holds while its
+// worker is present (presence.ts) and its expiry is ahead. Each worker keeps what it has in
+// flight per subscription in that subscription's row (slots), which claims lock anyway, so
+// max_in_flight holds across processes and a dead worker's slots stop counting with it.
+// The statements are fixed texts with array parameters, the same whatever the batch size.
+import { CompiledQuery, sql, type Expression, type Kysely, type SqlBool } from 'kysely';
+import type { AttemptResult, ClaimRequest, ClaimedDelivery, Lease } from '../contracts.ts';
+import type { Dialect, LeaseKeeper, QueueRecord } from '../dialect.ts';
+import { fromQueueRow } from '../rows.ts';
+import type { Database } from '../schema.ts';
+import { eligibleSubscriptions, toCandidate } from '../queue/candidates.ts';
+import { planClaims, settleUpdates, type CandidateUpdate, type Quota } from '../queue/claim-plan.ts';
+import { HeldLeases } from '../queue/held-leases.ts';
+import { liveWorkers, type Presence } from './presence.ts';
+
+/** A queue row may be leased when it has no lease, or its lease expired, or its worker is gone. */
+const FREE = (alias: string) => `(${alias}.lease_token is null or ${alias}.lease_expires_at <= $2 or ${alias}.leased_by not in (select id from live))`;
+
+const LIVE = `live as (select objid::bigint::int as id from pg_locks where locktype = 'advisory' and classid::bigint = $1 and objsubid = 2 and granted)`;
+
+// $1 namespace, $2 now, $3 subscription ids, $4 counts, $5 fifo flags, $6 lease token, $7 worker, $8 lease expiry.
+const CLAIM_QUOTAS = `
+  with ${LIVE},
+  quota as (select * from unnest($3::uuid[], $4::int[], $5::boolean[]) as q (subscription_id, k, fifo)),
+  picked as (
+    select p.id from quota q cross join lateral (
+      select d.id from queue d
+      where d.subscription_id = q.subscription_id and d.due_at <= $2 and not q.fifo and ${FREE('d')}
+      order by d.due_at limit q.k
+      for update of d skip locked) p
+    union all
+    select h.id from quota q cross join lateral (
+      select d.id, d.due_at, d.lease_token, d.lease_expires_at, d.leased_by from queue d
+      where d.subscription_id = q.subscription_id and q.fifo
+      order by d.id limit 1) h
+    where h.due_at <= $2 and ${FREE('h')})
+  update queue d set lease_token = $6, leased_by = $7, lease_expires_at = $8
+  from events e
+  where d.id = any (array(select id from picked)) and e.id = d.event_id
+  returning d.*, e.payload`;
+
+// The claimed subscriptions' new state: served now, tokens spent, probe out, and this worker's
+// slots ($4: its leases now, until $5), dropping the slots of workers that are gone.
+// $1 namespace, $2 worker, $3 subscription ids, $4 held, $5 until, $6 last claimed, $7 tokens, $8 refilled, $9 half-open until.
+const CLAIM_UPDATES = `
+  with ${LIVE},
+  v as (select * from unnest($3::uuid[], $4::int[], $6::bigint[], $7::float8[], $8::bigint[], $9::bigint[])
+        as v (id, held, last_claimed_at, rate_tokens, rate_refilled_at, half_open_until))
+  update subscriptions s set last_claimed_at = v.last_claimed_at,
+    rate_tokens = coalesce(v.rate_tokens, s.rate_tokens),
+    rate_refilled_at = coalesce(v.rate_refilled_at, s.rate_refilled_at),
+    circuit_state = case when v.half_open_until is null then s.circuit_state else 'half_open' end,
+    circuit_retry_at = coalesce(v.half_open_until, s.circuit_retry_at),
+    slots = (select coalesce(jsonb_object_agg(key, value), '{}'::jsonb) from jsonb_each(s.slots)
+             where key <> $2::text and key::int in (select id from live))
+      || case when v.held > 0 then jsonb_build_object($2::text, jsonb_build_array(v.held, $5::bigint)) else '{}'::jsonb end
+  from v where s.id = v.id`;
+
+/** Locks the subscriptions a settlement changes, in id order: two workers settling at once never wait on each other in a circle. */
+const LOCK_SUBSCRIPTIONS = 'select id from subscriptions where id = any ($1::uuid[]) order by id for update';
+
+// This worker's slots after some of its attempts ended ($3: what it still holds).
+const SET_SLOTS = `
+  update subscriptions s set slots = case when v.held > 0
+      then s.slots || jsonb_build_object($1::text, jsonb_build_array(v.held, coalesce((s.slots -> $1::text ->> 1)::bigint, 0)))
+      else s.slots - $1::text end
+  from unnest($2::uuid[], $3::int[]) as v (id, held) where s.id = v.id`;
+
+const TAKE_FINISHED = `
+  delete from queue q using unnest($1::uuid[], $2::text[]) as v (id, token)
+  where q.id = v.id and q.lease_token = v.token
+  returning q.*, v.token as settled_token`;
+
+const RESCHEDULE = `
+  update queue q set attempts = q.attempts + 1, due_at = v.due_at, last_attempt_at = v.at, manual_retry = false, updated_at = v.at,
+    lease_token = null, leased_by = null, lease_expires_at = null
+  from unnest($1::uuid[], $2::text[], $3::bigint[], $4::bigint[]) as v (id, token, due_at, at)
+  where q.id = v.id and q.lease_token = v.token
+  returning q.*, v.token as settled_token`;
+
+const RELEASE = `
+  update queue q set lease_token = null, leased_by = null, lease_expires_at = null
+  from unnest($1::uuid[], $2::text[]) as v (id, token)
+  where q.id = v.id and q.lease_token = v.token
+  returning q.id`;
+
+const IN_FLIGHT = `
+  with ${LIVE}
+  select coalesce(sum((slot.value ->> 0)::int), 0)::int as n
+  from subscriptions s cross join lateral jsonb_each(s.slots) slot
+  where (slot.value ->> 1)::bigint > $2 and slot.key::int in (select id from live)`;
+
+const NEXT_DUE = `
+  with ${LIVE}
+  select min(case when s.circuit_state = 'closed' then d.due_at else greatest(d.due_at, coalesce(s.circuit_retry_at, 0)) end) as at
+  from subscriptions s cross join lateral (
+    select due_at from queue q where q.subscription_id = s.id and ${FREE('q')}
+    order by due_at limit 1) d
+  where s.active and s.deleted_at is null`;
+
+export class WorkerLeases implements LeaseKeeper {
+  readonly #db: Kysely<Database>;
+  readonly #presence: Presence;
+  readonly #relaxed: Dialect['relaxedTransaction'];
+  readonly #held = new HeldLeases();
+
+  constructor(db: Kysely<Database>, presence: Presence, relaxed: Dialect['relaxedTransaction']) {
+    this.#db = db;
+    this.#presence = presence;
+    this.#relaxed = relaxed;
+  }
+
+  async join(): Promise<void> {
+    await this.#presence.join();
+  }
+
+  async claim(request: ClaimRequest): Promise<ClaimedDelivery[]> {
+    const me = await this.#presence.join();
+    const namespace = this.#presence.namespace;
+    const { now, limit, leaseToken, leaseExpiresAt } = request;
+    const claimed = await this.#relaxed(this.#db, async (trx) => {
+      // Subscriptions with due work that may send now, served longest ago first, each with
+      // what the present workers have in flight for it. Their rows stay locked until commit,
+      // so concurrent claimers work on other subscriptions and caps hold across processes.
+      const rows = await eligibleSubscriptions(trx, now)
+        .select(sql<number>`(select coalesce(sum((slot.value ->> 0)::int), 0) from jsonb_each(subscriptions.slots) slot
+          where (slot.value ->> 1)::bigint > ${now} and slot.key::int in (${liveWorkers(namespace)}))`.as('in_flight'))
+        .orderBy(sql`coalesce(last_claimed_at, 0)`)
+        .limit(limit)
+        .forUpdate().skipLocked()
+        .execute();
+      if (rows.length === 0) return [];
+      const inFlight = new Map(rows.map((r) => [r.id, Number(r.in_flight)]));
+      const plan = planClaims(rows.map(toCandidate), inFlight, { now, limit, circuitCooldownMs: request.circuitCooldownMs });
+      if (plan.quotas.length === 0) return [];
+      const leased = await this.#lease(trx, plan.quotas, { now, leaseToken, leaseExpiresAt, me, namespace });
+      const perSubscription = new Map<string, number>();
+      for (const row of leased) {
+        const subscriptionId = row.subscription_id as string;
+        perSubscription.set(subscriptionId, (perSubscription.get(subscriptionId) ?? 0) + 1);
+        this.#held.hold(row.id as string, subscriptionId, leaseToken, leaseExpiresAt);
+      }
+      await this.#writeClaimUpdates(trx, settleUpdates(plan.updates, perSubscription), { me, namespace, until: leaseExpiresAt });
+      return leased;
+    });
+    return claimed.map((row) => ({ delivery: fromQueueRow(row, true), payload: row.payload as Uint8Array, leaseToken }));
+  }
+
+  async #lease(trx: Kysely<Database>, quotas: readonly Quota[], lease: { now: number; leaseToken: string; leaseExpiresAt: number; me: number; namespace: number }): Promise<QueueRecord[]> {
+    const params = [
+      lease.namespace, lease.now, quotas.map((q) => q.subscriptionId), quotas.map((q) => q.count), quotas.map((q) => q.fifo),
+      lease.leaseToken, lease.me, lease.leaseExpiresAt,
+    ];
+    return (await trx.executeQuery<QueueRecord>(CompiledQuery.raw(CLAIM_QUOTAS, params))).rows;
+  }
+
+  async #writeClaimUpdates(trx: Kysely<Database>, updates: readonly CandidateUpdate[], slot: { me: number; namespace: number; until: number }): Promise<void> {
+    if (updates.length === 0) return;
+    const held = this.#held.heldBySubscription(updates.map((u) => u.subscriptionId));
+    await trx.executeQuery(CompiledQuery.raw(CLAIM_UPDATES, [
+      slot.namespace, slot.me, updates.map((u) => u.subscriptionId), updates.map((u) => held.get(u.subscriptionId) ?? 0), slot.until,
+      updates.map((u) => u.lastClaimedAt), updates.map((u) => u.rateTokens), updates.map((u) => u.rateRefilledAt), updates.map((u) => u.halfOpenUntil),
+    ]));
+  }
+
+  async settle(trx: Kysely<Database>, results: readonly AttemptResult[]): Promise<Map<number, QueueRecord>> {
+    const me = await this.#presence.join();
+    const mine = results.filter((r) => this.#held.holds(r.deliveryId, r.leaseToken));
+    await this.#lockSubscriptions(trx, results.map((r) => r.subscriptionId));
+    const finished = results.filter((r) => r.status !== 'queued');
+    const retried = results.filter((r) => r.status === 'queued');
+    const rows: QueueRecord[] = [];
+    if (finished.length > 0) {
+      rows.push(...(await trx.executeQuery<QueueRecord>(CompiledQuery.raw(TAKE_FINISHED, [finished.map((r) => r.deliveryId), finished.map((r) => r.leaseToken)]))).rows);
+    }
+    if (retried.length > 0) {
+      rows.push(...(await trx.executeQuery<QueueRecord>(CompiledQuery.raw(RESCHEDULE, [
+        retried.map((r) => r.deliveryId), retried.map((r) => r.leaseToken), retried.map((r) => r.nextAttemptAt), retried.map((r) => r.attempt.createdAt),
+      ]))).rows);
+    }
+    await this.#setSlots(trx, me, mine);
+    const byLease = new Map(rows.map((row) => [`${row.id as string}|${row.settled_token as string}`, row]));
+    const taken = new Map<number, QueueRecord>();
+    for (const [index, result] of results.entries()) {
+      const row = byLease.get(`${result.deliveryId}|${result.leaseToken}`);
+      if (row) taken.set(index, row);
+    }
+    return taken;
+  }
+
+  async #lockSubscriptions(trx: Kysely<Database>, subscriptionIds: readonly string[]): Promise<void> {
+    await trx.executeQuery(CompiledQuery.raw(LOCK_SUBSCRIPTIONS, [[...new Set(subscriptionIds)]]));
+  }
+
+  /** This worker's slots once `ending` (leases it holds) are over. */
+  async #setSlots(trx: Kysely<Database>, me: number, ending: readonly { deliveryId: string; leaseToken: string; subscriptionId?: string }[]): Promise<void> {
+    if (ending.length === 0) return;
+    const subscriptions = new Set(ending.map((e) => e.subscriptionId ?? this.#held.subscriptionOf(e.deliveryId)!));
+    const held = this.#held.heldBySubscription(subscriptions);
+    for (const e of ending) {
+      const subscriptionId = e.subscriptionId ?? this.#held.subscriptionOf(e.deliveryId)!;
+      held.set(subscriptionId, held.get(subscriptionId)! - 1);
+    }
+    await trx.executeQuery(CompiledQuery.raw(SET_SLOTS, [String(me), [...held.keys()], [...held.values()]]));
+  }
+
+  ended(results: readonly AttemptResult[]): void {
+    for (const result of results) this.#held.drop(result.deliveryId, result.leaseToken);
+  }
+
+  async release(leases: readonly Lease[]): Promise<number> {
+    const mine = leases.filter((lease) => this.#held.holds(lease.deliveryId, lease.leaseToken));
+    if (mine.length === 0) return 0;
+    const me = await this.#presence.join();
+    const released = await this.#db.transaction().execute(async (trx) => {
+      const subscriptions = mine.map((lease) => this.#held.subscriptionOf(lease.deliveryId)!);
+      await this.#lockSubscriptions(trx, subscriptions);
+      const { rows } = await trx.executeQuery(CompiledQuery.raw(RELEASE, [mine.map((l) => l.deliveryId), mine.map((l) => l.leaseToken)]));
+      await this.#setSlots(trx, me, mine);
+      return rows.length;
+    });
+    for (const lease of mine) this.#held.drop(lease.deliveryId, lease.leaseToken);
+    return released;
+  }
+
+  leasedRows(now: number): Expression<SqlBool> {
+    return sql<SqlBool>`(queue.lease_token is not null and queue.lease_expires_at > ${now}
+      and queue.leased_by in (${liveWorkers(this.#presence.namespace)}))`;
+  }
+
+  async inFlight(now: number): Promise<number> {
+    const result = await this.#db.executeQuery<{ n: number }>(CompiledQuery.raw(IN_FLIGHT, [this.#presence.namespace, now]));
+    return Number(result.rows[0]?.n ?? 0);
+  }
+
+  async nextDueAt(now: number): Promise<number | null> {
+    const result = await this.#db.executeQuery<{ at: number | null }>(CompiledQuery.raw(NEXT_DUE, [this.#presence.namespace, now]));
+    const at = result.rows[0]?.at;
+    return at == null ? null : Number(at);
+  }
+
+  async close(): Promise<void> {
+    await this.#presence.close();
+  }
+}

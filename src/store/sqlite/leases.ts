@@ -1,0 +1,141 @@
+// Leases on SQLite, held in memory. One process holds the database (exclusive.ts), so its
+// memory knows every lease there is: claiming writes nothing (the rows are only read), the
+// subscriptions' turns and token buckets live here too, and after a restart nothing is
+// leased, so every unfinished delivery is due at once. Only a circuit's probe is written (the
+// API shows the circuit). The outcome statements are plain SQL, prepared once.
+import { CompiledQuery, sql, type Expression, type Kysely, type SqlBool } from 'kysely';
+import type { AttemptResult, ClaimRequest, ClaimedDelivery, Lease } from '../contracts.ts';
+import type { LeaseKeeper, QueueRecord } from '../dialect.ts';
+import { fromQueueRow } from '../rows.ts';
+import type { Database } from '../schema.ts';
+import { eligibleSubscriptions, payloadsOf, toCandidate } from '../queue/candidates.ts';
+import { planClaims, settleUpdates, type ClaimCandidate } from '../queue/claim-plan.ts';
+import { HeldLeases } from '../queue/held-leases.ts';
+import type { ExclusiveHold } from './exclusive.ts';
+
+const TAKE_FINISHED = 'delete from queue where id = ? returning *';
+const RESCHEDULE = `update queue set attempts = attempts + 1, due_at = ?, last_attempt_at = ?, manual_retry = 0, updated_at = ?
+  where id = ? returning *`;
+export const DUE_ROWS = `select * from queue where subscription_id = ? and due_at <= ? and id not in (select value from json_each(?))
+  order by due_at limit ?`;
+export const FIFO_HEAD = 'select * from queue where subscription_id = ? order by id limit 1';
+export const NEXT_DUE = `select min(case when n.circuit_state = 'closed' then n.due else max(n.due, coalesce(n.circuit_retry_at, 0)) end) as at
+  from (select s.circuit_state, s.circuit_retry_at,
+          (select due_at from queue q where q.subscription_id = s.id and q.id not in (select value from json_each(?))
+           order by due_at limit 1) as due
+        from subscriptions s where s.active = 1 and s.deleted_at is null) n`;
+
+interface Bucket {
+  tokens: number;
+  refilledAt: number;
+}
+
+export class LocalLeases implements LeaseKeeper {
+  readonly #db: Kysely<Database>;
+  readonly #hold: ExclusiveHold | null;
+  readonly #held = new HeldLeases();
+  /** Token buckets of rate-limited subscriptions. */
+  readonly #buckets = new Map<string, Bucket>();
+  /** Round robin: the next claim starts after the subscription served last. */
+  #cursor = '';
+
+  constructor(db: Kysely<Database>, hold: ExclusiveHold | null) {
+    this.#db = db;
+    this.#hold = hold;
+  }
+
+  async join(): Promise<void> {
+    this.#hold?.take();
+  }
+
+  async claim(request: ClaimRequest): Promise<ClaimedDelivery[]> {
+    await this.join();
+    const { now, limit, leaseToken, leaseExpiresAt } = request;
+    const candidates = await this.#candidates(now, limit);
+    if (candidates.length === 0) return [];
+    const plan = planClaims(candidates, this.#held.inFlightBySubscription(now), { now, limit, circuitCooldownMs: request.circuitCooldownMs });
+    if (plan.quotas.length === 0) return [];
+    const rows: QueueRecord[] = [];
+    for (const quota of plan.quotas) {
+      if (quota.fifo) {
+        const head = (await this.#db.executeQuery<QueueRecord>(CompiledQuery.raw(FIFO_HEAD, [quota.subscriptionId]))).rows[0];
+        const leased = head !== undefined && this.#held.leasedIds(now, quota.subscriptionId).includes(head.id as string);
+        if (head && !leased && Number(head.due_at) <= now) rows.push(head);
+      } else {
+        const exclude = JSON.stringify(this.#held.leasedIds(now, quota.subscriptionId));
+        rows.push(...(await this.#db.executeQuery<QueueRecord>(CompiledQuery.raw(DUE_ROWS, [quota.subscriptionId, now, exclude, quota.count]))).rows);
+      }
+    }
+    const perSubscription = new Map<string, number>();
+    for (const row of rows) {
+      const subscriptionId = row.subscription_id as string;
+      perSubscription.set(subscriptionId, (perSubscription.get(subscriptionId) ?? 0) + 1);
+      this.#held.hold(row.id as string, subscriptionId, leaseToken, leaseExpiresAt);
+    }
+    const probes: { id: string; until: number }[] = [];
+    for (const update of settleUpdates(plan.updates, perSubscription)) {
+      if (update.rateTokens !== null && update.rateRefilledAt !== null) this.#buckets.set(update.subscriptionId, { tokens: update.rateTokens, refilledAt: update.rateRefilledAt });
+      if (update.halfOpenUntil !== null) probes.push({ id: update.subscriptionId, until: update.halfOpenUntil });
+    }
+    for (const probe of probes) {
+      await this.#db.updateTable('subscriptions').set({ circuit_state: 'half_open', circuit_retry_at: probe.until }).where('id', '=', probe.id).execute();
+    }
+    const payloads = await payloadsOf(this.#db, rows.map((row) => row.event_id as string));
+    return rows.map((row) => ({ delivery: fromQueueRow(row, true), payload: payloads.get(row.event_id as string)!, leaseToken }));
+  }
+
+  /** Up to `limit` subscriptions with due work, taking turns: those after the last one served first. */
+  async #candidates(now: number, limit: number): Promise<ClaimCandidate[]> {
+    const after = await eligibleSubscriptions(this.#db, now).where('id', '>', this.#cursor).orderBy('id').limit(limit).execute();
+    const wrapped = after.length < limit
+      ? await eligibleSubscriptions(this.#db, now).where('id', '<=', this.#cursor).orderBy('id').limit(limit - after.length).execute()
+      : [];
+    const rows = [...after, ...wrapped];
+    if (rows.length > 0) this.#cursor = rows[rows.length - 1]!.id;
+    return rows.map((row) => {
+      const bucket = this.#buckets.get(row.id);
+      return { ...toCandidate(row), rateTokens: bucket?.tokens ?? null, rateRefilledAt: bucket?.refilledAt ?? null };
+    });
+  }
+
+  async settle(trx: Kysely<Database>, results: readonly AttemptResult[]): Promise<Map<number, QueueRecord>> {
+    const taken = new Map<number, QueueRecord>();
+    for (const [index, result] of results.entries()) {
+      if (!this.#held.holds(result.deliveryId, result.leaseToken)) continue;
+      const at = result.attempt.createdAt;
+      const statement = result.status === 'queued'
+        ? CompiledQuery.raw(RESCHEDULE, [result.nextAttemptAt, at, at, result.deliveryId])
+        : CompiledQuery.raw(TAKE_FINISHED, [result.deliveryId]);
+      const row = (await trx.executeQuery<QueueRecord>(statement)).rows[0];
+      // Gone meanwhile: its subscription was deleted and the delivery cancelled.
+      if (row) taken.set(index, row);
+    }
+    return taken;
+  }
+
+  ended(results: readonly AttemptResult[]): void {
+    for (const result of results) this.#held.drop(result.deliveryId, result.leaseToken);
+  }
+
+  async release(leases: readonly Lease[]): Promise<number> {
+    // The rows were never changed by the claim: dropping the lease makes them due as they are.
+    return leases.filter((lease) => this.#held.drop(lease.deliveryId, lease.leaseToken)).length;
+  }
+
+  leasedRows(now: number): Expression<SqlBool> {
+    return sql<SqlBool>`queue.id in (select value from json_each(${JSON.stringify(this.#held.leasedIds(now))}))`;
+  }
+
+  async inFlight(now: number): Promise<number> {
+    return this.#held.leasedIds(now).length;
+  }
+
+  async nextDueAt(now: number): Promise<number | null> {
+    const result = await this.#db.executeQuery<{ at: number | null }>(CompiledQuery.raw(NEXT_DUE, [JSON.stringify(this.#held.leasedIds(now))]));
+    return result.rows[0]?.at ?? null;
+  }
+
+  async close(): Promise<void> {
+    this.#hold?.release();
+  }
+}
