@@ -56,6 +56,11 @@ export interface Dialect {
    * again (at-least-once), never loses an event; ingestion commits stay fully durable.
    */
   relaxedTransaction<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  /**
+   * Runs a transaction that is on disk when the promise resolves: the outbox's, answered 202
+   * only then. (On SQLite the wait for the disk happens off the event loop.)
+   */
+  durableTransaction<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
   /** Adds these changes to the counters (store/counters.ts), in the caller's transaction. */
   addToCounters(trx: Kysely<Database>, rows: readonly CounterRow[]): Promise<void>;
   /** Releases what the dialect holds besides the Kysely connection (listeners, timers, locks). */

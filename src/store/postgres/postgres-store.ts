@@ -93,6 +93,11 @@ class PostgresDialectOps implements Dialect {
     });
   }
 
+  durableTransaction<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+    // synchronous_commit is on (the default): COMMIT returns once the WAL is flushed.
+    return db.transaction().execute(work);
+  }
+
   async addToCounters(trx: Kysely<Database>, rows: readonly CounterRow[]): Promise<void> {
     if (rows.length === 0) return;
     const sorted = [...rows].sort((x, y) => x.span - y.span || x.bucket - y.bucket || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));

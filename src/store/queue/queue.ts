@@ -35,7 +35,7 @@ export class SqlQueue implements Queue {
   async enqueue(items: readonly NewEvent[]): Promise<void> {
     if (items.length === 0) return;
     const { db, dialect } = this.#ctx;
-    await db.transaction().execute(async (trx) => {
+    await dialect.durableTransaction(db, async (trx) => {
       const changes = await insertEventRows(trx, items);
       await dialect.addToCounters(trx, changes.rows);
     });

@@ -13,7 +13,7 @@ import { planClaims, settleUpdates, type ClaimCandidate } from '../queue/claim-p
 import { HeldLeases } from '../queue/held-leases.ts';
 import type { ExclusiveHold } from './exclusive.ts';
 
-const TAKE_FINISHED = 'delete from queue where id = ? returning *';
+const TAKE_FINISHED = 'delete from queue where id in (select value from json_each(?)) returning *';
 const RESCHEDULE = `update queue set attempts = attempts + 1, due_at = ?, last_attempt_at = ?, manual_retry = 0, updated_at = ?
   where id = ? returning *`;
 export const DUE_ROWS = `select * from queue where subscription_id = ? and due_at <= ? and id not in (select value from json_each(?))
@@ -100,15 +100,26 @@ export class LocalLeases implements LeaseKeeper {
 
   async settle(trx: Kysely<Database>, results: readonly AttemptResult[]): Promise<Map<number, QueueRecord>> {
     const taken = new Map<number, QueueRecord>();
+    // Only results whose lease this process holds; one result per delivery can hold it.
+    const held = new Map<string, number>();
     for (const [index, result] of results.entries()) {
-      if (!this.#held.holds(result.deliveryId, result.leaseToken)) continue;
+      if (this.#held.holds(result.deliveryId, result.leaseToken)) held.set(result.deliveryId, index);
+    }
+    const finished: string[] = [];
+    for (const [deliveryId, index] of held) {
+      const result = results[index]!;
+      if (result.status !== 'queued') {
+        finished.push(deliveryId);
+        continue;
+      }
       const at = result.attempt.createdAt;
-      const statement = result.status === 'queued'
-        ? CompiledQuery.raw(RESCHEDULE, [result.nextAttemptAt, at, at, result.deliveryId])
-        : CompiledQuery.raw(TAKE_FINISHED, [result.deliveryId]);
-      const row = (await trx.executeQuery<QueueRecord>(statement)).rows[0];
+      const row = (await trx.executeQuery<QueueRecord>(CompiledQuery.raw(RESCHEDULE, [result.nextAttemptAt, at, at, deliveryId]))).rows[0];
       // Gone meanwhile: its subscription was deleted and the delivery cancelled.
       if (row) taken.set(index, row);
+    }
+    if (finished.length > 0) {
+      const { rows } = await trx.executeQuery<QueueRecord>(CompiledQuery.raw(TAKE_FINISHED, [JSON.stringify(finished)]));
+      for (const row of rows) taken.set(held.get(row.id as string)!, row);
     }
     return taken;
   }
