@@ -47,22 +47,22 @@ export interface BenchDatabase {
 }
 
 const SEED_CHUNK = 100_000;
-const TERMINAL = `('succeeded', 'failed', 'filtered', 'cancelled')`;
 /** The 4th group of a seeded id tells which table it belongs to. */
 const ID_GROUP = { subscription: 'a000', event: '9000', delivery: '8000', attempt: 'b000' } as const;
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
 const REQUEST_HEADERS = '{"content-type":"application/json","user-agent":"hookd-bench"}';
 
-// The two searches of hookd's claim (src/store/sql-store.ts claimDue, and the dialects'
-// claimQuotas), run read-only beside hookd to see whether finding due work slows down as
-// the table changes. A probe, not hookd's own timing: keep it in step with the claim.
+// The two searches of hookd's claim (src/store/queue/candidates.ts, and the dialects'
+// leases.ts), run read-only beside hookd to see whether finding due work slows down as the
+// queue changes. A probe, not hookd's own timing: keep it in step with the claim.
 const CLAIM_CANDIDATES = `select id from subscriptions where active = true and deleted_at is null
   and (circuit_state = 'closed' or circuit_retry_at <= ?)
-  and exists (select 1 from deliveries where deliveries.subscription_id = subscriptions.id
-    and deliveries.status in ('queued', 'delivering') and deliveries.next_attempt_at <= ?)
+  and exists (select 1 from queue where queue.subscription_id = subscriptions.id and queue.due_at <= ?)
   order by coalesce(last_claimed_at, 0) limit 1`;
-const CLAIM_PICK = `select id from deliveries where subscription_id = ? and status in ('queued', 'delivering')
-  and next_attempt_at <= ? order by next_attempt_at limit ?`;
+const CLAIM_PICK = 'select id from queue where subscription_id = ? and due_at <= ? order by due_at limit ?';
+/** What seeded rows add to hookd's totals (src/store/counters.ts), so that status counts them. */
+const ADD_TO_TOTAL = `insert into counters (span, bucket, name, shard, n) values (0, 0, ?, 0, ?)
+  on conflict (span, bucket, name, shard) do update set n = counters.n + excluded.n`;
 
 /** `?` placeholders as PostgreSQL's `$1, $2, …`. */
 function numbered(text: string): string {
@@ -144,23 +144,30 @@ class SqliteDatabase implements BenchDatabase {
     const finished = plan.status !== 'queued';
     await chunks(plan.deliveries, (from, to) => {
       db.exec('begin');
-      db.prepare(`${series(from, to)} insert into deliveries
-        (id, event_id, subscription_id, event_type, status, attempts, next_attempt_at, last_attempt_at, created_at, updated_at)
-        select ${id(ID_GROUP.delivery, 'i')}, ${id(ID_GROUP.event, `i % ${plan.events}`)}, ${id(ID_GROUP.subscription, `i % ${plan.subscriptions}`)},
-          'bench.seeded', ?, ?, ?, ?, ?, ? from n`)
-        .run(plan.status, finished ? 1 : 0, finished ? null : plan.createdAt, finished ? plan.createdAt : null, plan.createdAt, plan.createdAt);
+      const keys = `${id(ID_GROUP.delivery, 'i')}, ${id(ID_GROUP.event, `i % ${plan.events}`)}, ${id(ID_GROUP.subscription, `i % ${plan.subscriptions}`)}`;
+      if (finished) {
+        db.prepare(`${series(from, to)} insert into deliveries
+          (id, event_id, subscription_id, event_type, status, attempts, last_attempt_at, created_at, updated_at)
+          select ${keys}, 'bench.seeded', ?, 1, ?, ?, ? from n`).run(plan.status, plan.createdAt, plan.createdAt, plan.createdAt);
+      } else {
+        db.prepare(`${series(from, to)} insert into queue
+          (id, event_id, subscription_id, event_type, attempts, due_at, last_attempt_at, manual_retry, created_at, updated_at)
+          select ${keys}, 'bench.seeded', 0, ?, null, 0, ?, ? from n`).run(plan.createdAt, plan.createdAt, plan.createdAt);
+      }
       if (plan.withAttempts) {
         db.prepare(`${series(from, to)} insert into attempts
-          (id, delivery_id, attempt_number, outcome, status_code, duration_ms, request_headers, trigger, created_at)
-          select ${id(ID_GROUP.attempt, 'i')}, ${id(ID_GROUP.delivery, 'i')}, 1, 'success', 200, 3, ?, 'scheduled', ? from n`)
+          (id, delivery_id, subscription_id, event_type, attempt_number, outcome, status_code, duration_ms, request_headers, trigger, created_at)
+          select ${id(ID_GROUP.attempt, 'i')}, ${id(ID_GROUP.delivery, 'i')}, ${id(ID_GROUP.subscription, `i % ${plan.subscriptions}`)}, 'bench.seeded',
+            1, 'success', 200, 3, ?, 'scheduled', ? from n`)
           .run(REQUEST_HEADERS, plan.createdAt);
       }
+      db.prepare(ADD_TO_TOTAL).run(`deliveries:${plan.status}`, to - from);
       db.exec('commit');
     }, onProgress);
   }
 
   async countExpired(before: number): Promise<number> {
-    const row = this.#connection.prepare(`select count(*) as n from deliveries where status in ${TERMINAL} and created_at < ?`).get(before);
+    const row = this.#connection.prepare(`select count(*) as n from deliveries where created_at < ?`).get(before);
     return Number(row?.n ?? 0);
   }
 
@@ -227,18 +234,27 @@ class PostgresDatabase implements BenchDatabase {
     [plan.payload, plan.createdAt, plan.events]);
     const finished = plan.status !== 'queued';
     await chunks(plan.deliveries, async (from, to) => {
-      await client.query(`insert into deliveries
-        (id, event_id, subscription_id, event_type, status, attempts, next_attempt_at, last_attempt_at, created_at, updated_at)
-        select ${id(ID_GROUP.delivery, 'i')}, ${id(ID_GROUP.event, `i % ${plan.events}`)}, ${id(ID_GROUP.subscription, `i % ${plan.subscriptions}`)},
-          'bench.seeded', $1, $2, $3, $4, $5, $5 from generate_series($6::bigint, $7::bigint - 1) i`,
-      [plan.status, finished ? 1 : 0, finished ? null : plan.createdAt, finished ? plan.createdAt : null, plan.createdAt, from, to]);
+      const keys = `${id(ID_GROUP.delivery, 'i')}, ${id(ID_GROUP.event, `i % ${plan.events}`)}, ${id(ID_GROUP.subscription, `i % ${plan.subscriptions}`)}`;
+      if (finished) {
+        await client.query(`insert into deliveries
+          (id, event_id, subscription_id, event_type, status, attempts, last_attempt_at, created_at, updated_at)
+          select ${keys}, 'bench.seeded', $1, 1, $2, $2, $2 from generate_series($3::bigint, $4::bigint - 1) i`,
+        [plan.status, plan.createdAt, from, to]);
+      } else {
+        await client.query(`insert into queue
+          (id, event_id, subscription_id, event_type, attempts, due_at, last_attempt_at, manual_retry, created_at, updated_at)
+          select ${keys}, 'bench.seeded', 0, $1, null, false, $1, $1 from generate_series($2::bigint, $3::bigint - 1) i`,
+        [plan.createdAt, from, to]);
+      }
       if (plan.withAttempts) {
         await client.query(`insert into attempts
-          (id, delivery_id, attempt_number, outcome, status_code, duration_ms, request_headers, trigger, created_at)
-          select ${id(ID_GROUP.attempt, 'i')}, ${id(ID_GROUP.delivery, 'i')}, 1, 'success', 200, 3, $1::jsonb, 'scheduled', $2
+          (id, delivery_id, subscription_id, event_type, attempt_number, outcome, status_code, duration_ms, request_headers, trigger, created_at)
+          select ${id(ID_GROUP.attempt, 'i')}, ${id(ID_GROUP.delivery, 'i')}, ${id(ID_GROUP.subscription, `i % ${plan.subscriptions}`)}, 'bench.seeded',
+            1, 'success', 200, 3, $1::jsonb, 'scheduled', $2
           from generate_series($3::bigint, $4::bigint - 1) i`,
         [REQUEST_HEADERS, plan.createdAt, from, to]);
       }
+      await client.query(numbered(ADD_TO_TOTAL), [`deliveries:${plan.status}`, to - from]);
     }, onProgress);
     // Rows that accumulated in production would have been vacuumed and analyzed by
     // autovacuum long since; without this, autovacuum's first pass over the million fresh
@@ -247,7 +263,7 @@ class PostgresDatabase implements BenchDatabase {
   }
 
   async countExpired(before: number): Promise<number> {
-    const result = await this.#client.query<{ n: string }>(`select count(*) as n from deliveries where status in ${TERMINAL} and created_at < $1`, [before]);
+    const result = await this.#client.query<{ n: string }>(`select count(*) as n from deliveries where created_at < $1`, [before]);
     return Number(result.rows[0]?.n ?? 0);
   }
 
