@@ -2,8 +2,10 @@
 // receiver hurts only itself" is decided: every subscription with due work gets a share of
 // the batch (served-longest-ago first), no more than its concurrency cap minus what is
 // already in flight anywhere, no more than its rate limit allows, one at a time for FIFO,
-// and a single probe when its circuit's cool-down has passed. Pure: the store supplies the
-// rows (locked where the database can) and writes back the state changes.
+// and a single probe when its circuit's cool-down has passed, and, when the claiming process
+// keeps part of its worker pool in reserve, no more of the reserve than the process allows
+// the subscription (see pool-reserve.ts). Pure: the store supplies the rows (locked where
+// the database can) and writes back the state changes.
 
 export interface ClaimCandidate {
   id: string;
@@ -32,6 +34,16 @@ export interface CandidateUpdate {
   halfOpenUntil: number | null;
 }
 
+/**
+ * The part of a claim's slots kept for subscriptions whose receivers answer promptly: any
+ * subscription may take the first `open` slots; the rest go only to those allowed them.
+ */
+export interface ClaimReserve {
+  open: number;
+  /** How many reserved slots a subscription may take in this claim. */
+  allowance: (subscriptionId: string) => number;
+}
+
 export interface ClaimPlan {
   quotas: Quota[];
   updates: CandidateUpdate[];
@@ -50,26 +62,33 @@ function availableTokens(candidate: ClaimCandidate, now: number): number {
 export function planClaims(
   candidates: readonly ClaimCandidate[],
   inFlight: ReadonlyMap<string, number>,
-  options: { now: number; limit: number; circuitCooldownMs: number },
+  options: { now: number; limit: number; circuitCooldownMs: number; reserve?: ClaimReserve | undefined },
 ): ClaimPlan {
-  const { now, limit, circuitCooldownMs } = options;
+  const { now, limit, circuitCooldownMs, reserve } = options;
   const share = Math.max(1, Math.ceil(limit / Math.max(1, candidates.length)));
   const quotas: Quota[] = [];
   const updates: CandidateUpdate[] = [];
   let left = limit;
+  let openLeft = reserve?.open ?? limit;
   for (const candidate of candidates) {
     if (left <= 0) break;
     const busy = inFlight.get(candidate.id) ?? 0;
     const fifo = candidate.ordering === 'fifo';
     const probing = candidate.circuitState !== 'closed';
     const tokens = availableTokens(candidate, now);
-    const allowed = Math.min(
+    const wanted = Math.min(
       left,
       share,
       fifo || probing ? 1 - Math.min(1, busy) : candidate.maxInFlight - busy,
       Math.floor(tokens),
     );
+    if (wanted <= 0) continue;
+    // Open slots first, so that the reserve stays free as long as it can.
+    const open = Math.min(wanted, openLeft);
+    const reserved = reserve ? Math.min(wanted - open, reserve.allowance(candidate.id)) : wanted - open;
+    const allowed = open + reserved;
     if (allowed <= 0) continue;
+    openLeft -= open;
     quotas.push({ subscriptionId: candidate.id, count: allowed, fifo });
     updates.push({
       subscriptionId: candidate.id,

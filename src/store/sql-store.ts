@@ -228,7 +228,7 @@ export class SqlStore implements Store {
       if (rows.length === 0) return [];
       const inFlight = new Map(rows.map((r) => [r.id, Number(r.in_flight ?? 0)]));
       const plan = planClaims(rows.map(toCandidate), inFlight, {
-        now, limit, circuitCooldownMs: request.circuitCooldownMs ?? DEFAULT_CIRCUIT.cooldownMs,
+        now, limit, circuitCooldownMs: request.circuitCooldownMs ?? DEFAULT_CIRCUIT.cooldownMs, reserve: request.reserve,
       });
       if (plan.quotas.length === 0) return [];
       const leased = await this.#dialect.claimQuotas(trx, plan.quotas, request);

@@ -13,6 +13,7 @@
 // Times are integers: milliseconds since the Unix epoch, UTC. They come from the caller's
 // clock so that retry schedules can be tested without waiting.
 import type { RetryDefaults } from '../config.ts';
+import type { ClaimReserve } from '../delivery/claim-plan.ts';
 
 export type StoreKind = 'sqlite' | 'postgres';
 
@@ -165,6 +166,8 @@ export interface ClaimRequest {
   leaseExpiresAt: number;
   /** How long an open circuit's probe has before another may go. */
   circuitCooldownMs?: number;
+  /** The claiming process's worker-pool reserve: which subscriptions may take its last slots. */
+  reserve?: ClaimReserve;
 }
 
 /** The result of one attempt and the delivery's next state, to be written under the lease. */
