@@ -405,6 +405,42 @@ for (const name of STORE_NAMES) {
       });
     });
 
+    describe('optional bodies and the history of deleted subscriptions', () => {
+      it('an empty body is {} where every field is optional: rotating with no body at all', async () => {
+        const created = await call('POST', '/subscriptions', { target_url: 'https://example.com/rotate' });
+        const before = (await call('GET', `/subscriptions/${created.body.id}/secret`)).body.secret;
+        for (const headers of [{}, { 'content-type': 'application/json' }]) {
+          const response = await fetch(`${app.url}/api/v1/subscriptions/${created.body.id}/secret/rotate`, { method: 'POST', headers });
+          const body = await response.json() as { secret: string; previous_secret_expires_at: string };
+          assert.equal(response.status, 200, JSON.stringify(body));
+          assert.match(body.secret, GENERATED_SECRET);
+          assert.notEqual(body.secret, before);
+          // The default grace applies, as for {}.
+          assert.ok(Date.parse(body.previous_secret_expires_at) > Date.now() + 86_000_000);
+        }
+        // A route that needs a field still refuses an empty body.
+        assertError(await call('POST', '/subscriptions', ''), 400, 'invalid_json');
+        assertInvalid(await call('POST', '/subscriptions'), 'body');
+        const spec = (await (await fetch(`${app.url}/api/v1/openapi.json`)).json()) as any;
+        assert.equal(spec.paths['/api/v1/subscriptions/{id}/secret/rotate'].post.requestBody.required, false);
+        assert.equal(spec.paths['/api/v1/subscriptions'].post.requestBody.required, true);
+      });
+
+      it('a deleted subscription\'s deliveries stay listed under it; an id never used is 404', async () => {
+        // An API-only process: the deliveries stay queued, nothing is sent.
+        const api = client(await freshApp({ role: 'api' }));
+        const created = await api('POST', '/subscriptions', { target_url: 'https://example.com/deleted' });
+        const ingested = await api('POST', `/ingest/${created.body.id}`, { event_type: 'order.created', data: {} });
+        assert.equal(ingested.status, 202);
+        assert.equal((await api('DELETE', `/subscriptions/${created.body.id}`)).status, 204);
+        const history = await api('GET', `/subscriptions/${created.body.id}/deliveries`);
+        assert.equal(history.status, 200, JSON.stringify(history.body));
+        assert.deepEqual(history.body.items.map((d: { id: string; status: string }) => [d.id, d.status]), [[ingested.body.delivery_id, 'cancelled']]);
+        assertError(await api('GET', `/subscriptions/${created.body.id}`), 404, 'subscription_not_found');
+        assertError(await api('GET', `/subscriptions/${BRIEF_ID}/deliveries`), 404, 'subscription_not_found');
+      });
+    });
+
     describe('health and status', () => {
       it('GET /api/v1/health is 200 with every check ok', async () => {
         const reply = await call('GET', '/health');

@@ -133,12 +133,13 @@ export const deliveryRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app)
 
   api.get('/subscriptions/:id/deliveries', {
     schema: {
-      tags: ['deliveries'], summary: 'Recent deliveries of one subscription, newest first',
+      tags: ['deliveries'], summary: 'Recent deliveries of one subscription, newest first (a deleted one\'s too, while retention keeps them)',
       params: IdParams, querystring: ListQuery, response: { 200: DeliveryList, ...errorResponses },
     },
   }, async (request) => {
     const id = request.params.id;
-    if (!isUuid(id) || !(await store.getSubscription(id.toLowerCase()))) throw notFound('subscription', id);
+    // A deleted subscription's history stays readable until retention removes it.
+    if (!isUuid(id) || !(await store.subscriptionKnown(id.toLowerCase()))) throw notFound('subscription', id);
     return listPage(store, request.query, id.toLowerCase());
   });
 };

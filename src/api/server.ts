@@ -12,6 +12,7 @@ import type { SubscriptionCache } from '../store/subscription-cache.ts';
 import type { Ingestor } from '../ingest/ingestor.ts';
 import type { KeyVerifier } from '../auth/key-verifier.ts';
 import { registerAuth } from './auth.ts';
+import { registerEmptyBody, takesEmptyBody } from './empty-body.ts';
 import { ApiError, errorHandler, notFoundHandler } from './errors.ts';
 import { MAX_JSON_DEPTH, jsonNestedDeeperThan, registerHeaderLimit, tooDeep } from './limits.ts';
 import { registerRateLimit } from './rate-limit.ts';
@@ -85,6 +86,10 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const raw = body as Buffer;
     request.rawBody = raw;
+    if (raw.length === 0 && takesEmptyBody(request)) {
+      done(null, {});
+      return;
+    }
     if (jsonNestedDeeperThan(raw, MAX_JSON_DEPTH)) {
       done(tooDeep(), undefined);
       return;
@@ -104,6 +109,7 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
   // Before any route: these apply to every route, in this order.
   registerHeaderLimit(app);
   registerAuth(app, { ...deps.access, metricsPublic: deps.config.metricsPublic });
+  registerEmptyBody(app);
   await registerRateLimit(app, deps.config.rateLimitPerMinute);
   await registerOpenApi(app, deps.version);
   await app.register(metricsRoutes(deps.metrics));

@@ -120,6 +120,10 @@ export class SqlStore implements Store {
     return row && toSubscription(row, this.#secrets);
   }
 
+  async subscriptionKnown(id: string): Promise<boolean> {
+    return (await this.db.selectFrom('subscriptions').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+  }
+
   async listSubscriptions(query: SubscriptionQuery): Promise<Page<Subscription>> {
     let q = this.db.selectFrom('subscriptions').selectAll().where('deleted_at', 'is', null);
     if (query.after) q = q.where('id', '>', query.after);

@@ -274,6 +274,8 @@ export interface Store {
 
   createSubscription(subscription: Subscription): Promise<void>;
   getSubscription(id: string): Promise<Subscription | undefined>;
+  /** Whether `id` is a subscription, or a deleted one whose deliveries' history is still kept. */
+  subscriptionKnown(id: string): Promise<boolean>;
   listSubscriptions(query: SubscriptionQuery): Promise<Page<Subscription>>;
   /** Active subscriptions whose event-type filter matches. */
   subscriptionsForEventType(eventType: string): Promise<Subscription[]>;
