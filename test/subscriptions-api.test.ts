@@ -248,6 +248,8 @@ for (const name of STORE_NAMES) {
         ['target_url with credentials', { target_url: 'http://user:pass@host/' }, 'target_url'],
         ['event type pattern "or*der"', { target_url: 'https://example.com/', event_types: ['or*der'] }, 'event_types'],
         ['a whsec_ secret that is not base64', { target_url: 'https://example.com/', secret: 'whsec_!!!!notbase64' }, 'secret'],
+        ['a rate limit below the floor (5e-324)', { target_url: 'https://example.com/', rate_limit_per_second: 5e-324 }, 'rate_limit_per_second'],
+        ['a rate limit of 0', { target_url: 'https://example.com/', rate_limit_per_second: 0 }, 'rate_limit_per_second'],
       ];
       for (const [label, body, field] of wrongTypes) {
         it(`422 for ${label} on POST, PUT and PATCH`, async () => {

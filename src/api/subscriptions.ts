@@ -4,6 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
 import { uuidv7 } from 'uuidv7';
+import { MIN_RATE_LIMIT_PER_SECOND } from '../delivery/claim-plan.ts';
 import { MAX_CUSTOM_HEADERS, MAX_HEADER_VALUE_BYTES, customHeadersProblem, maskHeaderValues } from '../delivery/custom-headers.ts';
 import { NetworkPolicy, blockedUrlReason } from '../delivery/ssrf-guard.ts';
 import { EVENT_TYPE_PATTERN, isValidPattern } from '../routing/event-types.ts';
@@ -38,8 +39,8 @@ const Headers = Type.Union([
   description: 'Extra headers sent with every attempt (e.g. an Authorization header the receiver expects). Values are write-only: responses show them masked. Kept when absent, even on PUT; null or {} removes them all.',
 });
 const MaxInFlight = Type.Integer({ minimum: 1, maximum: 1000, description: 'Most deliveries in flight at once, across all hookd processes (default 10).' });
-const RateLimit = Type.Union([Type.Number({ exclusiveMinimum: 0, maximum: 100_000 }), Type.Null()], {
-  description: 'Most attempts started per second, across all hookd processes; excess deliveries wait without spending attempts. Null: unlimited.',
+const RateLimit = Type.Union([Type.Number({ minimum: MIN_RATE_LIMIT_PER_SECOND, maximum: 100_000 }), Type.Null()], {
+  description: `Most attempts started per second, across all hookd processes, at least ${MIN_RATE_LIMIT_PER_SECOND} (one every ${1 / MIN_RATE_LIMIT_PER_SECOND} s); excess deliveries wait without spending attempts. Null: unlimited.`,
 });
 const Ordering = Type.Union([Type.Literal('parallel'), Type.Literal('fifo')], {
   description: 'fifo: one delivery at a time in ingestion order; a failing head holds the rest until it succeeds or runs out of attempts.',

@@ -49,10 +49,17 @@ export interface ClaimPlan {
   updates: CandidateUpdate[];
 }
 
+/**
+ * The lowest rate limit: one attempt every 100 seconds. A rate near zero would never refill a
+ * token (5e-324 per second rounds to nothing), so the subscription's second delivery would
+ * wait forever; the API refuses lower rates, and any stored before are read as this one.
+ */
+export const MIN_RATE_LIMIT_PER_SECOND = 0.01;
+
 /** Tokens available now: the bucket refills at the rate, holding at most one second's worth. */
 function availableTokens(candidate: ClaimCandidate, now: number): number {
-  const rate = candidate.rateLimitPerSecond;
-  if (rate === null) return Infinity;
+  if (candidate.rateLimitPerSecond === null) return Infinity;
+  const rate = Math.max(MIN_RATE_LIMIT_PER_SECOND, candidate.rateLimitPerSecond);
   const capacity = Math.max(1, rate);
   if (candidate.rateTokens === null || candidate.rateRefilledAt === null) return capacity;
   const refilled = candidate.rateTokens + (Math.max(0, now - candidate.rateRefilledAt) / 1000) * rate;
