@@ -98,6 +98,9 @@ const SubscriptionView = Type.Object({
   circuit: CircuitView,
   disabled_reason: Type.Union([Type.String(), Type.Null()], { description: 'Why hookd disabled the subscription (410 Gone, or failing for too long).' }),
   system: Type.Boolean({ description: "True for hookd's own operations subscription (HOOKD_OPERATIONS_URL)." }),
+  previous_secret_expires_at: Type.Union([Timestamp, Type.Null()], {
+    description: 'Until when the secret replaced by the last rotation still signs deliveries beside the current one (past: no longer); null when no rotation left one.',
+  }),
   created_at: Timestamp,
   updated_at: Timestamp,
 }, { examples: [subscriptionExample] });
@@ -139,6 +142,7 @@ export function subscriptionView(s: Subscription) {
     },
     disabled_reason: s.disabledReason,
     system: s.system,
+    previous_secret_expires_at: s.previousSecret === null ? null : iso(s.previousSecretExpiresAt),
     created_at: iso(s.createdAt),
     updated_at: iso(s.updatedAt),
   };
