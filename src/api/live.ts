@@ -101,7 +101,7 @@ export const liveRoutes = (deps: ApiDeps): FastifyPluginAsync => async (app) => 
       tags: ['deliveries'], summary: 'New attempts as they are recorded (Server-Sent Events)',
       description: 'Each new attempt is an `attempt` event whose id is the attempt id. When hookd ends the stream it sends a last '
         + '`close` event, `{"reason", "message"}`: `lagging` (the client fell more than 512 KiB behind: reconnect with Last-Event-ID), '
-        + '`key_revoked` (the API key was revoked) or `shutting_down`.',
+        + '`key_revoked` (the API key was revoked), `key_required` (opened without a key, and a key now exists) or `shutting_down`.',
       querystring: StreamQuery,
       headers: StreamHeaders,
       response: {
