@@ -426,6 +426,10 @@ for (const name of STORE_NAMES) {
         const spec = (await (await fetch(`${app.url}/api/v1/openapi.json`)).json()) as any;
         assert.equal(spec.paths['/api/v1/subscriptions/{id}/secret/rotate'].post.requestBody.required, false);
         assert.equal(spec.paths['/api/v1/subscriptions'].post.requestBody.required, true);
+        // An event is never empty, though all its fields are optional.
+        const noEvent = await fetch(`${app.url}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-event-type': 'order.created' } });
+        assert.equal(noEvent.status, 400);
+        assert.equal(spec.paths['/api/v1/events'].post.requestBody.required, true);
       });
 
       it('a deleted subscription\'s deliveries stay listed under it; an id never used is 404', async () => {

@@ -41,32 +41,35 @@ async function startHangingReceiver() {
   };
 }
 
-test('the reserve: open slots for all, the rest for subscriptions that answer promptly, one to find out', () => {
+test('the reserve: prompt receivers take any free slot, the others three quarters between them, a new one a slot to find out', () => {
   const reserve = new PoolReserve(8); // two reserved slots
   const candidate = (id: string): ClaimCandidate => ({ id, maxInFlight: 10, ordering: 'parallel', rateLimitPerSecond: null, rateTokens: null, rateRefilledAt: null, circuitState: 'closed' });
   let now = 0;
-  // "fast" answered promptly before; "slow" took longer than SLOW_ATTEMPT_MS.
-  reserve.started('d-fast', 'fast', now);
-  reserve.finished('d-fast', now + 10);
+  // "fast" and "quick" answered promptly before; "slow" took longer than SLOW_ATTEMPT_MS.
+  for (const id of ['fast', 'quick']) {
+    reserve.started(`d-${id}`, id, now);
+    reserve.finished(`d-${id}`, now + 10);
+  }
   reserve.started('d-slow', 'slow', now);
   reserve.finished('d-slow', now + SLOW_ATTEMPT_MS + 1);
-  // Six attempts of "hung" are running: the open slots are taken.
+  // Six attempts of "hung", which this process knows nothing about yet, are running: the
+  // three quarters the others may hold are taken.
   for (let i = 0; i < 6; i++) reserve.started(`d-hung-${i}`, 'hung', now);
   now += 10;
-  const plan = (ids: string[]) => Object.fromEntries(planClaims(ids.map(candidate), new Map(), { now, limit: 2, circuitCooldownMs: 1000, reserve: reserve.forClaim(2, 6, now) })
+  const plan = (ids: string[], limit = 2, from = reserve) => Object.fromEntries(planClaims(ids.map(candidate), new Map(), { now, limit, circuitCooldownMs: 1000, reserve: from.forClaim(limit, now) })
     .quotas.map((q) => [q.subscriptionId, q.count]));
   assert.deepEqual(plan(['hung', 'slow', 'fast']), { fast: 1 });
-  assert.deepEqual(plan(['hung', 'new', 'other']), { new: 1, other: 1 }, 'unknown subscriptions get one each, to find out');
-  // Once its attempts have run slowly, a subscription that answered promptly before gets none.
+  assert.deepEqual(plan(['quick']), { quick: 2 }, 'a prompt receiver takes any free slot');
+  assert.deepEqual(plan(['hung', 'new', 'other']), { new: 1, other: 1 }, 'unknown subscriptions with nothing in flight get one each, to find out');
+  // Once its attempt has run slowly, a subscription that answered promptly before gets none.
   reserve.started('d-fast-2', 'fast', now);
   now += SLOW_ATTEMPT_MS + 1;
   assert.deepEqual(plan(['fast', 'new']), { new: 1 });
   assert.equal(reserve.slowInFlight(now), 7);
-  // With free open slots, everyone may take them.
-  assert.deepEqual(Object.fromEntries(planClaims([candidate('hung')], new Map(), { now, limit: 4, circuitCooldownMs: 1000, reserve: new PoolReserve(8).forClaim(4, 0, now) })
-    .quotas.map((q) => [q.subscriptionId, q.count])), { hung: 4 });
+  // With the three quarters free, anyone may take them.
+  assert.deepEqual(plan(['hung'], 4, new PoolReserve(8)), { hung: 4 });
   // A pool of fewer than four workers keeps none.
-  assert.equal(new PoolReserve(3).forClaim(3, 0, now).open, 3);
+  assert.equal(new PoolReserve(3).forClaim(3, now).open, 3);
 });
 
 for (const name of STORE_NAMES) {

@@ -1,12 +1,23 @@
-// A request body every field of which is optional may be left out: an empty body, with or
-// without a JSON content type, is taken as {} (e.g. POST .../secret/rotate with nothing
-// to say). Routes that need some field still answer 422 naming it.
+// A request body that is only a set of optional settings may be left out: an empty body,
+// with or without a JSON content type, is taken as {} (e.g. POST .../secret/rotate with
+// nothing to say). Routes that need some field still answer 422 naming it, and an event
+// (an open object, stored and delivered byte for byte) is never empty.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
-/** Whether the route's body schema is an object that requires no property. */
+interface BodySchema {
+  type?: unknown;
+  required?: unknown[];
+  additionalProperties?: unknown;
+}
+
+/** A closed object (only the properties it names) that requires none of them. */
+function onlyOptionalSettings(schema: BodySchema | undefined): boolean {
+  return schema?.type === 'object' && schema.additionalProperties === false && !(schema.required?.length);
+}
+
+/** Whether the route's body is only a set of optional settings. */
 export function takesEmptyBody(request: FastifyRequest): boolean {
-  const schema = request.routeOptions.schema?.body as { type?: unknown; required?: unknown[] } | undefined;
-  return schema?.type === 'object' && !(schema.required?.length);
+  return onlyOptionalSettings(request.routeOptions.schema?.body as BodySchema | undefined);
 }
 
 /** Before validation, a body that was not sent becomes {} where the route takes an empty body. */
@@ -17,7 +28,7 @@ export function registerEmptyBody(app: FastifyInstance): void {
 }
 
 interface OperationLike {
-  requestBody?: { required?: boolean; content?: Record<string, { schema?: { type?: unknown; required?: unknown[] } }> };
+  requestBody?: { required?: boolean; content?: Record<string, { schema?: BodySchema }> };
 }
 
 /** The OpenAPI document says the same: such a request body is optional. */
@@ -25,8 +36,7 @@ export function markOptionalBodies<T extends { paths?: object }>(document: T): T
   for (const operations of Object.values(document.paths ?? {}) as Record<string, OperationLike>[]) {
     for (const operation of Object.values(operations)) {
       const body = operation?.requestBody;
-      const schema = body?.content?.['application/json']?.schema;
-      if (body && schema?.type === 'object' && !(schema.required?.length)) body.required = false;
+      if (body && onlyOptionalSettings(body.content?.['application/json']?.schema)) body.required = false;
     }
   }
   return document;

@@ -35,12 +35,13 @@ export interface CandidateUpdate {
 }
 
 /**
- * The part of a claim's slots kept for subscriptions whose receivers answer promptly: any
- * subscription may take the first `open` slots; the rest go only to those allowed them.
+ * The part of a claim's slots kept for subscriptions whose receivers answer promptly (see
+ * pool-reserve.ts): the others may take `open` slots between them, and each its allowance
+ * beyond that.
  */
 export interface ClaimReserve {
   open: number;
-  /** How many reserved slots a subscription may take in this claim. */
+  /** Slots beyond `open` a subscription may take; Infinity: it answers promptly, and `open` does not hold it. */
   allowance: (subscriptionId: string) => number;
 }
 
@@ -76,7 +77,7 @@ export function planClaims(
   const quotas: Quota[] = [];
   const updates: CandidateUpdate[] = [];
   let left = limit;
-  let openLeft = reserve?.open ?? limit;
+  let openLeft = reserve?.open ?? 0;
   for (const candidate of candidates) {
     if (left <= 0) break;
     const busy = inFlight.get(candidate.id) ?? 0;
@@ -90,10 +91,10 @@ export function planClaims(
       Math.floor(tokens),
     );
     if (wanted <= 0) continue;
+    const allowance = reserve?.allowance(candidate.id) ?? Infinity;
     // Open slots first, so that the reserve stays free as long as it can.
-    const open = Math.min(wanted, openLeft);
-    const reserved = reserve ? Math.min(wanted - open, reserve.allowance(candidate.id)) : wanted - open;
-    const allowed = open + reserved;
+    const open = allowance === Infinity ? 0 : Math.min(wanted, openLeft);
+    const allowed = allowance === Infinity ? wanted : open + Math.min(wanted - open, allowance);
     if (allowed <= 0) continue;
     openLeft -= open;
     quotas.push({ subscriptionId: candidate.id, count: allowed, fifo });

@@ -167,7 +167,7 @@ export class Dispatcher {
         const now = this.#clock();
         const claimed = await this.#store.claimDue({
           now, limit, leaseToken: randomUUID(), leaseExpiresAt: now + this.#leaseMs, circuitCooldownMs: this.#config.circuit.cooldownMs,
-          reserve: this.#reserve.forClaim(limit, this.#inFlight, performance.now()),
+          reserve: this.#reserve.forClaim(limit, performance.now()),
         });
         for (const item of claimed) this.#track(this.#deliver(item));
         claimedAll = claimed.length === limit;

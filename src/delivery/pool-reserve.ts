@@ -1,14 +1,13 @@
 // Keeps a quarter of this process's worker pool for subscriptions whose receivers answer
 // promptly. A receiver that hangs holds each slot it gets until the request timeout, so a few
 // of them, each within its own max_in_flight, could otherwise occupy every worker and delay
-// everyone else's deliveries by the whole timeout. Any subscription may use the other three
-// quarters. A reserved slot goes to a subscription
-//   - that answered its last attempt here promptly and has no attempt running slowly: as
-//     many as its own limits allow;
-//   - that this process knows nothing about and that has nothing in flight here: one, to
-//     find out (a new subscription's first delivery does not wait for hanging ones to end);
-//   - otherwise (its last attempt was slow, one is running slowly, or its first ones are
-//     still out): none.
+// everyone else's deliveries by the whole timeout.
+//   - A subscription that answered its last attempt here promptly and has none running
+//     slowly may take any free slot, as its own limits allow.
+//   - All the others together (receivers that were slow, or that this process has not sent
+//     to yet) may hold three quarters of the pool.
+//   - Beyond that, one of those others with nothing in flight here gets a single slot to
+//     find out (a new subscription's first delivery does not wait for hanging ones to end).
 import type { ClaimReserve } from './claim-plan.ts';
 
 /** An attempt running longer than this marks its subscription as slow. */
@@ -51,22 +50,22 @@ export class PoolReserve {
     return slow;
   }
 
-  /** The limits of a claim made now for up to `limit` deliveries, with `inFlight` slots of the pool taken. */
-  forClaim(limit: number, inFlight: number, now: number): ClaimReserve {
-    const open = Math.max(0, Math.min(limit, this.#poolSize - this.#reserved - inFlight));
+  /** The limits of a claim made now for up to `limit` deliveries. */
+  forClaim(limit: number, now: number): ClaimReserve {
     // Per subscription with attempts in flight here: whether one of them is running slowly.
     const runningSlowly = new Map<string, boolean>();
     for (const { subscriptionId, startedAt } of this.#running.values()) {
       runningSlowly.set(subscriptionId, runningSlowly.get(subscriptionId) === true || now - startedAt > SLOW_ATTEMPT_MS);
     }
+    const prompt = (subscriptionId: string) => this.#lastWasSlow.get(subscriptionId) === false && runningSlowly.get(subscriptionId) !== true;
+    let heldByOthers = 0;
+    for (const { subscriptionId } of this.#running.values()) if (!prompt(subscriptionId)) heldByOthers++;
     return {
-      open,
+      open: Math.max(0, Math.min(limit, this.#poolSize - this.#reserved - heldByOthers)),
       allowance: (subscriptionId) => {
-        const slowNow = runningSlowly.get(subscriptionId);
-        const lastWasSlow = this.#lastWasSlow.get(subscriptionId);
-        if (slowNow === true || lastWasSlow === true) return 0;
-        if (lastWasSlow === undefined) return slowNow === undefined ? 1 : 0;
-        return Infinity;
+        if (prompt(subscriptionId)) return Infinity;
+        // Nothing known and nothing in flight: one, to find out.
+        return this.#lastWasSlow.has(subscriptionId) || runningSlowly.has(subscriptionId) ? 0 : 1;
       },
     };
   }
