@@ -83,7 +83,9 @@ for (const name of STORE_NAMES) {
       await receiver.close();
     });
 
-    it('closes streams whose clients stopped reading, with bounded memory, while the others get every attempt', async () => {
+    // 15,000 attempts: a client that stops reading falls behind only once the kernel's socket
+    // buffers (about 4 MB on loopback) are full.
+    it('closes streams whose clients stopped reading, with bounded memory, while the others get every attempt', { timeout: 300_000 }, async () => {
       const hookd = await app({ config: { workerConcurrency: 128 } });
       const subscriptions = 30;
       const events = 500;
@@ -140,9 +142,11 @@ for (const name of STORE_NAMES) {
         // The client that reads got every attempt, each once, and its stream stays open.
         await flood;
         assert.equal(deliveryIds.size, subscriptions * events);
-        await eventually(() => (reader.events.filter((e) => e.event === 'attempt').length >= deliveryIds.size ? true : undefined), 90_000, 'the reading client to get every attempt');
+        // (A delivery may have had a second attempt, on a machine loaded enough for one to fail.)
+        await eventually(() => (new Set(reader.events.map((e) => e.data.delivery_id)).size >= deliveryIds.size ? true : undefined), 90_000, 'the reading client to get every attempt');
         assert.ok(reader.events.every((e) => e.event === 'attempt' && deliveryIds.has(e.data.delivery_id)));
-        assert.equal(new Set(reader.events.filter((e) => e.event === 'attempt').map((e) => e.id)).size, deliveryIds.size);
+        const attemptIds = reader.events.map((e) => e.id);
+        assert.equal(new Set(attemptIds).size, attemptIds.length, 'each attempt is streamed once');
         assert.ok(!reader.ended, 'the reading client\'s stream stays open');
         await eventually(() => (metric('hookd_live_streams') === 1 ? true : undefined), 10_000, 'the closed streams to be gone');
         watching = false;
