@@ -2,10 +2,10 @@
 // receiver hurts only itself" is decided: every subscription with due work gets a share of
 // the batch (served-longest-ago first), no more than its concurrency cap minus what is
 // already in flight anywhere, no more than its rate limit allows, one at a time for FIFO,
-// and a single probe when its circuit's cool-down has passed, and, when the claiming process
-// keeps part of its worker pool in reserve, no more of the reserve than the process allows
-// the subscription (see pool-reserve.ts). Pure: the store supplies the rows (locked where
-// the database can) and writes back the state changes.
+// and a single probe when its circuit's cool-down has passed; and when the claiming process
+// keeps part of its worker pool for prompt receivers, the others get no more than it allows
+// them (see pool-reserve.ts). Pure: the store supplies the rows (locked where the database
+// can) and writes back the state changes.
 
 export interface ClaimCandidate {
   id: string;

@@ -166,7 +166,7 @@ export interface ClaimRequest {
   leaseExpiresAt: number;
   /** How long an open circuit's probe has before another may go. */
   circuitCooldownMs?: number;
-  /** The claiming process's worker-pool reserve: which subscriptions may take its last slots. */
+  /** The claiming process's worker-pool reserve: what subscriptions not known to answer promptly may take. */
   reserve?: ClaimReserve;
 }
 
