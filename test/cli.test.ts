@@ -7,6 +7,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { commandHelp } from '../src/cli/command.ts';
+import { COMMANDS } from '../src/cli/commands.ts';
 import { SETTINGS } from '../src/config.ts';
 import { STORE_NAMES, newTarget, openTestStore, type StoreTarget } from './support/stores.ts';
 import { databaseUrlFor, freePort } from './support/hookd-process.ts';
@@ -163,35 +165,6 @@ describe('bin/hookd.js', () => {
       assert.match(assertOneLine(result.stderr), /unknown option --no-such-option/);
     });
 
-    it('each command lists and takes only its own options; another command\'s exits 2 in one line', async () => {
-      const own: Record<string, string[]> = {
-        serve: ['port', 'host', 'database-url', 'log-level', 'insecure-no-auth'],
-        api: ['port', 'host', 'database-url', 'log-level', 'insecure-no-auth'],
-        worker: ['database-url', 'log-level', 'metrics-port', 'host', 'insecure-no-auth'],
-        migrate: ['database-url'],
-      };
-      for (const [command, options] of Object.entries(own)) {
-        const help = await run(NODE_24, [command, '--help'], dir);
-        assert.equal(help.code, 0, help.stderr);
-        const listed = [...help.stdout.matchAll(/^ {2}--([a-z-]+)/gm)].map((m) => m[1]);
-        assert.deepEqual(listed, options, `hookd ${command} --help`);
-      }
-      const refused: [string[], RegExp][] = [
-        [['worker', '--port', '5'], /^hookd worker: unknown option --port \(it is an option of hookd serve, api, listen\)/],
-        [['migrate', '--host', '0.0.0.0'], /^hookd migrate: unknown option --host/],
-        [['migrate', '--insecure-no-auth'], /^hookd migrate: unknown option --insecure-no-auth/],
-        [['serve', '--metrics-port', '9100'], /^hookd serve: unknown option --metrics-port \(it is an option of hookd worker\)/],
-        // A worker listens only on its metrics port: --host means nothing without one.
-        [['worker', '--host', '0.0.0.0'], /^hookd worker: --host concerns the metrics port, and this worker has none/],
-      ];
-      for (const [args, message] of refused) {
-        const result = await run(NODE_24, args, dir);
-        assert.equal(result.code, 2, `hookd ${args.join(' ')}: ${result.stderr}`);
-        assert.match(assertOneLine(result.stderr), message);
-        assert.equal(result.stdout, '');
-      }
-    });
-
     it('a bad setting exits 2 with one line naming it', async () => {
       const port = await run(NODE_24, ['serve'], dir, { PORT: 'abc' });
       assert.equal(port.code, 2);
@@ -213,6 +186,38 @@ describe('bin/hookd.js', () => {
       assert.ok(existsSync(file), 'the database file exists');
       const again = await run(NODE_24, ['migrate', '--database-url', `sqlite:${file}`], dir);
       assert.equal(again.code, 0, again.stderr);
+    });
+  });
+
+  describe('each command\'s own options', () => {
+    it('each command lists only its own options', async () => {
+      const own: Record<string, string[]> = {
+        serve: ['port', 'host', 'database-url', 'log-level', 'insecure-no-auth'],
+        api: ['port', 'host', 'database-url', 'log-level', 'insecure-no-auth'],
+        worker: ['database-url', 'log-level', 'metrics-port', 'host', 'insecure-no-auth'],
+        migrate: ['database-url'],
+      };
+      for (const [name, options] of Object.entries(own)) {
+        const { command } = await COMMANDS[name]!();
+        const listed = [...commandHelp(command).matchAll(/^ {2}--([a-z-]+)/gm)].map((m) => m[1]);
+        assert.deepEqual(listed, options, `hookd ${name} --help`);
+      }
+    });
+
+    it('another command\'s option exits 2 with one line naming the commands that take it', async () => {
+      const refused: [string[], RegExp][] = [
+        [['worker', '--port', '5'], /^hookd worker: unknown option --port \(it is an option of hookd serve, api, listen\)/],
+        [['migrate', '--host', '0.0.0.0'], /^hookd migrate: unknown option --host/],
+        [['serve', '--metrics-port', '9100'], /^hookd serve: unknown option --metrics-port \(it is an option of hookd worker\)/],
+        // A worker listens only on its metrics port: --host means nothing without one.
+        [['worker', '--host', '0.0.0.0'], /^hookd worker: --host concerns the metrics port, and this worker has none/],
+      ];
+      for (const [args, message] of refused) {
+        const result = await run(NODE_24, args, dir);
+        assert.equal(result.code, 2, `hookd ${args.join(' ')}: ${result.stderr}`);
+        assert.match(assertOneLine(result.stderr), message);
+        assert.equal(result.stdout, '');
+      }
     });
   });
 
