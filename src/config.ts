@@ -268,7 +268,7 @@ const SETTING_TABLE = [
     parse: integer(100, 3_600_000),
   },
   {
-    key: 'metricsPort', env: 'HOOKD_METRICS_PORT', default: '',
+    key: 'metricsPort', env: 'HOOKD_METRICS_PORT', flag: 'metrics-port', default: '',
     doc: 'A `hookd worker` process (which has no API) serves /metrics and /api/v1/health on this port of HOST. Empty: none.',
     parse: optional(integer(1, 65535)),
   },

@@ -24,6 +24,19 @@ function parserOptions(command: Command): ParseArgsOptionsConfig {
   return options;
 }
 
+/** What was wrong with the command line, in a few words: an unknown option names the commands that take it. */
+async function parseProblem(error: Error & { code?: string }, command: Command): Promise<string> {
+  const unknown = error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'(--?[^' ]+)'/.exec(error.message)?.[1] : undefined;
+  if (unknown === undefined) return error.message.split(/\.\s/, 1)[0]!.replace(/\.$/, '');
+  const option = unknown.replace(/^--?/, '').split('=', 1)[0]!;
+  const takers: string[] = [];
+  for (const load of Object.values(COMMANDS)) {
+    const other = (await load()).command;
+    if (other.name !== command.name && Object.hasOwn(other.options, option)) takers.push(other.name);
+  }
+  return `unknown option ${unknown}${takers.length > 0 ? ` (it is an option of hookd ${takers.join(', ')})` : ''}`;
+}
+
 async function main(argv: string[]): Promise<number> {
   const first = argv[0];
   if (first === '--help' || first === '-h' || first === 'help') {
@@ -51,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
       strict: true,
     });
   } catch (error) {
-    process.stderr.write(`hookd ${name}: ${(error as Error).message}\nRun hookd ${name} --help.\n`);
+    process.stderr.write(`hookd ${name}: ${await parseProblem(error as Error & { code?: string }, command)}; hookd ${name} --help lists its options\n`);
     return EXIT_USAGE;
   }
   if (parsed.values.help) {
@@ -66,7 +79,7 @@ async function main(argv: string[]): Promise<number> {
       return EXIT_USAGE;
     }
     if (error instanceof UsageError) {
-      process.stderr.write(`hookd ${name}: ${error.message}\nRun hookd ${name} --help.\n`);
+      process.stderr.write(`hookd ${name}: ${error.message} (see hookd ${name} --help)\n`);
       return EXIT_USAGE;
     }
     process.stderr.write(`hookd ${name}: ${(error as Error).message}\n`);

@@ -10,6 +10,14 @@ import type { PendingFigures, ReadModels } from './store/contracts.ts';
 const INGEST_PATHS = ['subscription', 'fan_out'] as const;
 export type IngestPath = (typeof INGEST_PATHS)[number];
 
+export const LIVE_STREAM_CLOSE_REASONS = ['lagging', 'key_revoked', 'key_required', 'shutting_down'] as const;
+export type LiveStreamCloseReason = (typeof LIVE_STREAM_CLOSE_REASONS)[number];
+
+export interface LiveStreamFigures {
+  open: number;
+  bufferedBytes: number;
+}
+
 export interface MetricsOptions {
   readModels: Pick<ReadModels, 'pendingFigures' | 'countOpenCircuits'>;
   clock: () => number;
@@ -64,6 +72,15 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly #liveStreamsClosed = new Counter({
+    name: 'hookd_live_streams_closed_total',
+    help: 'Live attempt streams (/api/v1/attempts/stream) hookd ended, by reason: lagging (the client read too slowly), key_revoked, key_required, shutting_down.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  #liveStreams: () => LiveStreamFigures = () => ({ open: 0, bufferedBytes: 0 });
+
   constructor(options: MetricsOptions) {
     const { readModels, clock, inFlight } = options;
     // The three queue gauges are collected together at each scrape: one query serves them all.
@@ -96,6 +113,23 @@ export class Metrics {
         this.set(inFlight());
       },
     });
+    const liveStreams = () => this.#liveStreams();
+    new Gauge({
+      name: 'hookd_live_streams',
+      help: 'Live attempt streams open on this process.',
+      registers: [this.registry],
+      collect() {
+        this.set(liveStreams().open);
+      },
+    });
+    new Gauge({
+      name: 'hookd_live_stream_buffered_bytes',
+      help: 'Bytes this process holds for live-stream clients that have not read them yet (bounded per stream).',
+      registers: [this.registry],
+      collect() {
+        this.set(liveStreams().bufferedBytes);
+      },
+    });
     collectDefaultMetrics({ register: this.registry, prefix: 'hookd_' });
     // Every label value is exported from the start, at 0, so rates and alerts see a series
     // before the first event rather than none.
@@ -106,6 +140,16 @@ export class Metrics {
     for (const status of ['queued', 'filtered']) this.#deliveriesCreated.inc({ status }, 0);
     for (const outcome of ['succeeded', 'retrying', 'failed']) this.#deliveries.inc({ outcome }, 0);
     for (const outcome of ATTEMPT_OUTCOMES) this.#attemptDuration.zero({ outcome });
+    for (const reason of LIVE_STREAM_CLOSE_REASONS) this.#liveStreamsClosed.inc({ reason }, 0);
+  }
+
+  /** Where the live-stream gauges read their figures at scrape time. */
+  observeLiveStreams(read: () => LiveStreamFigures): void {
+    this.#liveStreams = read;
+  }
+
+  liveStreamClosed(reason: LiveStreamCloseReason): void {
+    this.#liveStreamsClosed.inc({ reason });
   }
 
   /** Starts timing one ingest; call the result once its event and deliveries are committed. */

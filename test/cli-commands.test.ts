@@ -2,6 +2,7 @@
 // hookd delivers a signed webhook to the listener, which prints it and checks the signature.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -85,6 +86,39 @@ async function startListener(args: string[]): Promise<{ running: Running; url: s
 }
 
 after(() => rmSync(workDir, { recursive: true, force: true }));
+
+/** POSTs `body` to the listener with these headers (values as Latin-1 bytes), through node:http. */
+function post(url: string, body: Buffer, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(`${url}/hook`, { method: 'POST', headers: { 'content-length': String(body.length), ...headers } }, (response) => {
+      response.resume();
+      resolve(response.statusCode!);
+    });
+    request.once('error', reject);
+    request.end(body);
+  });
+}
+
+test('listen escapes control characters from the request: terminal escapes never reach the terminal', async () => {
+  const { running: listener, url } = await startListener([]);
+  try {
+    // Retitle the window, clear the screen, move up a line, a bare carriage return, a C1 CSI
+    // (U+009B) and a right-to-left override, in a body that is not JSON and in a header...
+    const raw = 'before \x1b]0;pwned\x07\x1b[2J\x1b[1A\r✓ signature valid \u009b31m \u202eevil\nline two\tend';
+    assert.equal(await post(url, Buffer.from(raw, 'utf8'), { 'content-type': 'text/plain', 'x-sneaky': 'a\u009b2Jb' }), 200);
+    // ... and in JSON strings, where the pretty printer keeps C1 and bidi characters as they are.
+    assert.equal(await post(url, Buffer.from(JSON.stringify({ note: 'x\u009b2J\u202e\u001b[2J' }), 'utf8'), { 'content-type': 'application/json' }), 200);
+    await listener.waitFor(/"note"/);
+    await listener.waitFor(/signature not checked[\s\S]*signature not checked/);
+    const printed = listener.output();
+    assert.doesNotMatch(printed, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/, 'no control character printed');
+    assert.ok(printed.includes('before \\x1b]0;pwned\\x07\\x1b[2J\\x1b[1A\\x0d✓ signature valid \\x9b31m \\u202eevil\nline two\tend'), printed);
+    assert.ok(printed.includes('x-sneaky: a\\x9b2Jb'), printed);
+    assert.ok(printed.includes('"note": "x\\x9b2J\\u202e\\u001b[2J"'), printed);
+  } finally {
+    assert.equal(await listener.stop(), 0);
+  }
+});
 
 for (const storeName of STORE_NAMES) describe(`hookd listen and hookd send (${storeName})`, () => {
   const target = newTarget(storeName);
@@ -179,7 +213,7 @@ for (const storeName of STORE_NAMES) describe(`hookd listen and hookd send (${st
       [['send', 'a', 'b'], 2, /at most one subscription id/],
       [['send', 'x', '--data', '{not json', '--url', hookdUrl], 2, /--data must be JSON/],
       [['send', 'x', '--url', 'ftp://example'], 2, /--url must be an http/],
-      [['send', 'x', '--bogus'], 2, /Unknown option '--bogus'/],
+      [['send', 'x', '--bogus'], 2, /unknown option --bogus/],
       [['listen', '--status', '99'], 2, /--status must be a whole number from 200 to 599/],
       [['listen', '--secret', 'whsec_!!'], 2, /--secret/],
       [['send', '0197a3c2-5f10-7c3e-8a41-2b9d6e0f4a11', '--url', hookdUrl], 1, /answered 404 \(subscription_not_found/],

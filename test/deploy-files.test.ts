@@ -1,5 +1,6 @@
 // The deployment files agree with the settings hookd reads (src/config.ts SETTINGS): no
-// variable there that hookd would ignore, none of hookd's missing from .env.example.
+// variable there that hookd would ignore, none of hookd's missing from .env.example, and
+// every setting put in .env reaches the containers of docker-compose.yml.
 // No container engine runs here, so the files are checked as text and YAML.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ interface ComposeService {
   build?: unknown;
   command?: string[];
   environment?: Record<string, unknown> | string[];
+  env_file?: string | (string | { path: string; required?: boolean })[];
   depends_on?: Record<string, { condition?: string }>;
   healthcheck?: { test?: unknown; disable?: boolean };
 }
@@ -41,6 +43,46 @@ test('docker-compose.yml: hookd and its workers use only settings hookd knows, a
   assert.match(db.image ?? '', /^postgres:16/);
   assert.ok(db.healthcheck?.test, 'the database has a health check');
   assert.ok(compose.volumes && 'pgdata' in compose.volumes, 'the database keeps its data in a volume');
+});
+
+/** `${NAME}`, `${NAME:-default}` and `${NAME:?error}` in a compose value, as compose fills them from .env. */
+function interpolate(value: string, dotEnv: ReadonlyMap<string, string>): string {
+  return value.replace(/\$\{([A-Z0-9_]+)(?::([-?])([^}]*))?\}/g, (_, name: string, kind?: string, rest?: string) => {
+    const given = dotEnv.get(name);
+    if (given !== undefined && given !== '') return given;
+    if (kind === '?') throw new Error(`compose would refuse to start: ${rest}`);
+    return kind === '-' ? rest! : '';
+  });
+}
+
+/** The environment a service's container gets from a .env beside the compose file: env_file, then environment over it. */
+function containerEnvironment(service: ComposeService, dotEnv: ReadonlyMap<string, string>): Map<string, string> {
+  const files = service.env_file === undefined ? [] : Array.isArray(service.env_file) ? service.env_file : [service.env_file];
+  const env = new Map<string, string>();
+  if (files.some((file) => (typeof file === 'string' ? file : file.path) === '.env')) for (const [name, value] of dotEnv) env.set(name, value);
+  const environment = service.environment ?? {};
+  const entries = Array.isArray(environment) ? environment.map((entry) => entry.split(/=(.*)/s) as [string, string]) : Object.entries(environment);
+  for (const [name, value] of entries) env.set(name, interpolate(String(value), dotEnv));
+  return env;
+}
+
+test('docker-compose.yml: every setting in .env reaches hookd and its workers, but for the containers\' own address and database', () => {
+  const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, ComposeService> };
+  // A .env setting every hookd setting to a value of its own.
+  const dotEnv = new Map(SETTINGS.map((s) => [s.env, s.env === 'HOOKD_API_KEY' ? `hk_${'k'.repeat(43)}` : `from-dotenv-${s.env}`]));
+  const ownValues: Record<string, string[]> = { hookd: ['DATABASE_URL', 'HOST', 'PORT'], worker: ['DATABASE_URL', 'HOST', 'PORT', 'HOOKD_METRICS_PORT'] };
+  for (const [name, own] of Object.entries(ownValues)) {
+    const env = containerEnvironment(compose.services[name]!, dotEnv);
+    for (const setting of SETTINGS) {
+      if (own.includes(setting.env)) assert.notEqual(env.get(setting.env), dotEnv.get(setting.env), `${name}: ${setting.env} is the container's own`);
+      else assert.equal(env.get(setting.env), dotEnv.get(setting.env), `${name}: ${setting.env} from .env reaches the container`);
+    }
+    assert.equal(env.get('HOST'), '0.0.0.0');
+  }
+  // Compose refuses to start without an API key, as hookd on 0.0.0.0 would.
+  assert.throws(() => containerEnvironment(compose.services.hookd!, new Map()), /HOOKD_API_KEY/);
+  // A missing .env is not an error in itself (the API key check above says what is missing).
+  assert.deepEqual(compose.services.hookd!.env_file, [{ path: '.env', required: false }]);
 });
 
 test('.env.example lists every setting, with its default, and nothing else', () => {

@@ -7,6 +7,7 @@ import { CIRCUIT_DEFAULTS } from '../src/domain/index.ts';
 import type { App } from '../src/app.ts';
 import type { AttemptOutcome } from '../src/domain/index.ts';
 import { eventually, startReceiver, status, type Receiver } from './support/receiver.ts';
+import { openStream } from './support/sse.ts';
 import { STORE_NAMES, newTarget, startTestApp, type StoreTarget } from './support/stores.ts';
 
 const LOOPBACK = { allowNetworks: ['127.0.0.0/8', '::1/128'] };
@@ -19,51 +20,6 @@ async function call(app: App, method: string, path: string, body?: unknown): Pro
   });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : null };
-}
-
-interface StreamEvent {
-  id: string;
-  event: string;
-  data: any;
-}
-
-/** A Server-Sent Events client on fetch: collects events until closed. */
-async function openStream(url: string, headers: Record<string, string> = {}) {
-  const controller = new AbortController();
-  const response = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: controller.signal });
-  const events: StreamEvent[] = [];
-  let ended = false;
-  const reading = (async () => {
-    const decoder = new TextDecoder();
-    let buffer = '';
-    try {
-      for await (const chunk of response.body!) {
-        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const fields = Object.fromEntries(block.split('\n').filter((l) => !l.startsWith(':') && l.includes(':'))
-            .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trimStart()]));
-          if (fields.data !== undefined) events.push({ id: fields.id ?? '', event: fields.event ?? 'message', data: JSON.parse(fields.data) });
-        }
-      }
-    } catch {
-      // Aborted by close().
-    }
-    ended = true;
-  })();
-  return {
-    response,
-    events,
-    get ended() {
-      return ended;
-    },
-    close() {
-      controller.abort();
-      return reading;
-    },
-  };
 }
 
 for (const name of STORE_NAMES) {

@@ -248,6 +248,8 @@ for (const name of STORE_NAMES) {
         ['target_url with credentials', { target_url: 'http://user:pass@host/' }, 'target_url'],
         ['event type pattern "or*der"', { target_url: 'https://example.com/', event_types: ['or*der'] }, 'event_types'],
         ['a whsec_ secret that is not base64', { target_url: 'https://example.com/', secret: 'whsec_!!!!notbase64' }, 'secret'],
+        ['a rate limit below the floor (5e-324)', { target_url: 'https://example.com/', rate_limit_per_second: 5e-324 }, 'rate_limit_per_second'],
+        ['a rate limit of 0', { target_url: 'https://example.com/', rate_limit_per_second: 0 }, 'rate_limit_per_second'],
       ];
       for (const [label, body, field] of wrongTypes) {
         it(`422 for ${label} on POST, PUT and PATCH`, async () => {
@@ -402,6 +404,46 @@ for (const name of STORE_NAMES) {
 
       it('422 for an event_type that is not a valid name', async () => {
         assertInvalid(await list('GET', '/subscriptions?event_type=has%20space'), 'event_type');
+      });
+    });
+
+    describe('optional bodies and the history of deleted subscriptions', () => {
+      it('an empty body is {} where every field is optional: rotating with no body at all', async () => {
+        const created = await call('POST', '/subscriptions', { target_url: 'https://example.com/rotate' });
+        const before = (await call('GET', `/subscriptions/${created.body.id}/secret`)).body.secret;
+        for (const headers of [{}, { 'content-type': 'application/json' }]) {
+          const response = await fetch(`${app.url}/api/v1/subscriptions/${created.body.id}/secret/rotate`, { method: 'POST', headers });
+          const body = await response.json() as { secret: string; previous_secret_expires_at: string };
+          assert.equal(response.status, 200, JSON.stringify(body));
+          assert.match(body.secret, GENERATED_SECRET);
+          assert.notEqual(body.secret, before);
+          // The default grace applies, as for {}.
+          assert.ok(Date.parse(body.previous_secret_expires_at) > Date.now() + 86_000_000);
+        }
+        // A route that needs a field still refuses an empty body.
+        assertError(await call('POST', '/subscriptions', ''), 400, 'invalid_json');
+        assertInvalid(await call('POST', '/subscriptions'), 'body');
+        const spec = (await (await fetch(`${app.url}/api/v1/openapi.json`)).json()) as any;
+        assert.equal(spec.paths['/api/v1/subscriptions/{id}/secret/rotate'].post.requestBody.required, false);
+        assert.equal(spec.paths['/api/v1/subscriptions'].post.requestBody.required, true);
+        // An event is never empty, though all its fields are optional.
+        const noEvent = await fetch(`${app.url}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-event-type': 'order.created' } });
+        assert.equal(noEvent.status, 400);
+        assert.equal(spec.paths['/api/v1/events'].post.requestBody.required, true);
+      });
+
+      it('a deleted subscription\'s deliveries stay listed under it; an id never used is 404', async () => {
+        // An API-only process: the deliveries stay queued, nothing is sent.
+        const api = client(await freshApp({ role: 'api' }));
+        const created = await api('POST', '/subscriptions', { target_url: 'https://example.com/deleted' });
+        const ingested = await api('POST', `/ingest/${created.body.id}`, { event_type: 'order.created', data: {} });
+        assert.equal(ingested.status, 202);
+        assert.equal((await api('DELETE', `/subscriptions/${created.body.id}`)).status, 204);
+        const history = await api('GET', `/subscriptions/${created.body.id}/deliveries`);
+        assert.equal(history.status, 200, JSON.stringify(history.body));
+        assert.deepEqual(history.body.items.map((d: { id: string; status: string }) => [d.id, d.status]), [[ingested.body.delivery_id, 'cancelled']]);
+        assertError(await api('GET', `/subscriptions/${created.body.id}`), 404, 'subscription_not_found');
+        assertError(await api('GET', `/subscriptions/${BRIEF_ID}/deliveries`), 404, 'subscription_not_found');
       });
     });
 

@@ -162,7 +162,7 @@ test('the web UI in Chromium: subscriptions, test events, live tail, delivery de
     await shoot(page, 'subscription');
   });
 
-  await t.test('the delivery detail shows the payload pretty-printed and the headers sent', async () => {
+  await t.test('the delivery detail shows the payload as sent (the UI sends it indented) and the headers sent', async () => {
     await page.goto(url(`/deliveries/${deliveryId}`));
     const payload = await textOf(page.getByTestId('payload'), /"event_type": "order\.test"/);
     assert.match(payload, /\n {2}"data": \{\n {4}"message"/, 'indented two spaces per level');
@@ -297,4 +297,167 @@ test('the web UI asks for an API key when the API answers 401, and uses it', asy
   // The live tail's stream carries the key too.
   await page.getByRole('link', { name: 'Live tail' }).click();
   await textOf(page.getByTestId('live-state'), /Live/);
+});
+
+test('the web UI with long event types, raw payloads, failed attempts, unknown ids, rotations and /docs', async (t) => {
+  if (!existsSync(CHROMIUM)) {
+    t.skip(`chromium not installed at ${CHROMIUM}: browser tests skipped`);
+    return;
+  }
+  const target = newTarget('sqlite');
+  const receiver: Receiver = await startReceiver();
+  const hookd = await startTestApp(target, { config: LOOPBACK });
+  const browser: Browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+  });
+  t.after(async () => {
+    await browser.close();
+    await hookd.close();
+    await receiver.close();
+    await target.cleanup();
+  });
+  const url = (p: string) => hookd.url + p;
+  const api = async (method: string, p: string, body?: string | object) => {
+    const response = await fetch(url(`/api/v1${p}`), {
+      method, ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    return (await response.json()) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  };
+  const finished = async (id: string) => {
+    for (;;) {
+      const delivery = await api('GET', `/deliveries/${id}`);
+      if (['succeeded', 'failed'].includes(delivery.status)) return delivery;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+
+  // A failed delivery to a subscription without a description, then one with a
+  // 100-character event type to a described one, its body as a sender wrote it.
+  const plain = (await api('POST', '/subscriptions', { target_url: `${receiver.url}?plain`, retry_policy: { max_attempts: 1 } })).id as string;
+  receiver.respond(status(500, 'down'));
+  const failed = (await api('POST', `/ingest/${plain}`, { event_type: 'order.failed', data: {} })).delivery_id as string;
+  await finished(failed);
+  receiver.respond(status(200, 'ok'));
+  const described = (await api('POST', '/subscriptions', { target_url: receiver.url, description: 'Billing service' })).id as string;
+  const longType = `order.${'long'.repeat(23)}xx`;
+  assert.equal(longType.length, 100);
+  const raw = `{"event_type":"${longType}",  "data": {"big": 12345678901234567890, "text": "é",   "list":[1,2]}}`;
+  const delivered = (await api('POST', `/ingest/${described}`, raw)).delivery_id as string;
+  await finished(delivered);
+
+  const context = await browser.newContext({ viewport: LAPTOP });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  /** How far a table sticks out of its box, and the widths of its event-type cells' text. */
+  const layout = async () => JSON.parse(String(await page.evaluate(`JSON.stringify({
+    overflow: document.querySelector('.table-wrap').scrollWidth - document.querySelector('.table-wrap').clientWidth,
+    pageOverflow: document.documentElement.scrollWidth - window.innerWidth,
+    clipped: [...document.querySelectorAll('td[data-label="Event type"] .clipped')].map((e) => ({ title: e.title, text: e.textContent, cut: e.scrollWidth > e.clientWidth })),
+  })`))) as { overflow: number; pageOverflow: number; clipped: { title: string; text: string; cut: boolean }[] };
+
+  await t.test('a 100-character event type is cut to fit the Deliveries and Live tables, whole on hover', async () => {
+    for (const pagePath of ['/deliveries', '/live']) {
+      await page.goto(url(pagePath));
+      await page.locator('table tbody tr').nth(1).waitFor();
+      const measured = await layout();
+      assert.ok(measured.overflow <= 0, `${pagePath}: the table is ${measured.overflow}px wider than its box`);
+      assert.ok(measured.pageOverflow <= 0, `${pagePath}: the page is ${measured.pageOverflow}px wider than the window`);
+      const long = measured.clipped.find((c) => c.title === longType);
+      assert.ok(long, `${pagePath}: the long event type has its whole text as title`);
+      assert.equal(long.text, longType, 'the text itself is whole (for screen readers and copying)');
+      assert.ok(long.cut, `${pagePath}: and it is cut on screen`);
+      // Subscriptions are named by description, else URL; not by the end of their id.
+      const names = await page.locator('td[data-label="Subscription"]').allTextContents();
+      assert.ok(names.includes('Billing service'), `${pagePath}: ${names.join(' | ')}`);
+      assert.ok(names.includes(`${receiver.url}?plain`), `${pagePath}: ${names.join(' | ')}`);
+      await shoot(page, `long-event-type${pagePath.replace('/', '-')}`);
+    }
+  });
+
+  await t.test('the payload is shown as sent, byte for byte, and indented on request', async () => {
+    await page.goto(url(`/deliveries/${delivered}`));
+    const payload = page.getByTestId('payload');
+    await textOf(payload, /12345678901234567890/);
+    assert.equal(await payload.textContent(), raw);
+    assert.equal(await page.getByTestId('payload-size').textContent(), `${Buffer.byteLength(raw)} bytes as received, sent byte for byte`);
+    await page.getByRole('button', { name: 'Pretty' }).click();
+    const pretty = await textOf(payload, /\n {2}"data"/);
+    assert.match(pretty, /"big": 12345678901234567890,\n {4}"text": "é"/, 'numbers keep their digits, keys their order');
+    await page.getByRole('button', { name: 'As sent' }).click();
+    await textOf(payload, /^\{"event_type"/);
+  });
+
+  await t.test('a failed attempt says HTTP 500 once', async () => {
+    await page.goto(url(`/deliveries/${failed}`));
+    const attempt = await textOf(page.getByTestId('attempt'), /HTTP 500/);
+    assert.equal(attempt.match(/HTTP 500/g)!.length, 1, attempt);
+  });
+
+  await t.test('an unknown delivery id says there is no such delivery, once, without a useless retry', async () => {
+    const timed = await browser.newContext({ viewport: LAPTOP });
+    const unknown = '0197a3c2-7d42-7e19-9c55-5a7c3e91b0f2';
+    try {
+      const tab = await timed.newPage();
+      let asked = 0;
+      await tab.route(`**/api/v1/deliveries/${unknown}`, (route) => {
+        asked++;
+        return route.continue();
+      });
+      await tab.clock.install();
+      await tab.goto(url(`/deliveries/${unknown}`));
+      await tab.getByText('No such delivery.').waitFor();
+      assert.equal(await tab.getByRole('button', { name: 'Try again' }).count(), 0);
+      assert.equal(await tab.getByText('Something went wrong').count(), 0);
+      // A minute of the page's time later, it has not asked again.
+      await tab.clock.runFor(60_000);
+      await tab.clock.resume();
+      await tab.evaluate("fetch('/api/v1/health').then((r) => r.status)");
+      assert.equal(asked, 1);
+      await shoot(tab, 'delivery-unknown');
+    } finally {
+      await timed.close();
+    }
+  });
+
+  await t.test('after a rotation the secret card says until when the previous secret still signs', async () => {
+    await page.goto(url(`/subscriptions/${described}`));
+    await textOf(page.locator('h1'), /Billing service/);
+    assert.equal(await page.getByTestId('previous-secret').count(), 0, 'no rotation yet');
+    await page.getByRole('button', { name: 'Rotate…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Rotate the signing secret' });
+    await dialog.getByLabel('Grace period (hours)').fill('2');
+    await dialog.getByRole('button', { name: 'Rotate' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await textOf(page.getByTestId('previous-secret'), /previous secret still signs deliveries, beside this one, until \d{4}-\d\d-\d\d \d\d:\d\d/);
+    // And still after the page is opened again.
+    const { previous_secret_expires_at: until } = await api('GET', `/subscriptions/${described}`);
+    assert.ok(Date.parse(until) > Date.now() + 3600_000);
+    await page.reload();
+    await textOf(page.getByTestId('previous-secret'), /until/);
+    await shoot(page, 'subscription-rotated');
+  });
+
+  await t.test('a deliveries address with a time that is not one shows the deliveries and says what it ignored', async () => {
+    await page.goto(url('/deliveries?since=garbage&status=failed'));
+    await textOf(page.getByTestId('ignored-filters'), /since=garbage \(not a date and time\)/);
+    await textOf(page.locator('table tbody'), /failed/i);
+    assert.equal(await page.locator('table tbody tr').count(), 1, 'the status filter still applies');
+  });
+
+  await t.test('/docs is the hookd API reference, not fastify\'s', async () => {
+    await page.goto(url('/docs'));
+    const logo = page.locator('.topbar img');
+    await logo.waitFor();
+    assert.equal(await page.title(), 'hookd API reference');
+    const src = (await logo.getAttribute('src'))!;
+    assert.match(src, /^data:image\/svg\+xml;base64,/);
+    assert.match(Buffer.from(src.split(',')[1]!, 'base64').toString('utf8'), /hookd/);
+    assert.match((await page.locator('link[rel="icon"]').first().getAttribute('href'))!, /hookd\.svg$/);
+    assert.doesNotMatch((await page.content()).toLowerCase(), /fastify/);
+    await shoot(page, 'docs');
+  });
+
+  assert.deepEqual(problems, [], 'no script errors in the browser');
 });

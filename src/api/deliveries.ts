@@ -103,7 +103,7 @@ async function listPage(log: DeliveryLog, query: ListQuery, subscriptionId: stri
 
 export interface DeliveryRoutesDeps {
   deliveryLog: DeliveryLog;
-  subscriptions: Pick<Subscriptions, 'get'>;
+  subscriptions: Pick<Subscriptions, 'known'>;
 }
 
 export const deliveryRoutes = ({ deliveryLog, subscriptions }: DeliveryRoutesDeps): FastifyPluginAsync => async (app) => {
@@ -137,12 +137,13 @@ export const deliveryRoutes = ({ deliveryLog, subscriptions }: DeliveryRoutesDep
 
   api.get('/subscriptions/:id/deliveries', {
     schema: {
-      tags: ['deliveries'], summary: 'Recent deliveries of one subscription, newest first',
+      tags: ['deliveries'], summary: 'Recent deliveries of one subscription, newest first (a deleted one\'s too, while retention keeps them)',
       params: IdParams, querystring: ListQuery, response: { 200: DeliveryList, ...errorResponses },
     },
   }, async (request) => {
     const id = request.params.id;
-    if (!isUuid(id) || !(await subscriptions.get(id.toLowerCase()))) throw notFound('subscription', id);
+    // A deleted subscription's history stays readable until retention removes it.
+    if (!isUuid(id) || !(await subscriptions.known(id.toLowerCase()))) throw notFound('subscription', id);
     return listPage(deliveryLog, request.query, id.toLowerCase());
   });
 };

@@ -23,6 +23,7 @@ export const subscriptionExample = {
   circuit: { state: 'closed', consecutive_failures: 0, retry_at: null, failing_since: null },
   disabled_reason: null,
   system: false,
+  previous_secret_expires_at: null,
   created_at: CREATED_AT,
   updated_at: CREATED_AT,
 };

@@ -1,17 +1,25 @@
 // The live tail: every newly recorded attempt as a Server-Sent Event, whichever hookd process
-// made it. A reconnecting client sends Last-Event-ID and gets what it missed first.
-import type { ServerResponse } from 'node:http';
+// made it. A reconnecting client sends Last-Event-ID and gets what it missed first. A stream
+// holds a bounded number of bytes for a slow client (event-stream.ts), and is closed once the
+// key it was opened with is revoked (stream-access.ts).
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
+import type { KeyVerifier } from '../auth/key-verifier.ts';
+import type { Metrics } from '../metrics.ts';
 import type { AttemptSummary } from '../store/contracts.ts';
 import { AttemptFeed, type AttemptSource } from './attempt-feed.ts';
+import type { RequestAuth } from './auth.ts';
 import { ApiError } from './errors.ts';
+import { EventStream } from './event-stream.ts';
+import { StreamAccessCheck } from './stream-access.ts';
 import { errorResponses, iso, isUuid } from './schemas.ts';
 
 const HEARTBEAT_MS = 15_000;
 const RECONNECT_MS = 2000;
 const READY_WAIT_MS = 2000;
+/** On shutdown, how long a stream's last bytes may take before its connection is cut. */
+const SHUTDOWN_GRACE_MS = 1000;
 /** Most attempts replayed to a client that reconnects with Last-Event-ID. */
 const RESUME_LIMIT = 500;
 
@@ -67,23 +75,40 @@ function attemptEvent(a: AttemptSummary): string {
   return `id: ${a.id}\nevent: attempt\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-export const liveRoutes = ({ attempts }: { attempts: AttemptSource }): FastifyPluginAsync => async (app) => {
+export interface LiveDeps {
+  attempts: AttemptSource;
+  metrics: Pick<Metrics, 'observeLiveStreams' | 'liveStreamClosed'>;
+  /** Open streams are closed when the key that opened them is revoked. */
+  keys: KeyVerifier;
+}
+
+export const liveRoutes = ({ attempts, metrics, keys }: LiveDeps): FastifyPluginAsync => async (app) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const feed = new AttemptFeed(attempts, app.log);
-  const open = new Set<ServerResponse>();
+  const open = new Map<EventStream, RequestAuth | undefined>();
+  const access = new StreamAccessCheck(keys, open, app.log);
+  metrics.observeLiveStreams(() => {
+    let bufferedBytes = 0;
+    for (const stream of open.keys()) bufferedBytes += stream.bufferedBytes;
+    return { open: open.size, bufferedBytes };
+  });
 
   let closing = false;
 
   // Open streams would hold graceful shutdown forever: end them first.
   app.addHook('preClose', async () => {
     closing = true;
-    for (const res of open) res.end();
+    access.stop();
+    for (const stream of open.keys()) stream.close('shutting_down', 'hookd is shutting down; reconnect shortly.', SHUTDOWN_GRACE_MS);
     await feed.close();
   });
 
   api.get('/attempts/stream', {
     schema: {
       tags: ['deliveries'], summary: 'New attempts as they are recorded (Server-Sent Events)',
+      description: 'Each new attempt is an `attempt` event whose id is the attempt id. When hookd ends the stream it sends a last '
+        + '`close` event, `{"reason", "message"}`: `lagging` (the client fell more than 512 KiB behind: reconnect with Last-Event-ID), '
+        + '`key_revoked` (the API key was revoked), `key_required` (opened without a key, and a key now exists) or `shutting_down`.',
       querystring: StreamQuery,
       headers: StreamHeaders,
       response: {
@@ -94,14 +119,15 @@ export const liveRoutes = ({ attempts }: { attempts: AttemptSource }): FastifyPl
   }, async (request, reply) => {
     const resumeAfter = request.headers['last-event-id'];
     const backlog = (request.query as StreamQuery).backlog ?? 0;
+    const res = reply.raw;
+    const stream = new EventStream(res, (reason) => metrics.liveStreamClosed(reason));
     // Listen before answering and before reading what came earlier, so that nothing falls
     // between them: attempts arriving meanwhile wait until the earlier ones are written, and
     // the feed may yet report one of those earlier ones, so their ids are kept to skip it.
     const earlier = new Set<string>();
     let waiting: AttemptSummary[] | null = [];
-    const res = reply.raw;
     const send = (attempts: AttemptSummary[]) => {
-      for (const attempt of attempts) if (!earlier.has(attempt.id)) res.write(attemptEvent(attempt));
+      stream.send(attempts.filter((attempt) => !earlier.has(attempt.id)).map(attemptEvent).join(''));
     };
     const feedSubscription = feed.subscribe((attempts) => {
       if (waiting) waiting.push(...attempts);
@@ -109,7 +135,7 @@ export const liveRoutes = ({ attempts }: { attempts: AttemptSource }): FastifyPl
     });
     let heartbeat: NodeJS.Timeout | undefined;
     res.on('close', () => {
-      open.delete(res);
+      open.delete(stream);
       feedSubscription.stop();
       clearInterval(heartbeat);
     });
@@ -128,9 +154,10 @@ export const liveRoutes = ({ attempts }: { attempts: AttemptSource }): FastifyPl
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    res.write(`retry: ${RECONNECT_MS}\n\n`);
-    open.add(res);
-    heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+    stream.send(`retry: ${RECONNECT_MS}\n\n`);
+    open.set(stream, request.auth);
+    access.start();
+    heartbeat = setInterval(() => stream.send(': keep-alive\n\n'), HEARTBEAT_MS);
     heartbeat.unref();
 
     let replay: AttemptSummary[] = [];

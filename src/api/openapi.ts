@@ -4,6 +4,8 @@
 import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { DOCS_BRAND } from './docs-brand.ts';
+import { markOptionalBodies } from './empty-body.ts';
 
 export const OPENAPI_PATH = '/api/v1/openapi.json';
 export const DOCS_PATH = '/docs';
@@ -38,7 +40,8 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
       },
       security: [{ apiKey: [] }],
     },
+    transformObject: (document) => markOptionalBodies('openapiObject' in document ? document.openapiObject : document.swaggerObject),
   });
-  await app.register(swaggerUi, { routePrefix: DOCS_PATH });
+  await app.register(swaggerUi, { routePrefix: DOCS_PATH, ...DOCS_BRAND });
   app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
 }

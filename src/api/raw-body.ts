@@ -1,6 +1,7 @@
 // Request bodies: JSON only, parsed for validation while the exact bytes are kept, since
 // ingestion stores and forwards those bytes unchanged.
 import type { FastifyInstance } from 'fastify';
+import { takesEmptyBody } from './empty-body.ts';
 import { ApiError } from './errors.ts';
 import { MAX_JSON_DEPTH, jsonNestedDeeperThan, tooDeep } from './limits.ts';
 
@@ -19,6 +20,10 @@ export function registerJsonBody(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const raw = body as Buffer;
     request.rawBody = raw;
+    if (raw.length === 0 && takesEmptyBody(request)) {
+      done(null, {});
+      return;
+    }
     if (jsonNestedDeeperThan(raw, MAX_JSON_DEPTH)) {
       done(tooDeep(), undefined);
       return;

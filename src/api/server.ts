@@ -11,6 +11,7 @@ import type { Store, SubscriptionLookup } from '../store/contracts.ts';
 import type { Ingestor } from '../ingest/ingestor.ts';
 import type { KeyVerifier } from '../auth/key-verifier.ts';
 import { registerAuth } from './auth.ts';
+import { registerEmptyBody } from './empty-body.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { registerHeaderLimit } from './limits.ts';
 import { registerJsonBody } from './raw-body.ts';
@@ -86,6 +87,7 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
   // Before any route: these apply to every route, in this order.
   registerHeaderLimit(app);
   registerAuth(app, { ...deps.access, metricsPublic: deps.config.metricsPublic });
+  registerEmptyBody(app);
   await registerRateLimit(app, deps.config.rateLimitPerMinute);
   await registerOpenApi(app, deps.version);
   await app.register(metricsRoutes(deps.metrics));
@@ -97,7 +99,7 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
     await api.register(deliveryControlRoutes({ deliveryLog, subscriptions, replayer: deps.replayer, clock }));
     await api.register(eventRoutes({ deliveryLog }));
     await api.register(statsRoutes({ readModels, clock }));
-    await api.register(liveRoutes({ attempts: readModels }));
+    await api.register(liveRoutes({ attempts: readModels, metrics: deps.metrics, keys: deps.access.keys }));
   }, { prefix: '/api/v1' });
   await app.register(uiRoutes);
   return app;

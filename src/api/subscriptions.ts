@@ -9,7 +9,7 @@ import { EVENT_TYPE_PATTERN, isValidPattern } from '../routing/event-types.ts';
 import { secretKey } from '../signing/standard-webhooks.ts';
 import { filterProblem } from '../routing/content-filter.ts';
 import {
-  CLOSED_CIRCUIT, RETRY_BOUNDS, SUBSCRIPTION_DEFAULTS, generateSecret, newSubscription, type Bounds, type ContentFilter, type Subscription,
+  CLOSED_CIRCUIT, MIN_RATE_LIMIT_PER_SECOND, RETRY_BOUNDS, SUBSCRIPTION_DEFAULTS, generateSecret, newSubscription, type Bounds, type ContentFilter, type Subscription,
 } from '../domain/index.ts';
 import { ApiError, invalidField, notFound } from './errors.ts';
 import { rotatedSecretExample, secretExample, subscriptionExample, subscriptionListExample, subscriptionWithSecretExample } from './examples.ts';
@@ -40,8 +40,8 @@ const Headers = Type.Union([
   description: 'Extra headers sent with every attempt (e.g. an Authorization header the receiver expects). Values are write-only: responses show them masked. Kept when absent, even on PUT; null or {} removes them all.',
 });
 const MaxInFlight = Type.Integer({ minimum: 1, maximum: 1000, description: `Most deliveries in flight at once, across all hookd processes (default ${SUBSCRIPTION_DEFAULTS.maxInFlight}).` });
-const RateLimit = Type.Union([Type.Number({ exclusiveMinimum: 0, maximum: 100_000 }), Type.Null()], {
-  description: 'Most attempts started per second, across all hookd processes; excess deliveries wait without spending attempts. Null: unlimited.',
+const RateLimit = Type.Union([Type.Number({ minimum: MIN_RATE_LIMIT_PER_SECOND, maximum: 100_000 }), Type.Null()], {
+  description: `Most attempts started per second, across all hookd processes, at least ${MIN_RATE_LIMIT_PER_SECOND} (one every ${1 / MIN_RATE_LIMIT_PER_SECOND} s); excess deliveries wait without spending attempts. Null: unlimited.`,
 });
 const Ordering = Type.Union([Type.Literal('parallel'), Type.Literal('fifo')], {
   description: 'fifo: one delivery at a time in ingestion order; a failing head holds the rest until it succeeds or runs out of attempts.',
@@ -99,6 +99,9 @@ const SubscriptionView = Type.Object({
   circuit: CircuitView,
   disabled_reason: Type.Union([Type.String(), Type.Null()], { description: 'Why hookd disabled the subscription (410 Gone, or failing for too long).' }),
   system: Type.Boolean({ description: "True for hookd's own operations subscription (HOOKD_OPERATIONS_URL)." }),
+  previous_secret_expires_at: Type.Union([Timestamp, Type.Null()], {
+    description: 'Until when the secret replaced by the last rotation still signs deliveries beside the current one (past: no longer); null when no rotation left one.',
+  }),
   created_at: Timestamp,
   updated_at: Timestamp,
 }, { examples: [subscriptionExample] });
@@ -140,6 +143,7 @@ export function subscriptionView(s: Subscription) {
     },
     disabled_reason: s.disabledReason,
     system: s.system,
+    previous_secret_expires_at: s.previousSecret === null ? null : iso(s.previousSecretExpiresAt),
     created_at: iso(s.createdAt),
     updated_at: iso(s.updatedAt),
   };

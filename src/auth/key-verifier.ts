@@ -38,8 +38,13 @@ export class KeyVerifier {
    * Whether any key was ever created. Until then a loopback-only hookd serves openly; after,
    * every request needs a valid key, so revoking the last key locks the API rather than opening it.
    */
-  async keysConfigured(): Promise<boolean> {
-    return (await this.#current()).configured;
+  async keysConfigured(maxAgeMs = KEYS_TTL_MS): Promise<boolean> {
+    return (await this.#current(maxAgeMs)).configured;
+  }
+
+  /** Whether the key with this id is stored and unrevoked, as read at most `maxAgeMs` ago. */
+  async isActive(keyId: string, maxAgeMs = KEYS_TTL_MS): Promise<boolean> {
+    return (await this.#current(maxAgeMs)).keys.some(({ key }) => key.id === keyId);
   }
 
   /** The stored key the presented one hashes to, or null. */
@@ -53,9 +58,9 @@ export class KeyVerifier {
     return found;
   }
 
-  async #current(): Promise<Snapshot> {
+  async #current(maxAgeMs = KEYS_TTL_MS): Promise<Snapshot> {
     const snapshot = this.#snapshot;
-    if (snapshot && Date.now() - snapshot.readAt < KEYS_TTL_MS) return snapshot;
+    if (snapshot && Date.now() - snapshot.readAt < maxAgeMs) return snapshot;
     this.#loading ??= this.#load().finally(() => {
       this.#loading = null;
     });

@@ -45,6 +45,15 @@ export const CONFIG_OPTIONS: Record<string, Option> = Object.fromEntries(
     : { type: 'string', value: s.env, description: s.doc.replace(/`/g, '') }]),
 );
 
+/** The options of these settings' flags: each command takes only those that mean something to it. */
+export function configOptions(...flags: string[]): Record<string, Option> {
+  return Object.fromEntries(flags.map((flag) => {
+    const option = CONFIG_OPTIONS[flag];
+    if (!option) throw new Error(`no setting has the flag --${flag}`);
+    return [flag, option];
+  }));
+}
+
 export const CONFIG_NOTE = 'Each option may also be set by the environment variable shown, or in a .env file; the README lists every setting.';
 
 /** Config flags as loadConfig takes them. */

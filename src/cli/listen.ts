@@ -1,10 +1,13 @@
 // `hookd listen`: a local receiver that prints every webhook it gets (request line, headers,
 // pretty JSON body) and checks its signature, the quickest way to see hookd deliver.
+// Whatever it prints from the request goes through printable(): a sender could put terminal
+// escape sequences anywhere in it.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { secretKey } from '../signing/standard-webhooks.ts';
 import { verify } from '../signing/verify.ts';
 import { EXIT_OK, UsageError, integerOption, type Command } from './command.ts';
+import { printable } from './terminal-text.ts';
 
 const DEFAULT_PORT = 9000;
 const DEFAULT_STATUS = 200;
@@ -36,27 +39,29 @@ function readOptions(values: Record<string, string | boolean | undefined>): List
 function prettyBody(body: Buffer): string {
   if (body.length === 0) return '(empty body)';
   const text = body.toString('utf8');
+  let shown = text;
   try {
-    return JSON.stringify(JSON.parse(text), null, 2);
+    shown = JSON.stringify(JSON.parse(text), null, 2);
   } catch {
-    return text;
+    // Not JSON: shown as it came.
   }
+  return printable(shown, '\n\t');
 }
 
 function signatureLine(secret: string | undefined, body: Buffer, headers: http.IncomingHttpHeaders): string {
   if (secret === undefined) return '· signature not checked (start with --secret <the subscription secret> to check it)';
   const result = verify({ secret, payload: body, headers });
-  if (!result.valid) return `✗ signature invalid: ${result.reason}`;
+  if (!result.valid) return `✗ signature invalid: ${printable(result.reason)}`;
   const when = result.timestamp ? `, signed ${new Date(result.timestamp * 1000).toISOString()}` : '';
-  return `✓ signature valid (webhook-id ${result.id || '(none)'}${when})`;
+  return `✓ signature valid (webhook-id ${printable(result.id) || '(none)'}${when})`;
 }
 
 /** One webhook as the operator reads it. */
 function describe(request: http.IncomingMessage, body: Buffer, options: ListenOptions): string {
   const headers: string[] = [];
-  for (let i = 0; i < request.rawHeaders.length; i += 2) headers.push(`${request.rawHeaders[i]!.toLowerCase()}: ${request.rawHeaders[i + 1]}`);
+  for (let i = 0; i < request.rawHeaders.length; i += 2) headers.push(printable(`${request.rawHeaders[i]!.toLowerCase()}: ${request.rawHeaders[i + 1]}`));
   return [
-    `── ${new Date().toISOString()}  ${request.method} ${request.url}  → answered ${options.status}`,
+    `── ${new Date().toISOString()}  ${printable(`${request.method} ${request.url}`)}  → answered ${options.status}`,
     ...headers,
     '',
     prettyBody(body),

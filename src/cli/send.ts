@@ -2,6 +2,7 @@
 // delivery it created to the end, printing every attempt. Exit 0 when all succeeded.
 import { TERMINAL_STATUSES } from '../domain/index.ts';
 import { EXIT_FAILURE, EXIT_OK, UsageError, integerOption, type Command } from './command.ts';
+import { printable } from './terminal-text.ts';
 
 const DEFAULT_URL = 'http://127.0.0.1:8000';
 const DEFAULT_EVENT_TYPE = 'hookd.test';
@@ -54,7 +55,7 @@ class HookdClient {
       } catch {
         // Not hookd's error shape: show the start of the body as it is.
       }
-      throw new Error(`${method} ${path} answered ${response.status} (${reason})`);
+      throw new Error(`${method} ${path} answered ${response.status} (${printable(reason)})`);
     }
     return JSON.parse(text) as T;
   }
@@ -70,7 +71,7 @@ function parseData(raw: string): unknown {
 
 function describeAttempt(delivery: DeliveryWithLogs, attempt: Attempt): string {
   const status = attempt.status_code === null ? '' : ` ${attempt.status_code}`;
-  const error = attempt.error_details && attempt.outcome !== 'success' ? ` (${attempt.error_details})` : '';
+  const error = attempt.error_details && attempt.outcome !== 'success' ? ` (${printable(attempt.error_details)})` : '';
   return `  delivery ${delivery.id} attempt ${attempt.attempt_number}: ${attempt.outcome}${status} in ${attempt.duration_ms} ms${error}`;
 }
 

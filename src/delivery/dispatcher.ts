@@ -13,6 +13,7 @@ import type { AttemptResult, ClaimedDelivery, Queue, RecordedAttempt, Subscripti
 import { uuidv7 } from 'uuidv7';
 import { signingSecrets } from '../signing/signing-secrets.ts';
 import type { Operations } from './operations.ts';
+import { PoolReserve } from './pool-reserve.ts';
 import { effectivePolicy, nextStep } from './retry-policy.ts';
 import type { Sender } from './sender.ts';
 
@@ -61,6 +62,8 @@ export class Dispatcher {
   readonly #writer: Batcher<AttemptResult, RecordedAttempt>;
   readonly #leaseMs: number;
   readonly #claimThreshold: number;
+  /** Part of the pool kept for subscriptions whose receivers answer promptly; timed by the real clock. */
+  readonly #reserve: PoolReserve;
   /** Set when new deliveries were announced since the last claim. */
   #newWork = false;
   #inFlight = 0;
@@ -92,6 +95,7 @@ export class Dispatcher {
     // The lease outlives the whole attempt (connect + request + body) by a margin.
     this.#leaseMs = options.config.connectTimeoutMs + options.config.requestTimeoutMs + options.config.leaseMarginMs;
     this.#claimThreshold = Math.max(1, Math.floor(options.config.workerConcurrency / 4));
+    this.#reserve = new PoolReserve(options.config.workerConcurrency);
     this.#writer = new Batcher((results) => this.#queue.recordAttempts(results, options.config.circuit), { maxBatch: MAX_WRITE_BATCH, lingerMs: LINGER_MS });
   }
 
@@ -150,7 +154,10 @@ export class Dispatcher {
       // A claim costs about the same for one delivery as for a hundred: when slots free up
       // one by one under load, wait for a quarter of them before claiming again. New work
       // is claimed into whatever slots are free (after LINGER_MS when few are in flight).
-      const threshold = this.#inFlight === 0 || this.#newWork ? 1 : this.#claimThreshold;
+      // Slots held by attempts running slowly are not waited for: they may stay held until
+      // the request timeout.
+      const slow = this.#reserve.slowInFlight(performance.now());
+      const threshold = this.#inFlight === 0 || this.#newWork ? 1 : Math.max(1, Math.min(this.#claimThreshold, Math.floor((this.#config.workerConcurrency - slow) / 4)));
       // Few in flight and new work announced: let a burst of ingest commits gather first.
       const linger = this.#newWork && this.#inFlight < this.#claimThreshold;
       this.#newWork = false;
@@ -165,6 +172,7 @@ export class Dispatcher {
         const now = this.#clock();
         const claimed = await this.#queue.claimDue({
           now, limit, leaseToken: randomUUID(), leaseExpiresAt: now + this.#leaseMs, circuitCooldownMs: this.#config.circuit.cooldownMs,
+          reserve: this.#reserve.forClaim(limit, performance.now()),
         });
         for (const item of claimed) this.#track(this.#deliver(item));
         claimedAll = claimed.length === limit;
@@ -235,6 +243,7 @@ export class Dispatcher {
     const ids = { deliveryId: delivery.id, eventId: delivery.eventId, subscriptionId: delivery.subscriptionId };
     const abort = new AbortController();
     this.#leases.set(delivery.id, { token: leaseToken, abort });
+    this.#reserve.started(delivery.id, delivery.subscriptionId, performance.now());
     try {
       const subscription = await this.#subscriptions.get(delivery.subscriptionId);
       // Deleted meanwhile: deletion already cancelled the delivery, and our lease is void.
@@ -251,6 +260,7 @@ export class Dispatcher {
         body: payload,
         signal: abort.signal,
       });
+      this.#reserve.finished(delivery.id, performance.now());
       if (abort.signal.aborted) return;
       const now = this.#clock();
       const next = nextStep(result, attemptNumber, effectivePolicy(this.#config.retry, subscription), now, this.#random);
@@ -292,6 +302,7 @@ export class Dispatcher {
       this.#log.error({ ...ids, err: error }, 'delivery attempt could not be completed');
     } finally {
       this.#leases.delete(delivery.id);
+      this.#reserve.finished(delivery.id, performance.now());
     }
   }
 

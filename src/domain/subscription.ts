@@ -2,6 +2,13 @@
 // disabledReason are kept by hookd from the attempts' outcomes.
 import type { RetryPolicy } from './policies.ts';
 
+/**
+ * The lowest rate limit: one attempt every 100 seconds. A rate near zero would never refill a
+ * token (5e-324 per second rounds to nothing), so the subscription's second delivery would
+ * wait forever; the API refuses lower rates, and any stored before are read as this one.
+ */
+export const MIN_RATE_LIMIT_PER_SECOND = 0.01;
+
 export const ORDERINGS = ['parallel', 'fifo'] as const;
 /** parallel: up to maxInFlight at once. fifo: one delivery at a time, in ingestion order. */
 export type Ordering = (typeof ORDERINGS)[number];

@@ -31,6 +31,17 @@ export interface ClaimedDelivery {
   leaseToken: string;
 }
 
+/**
+ * The part of a claim's slots kept for subscriptions whose receivers answer promptly (see
+ * delivery/pool-reserve.ts): the others may take `open` slots between them, and each its allowance
+ * beyond that.
+ */
+export interface ClaimReserve {
+  open: number;
+  /** Slots beyond `open` a subscription may take; Infinity: it answers promptly, and `open` does not hold it. */
+  allowance: (subscriptionId: string) => number;
+}
+
 export interface ClaimRequest {
   now: number;
   limit: number;
@@ -38,6 +49,8 @@ export interface ClaimRequest {
   leaseExpiresAt: number;
   /** How long an open circuit's probe has before another may go. */
   circuitCooldownMs: number;
+  /** The claiming process's worker-pool reserve: what subscriptions not known to answer promptly may take. */
+  reserve?: ClaimReserve;
 }
 
 /** The result of one attempt and the delivery's next state, to be written under the lease. */
@@ -112,6 +125,8 @@ export interface SubscriptionLookup {
 /** Subscription records. Every change is announced (onChanged), in every hookd process. */
 export interface Subscriptions extends SubscriptionLookup {
   create(subscription: Subscription): Promise<void>;
+  /** Whether `id` is a subscription, or a deleted one whose deliveries' history is still kept. */
+  known(id: string): Promise<boolean>;
   list(query: SubscriptionQuery): Promise<Page<Subscription>>;
   /**
    * Replaces the stored settings (not the circuit, which attempts move); false when the

@@ -37,6 +37,10 @@ export class SqlSubscriptions implements Subscriptions {
     return row && toSubscription(row, this.#ctx.secrets);
   }
 
+  async known(id: string): Promise<boolean> {
+    return (await this.#ctx.db.selectFrom('subscriptions').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+  }
+
   async list(query: SubscriptionQuery): Promise<Page<Subscription>> {
     let q = this.#ctx.db.selectFrom('subscriptions').selectAll().where('deleted_at', 'is', null);
     if (query.after) q = q.where('id', '>', query.after);

@@ -132,7 +132,7 @@ export class WorkerLeases implements LeaseKeeper {
         .execute();
       if (rows.length === 0) return [];
       const inFlight = new Map(rows.map((r) => [r.id, Number(r.in_flight)]));
-      const plan = planClaims(rows.map(toCandidate), inFlight, { now, limit, circuitCooldownMs: request.circuitCooldownMs });
+      const plan = planClaims(rows.map(toCandidate), inFlight, { now, limit, circuitCooldownMs: request.circuitCooldownMs, reserve: request.reserve });
       if (plan.quotas.length === 0) return [];
       const leased = await this.#lease(trx, plan.quotas, { now, leaseToken, leaseExpiresAt, me, namespace });
       const perSubscription = new Map<string, number>();

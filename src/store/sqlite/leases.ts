@@ -53,7 +53,7 @@ export class LocalLeases implements LeaseKeeper {
     const { now, limit, leaseToken, leaseExpiresAt } = request;
     const candidates = await this.#candidates(now, limit);
     if (candidates.length === 0) return [];
-    const plan = planClaims(candidates, this.#held.inFlightBySubscription(now), { now, limit, circuitCooldownMs: request.circuitCooldownMs });
+    const plan = planClaims(candidates, this.#held.inFlightBySubscription(now), { now, limit, circuitCooldownMs: request.circuitCooldownMs, reserve: request.reserve });
     if (plan.quotas.length === 0) return [];
     const rows: QueueRecord[] = [];
     for (const quota of plan.quotas) {

@@ -89,6 +89,8 @@ export interface Subscription {
   active: boolean;
   require_signed_ingest: boolean;
   retry_policy: RetryPolicy | null;
+  /** Until when the secret replaced by the last rotation still signs beside the current one. */
+  previous_secret_expires_at?: string | null;
   created_at: string;
   updated_at: string;
   /** Settings that later versions of hookd add (caps, filters, circuit, …): shown when present. */

@@ -1,9 +1,12 @@
 // Deliveries as a table: each links to its detail.
-import type { Delivery } from '../api.ts';
+import type { Delivery, Subscription } from '../api.ts';
 import { dateTime, shortId } from '../format.ts';
 import { Badge } from './badge.tsx';
+import { Clipped } from './clipped.tsx';
+import { SubscriptionLink } from './subscription-link.tsx';
 
-export function DeliveriesTable({ items, showSubscription }: { items: Delivery[]; showSubscription?: boolean }) {
+/** With `subscriptions`, a column names each delivery's subscription. */
+export function DeliveriesTable({ items, subscriptions }: { items: Delivery[]; subscriptions?: ReadonlyMap<string, Subscription> }) {
   return (
     <div class="table-wrap">
       <table class="table responsive">
@@ -13,7 +16,7 @@ export function DeliveriesTable({ items, showSubscription }: { items: Delivery[]
             <th scope="col">Event type</th>
             <th scope="col">Status</th>
             <th scope="col" class="num">Attempts</th>
-            {showSubscription && <th scope="col">Subscription</th>}
+            {subscriptions && <th scope="col">Subscription</th>}
             <th scope="col">Created</th>
             <th scope="col">Last attempt</th>
           </tr>
@@ -21,12 +24,12 @@ export function DeliveriesTable({ items, showSubscription }: { items: Delivery[]
         <tbody>
           {items.map((d) => (
             <tr key={d.id}>
-              <td data-label="Delivery"><a class="mono" href={`/deliveries/${d.id}`} title={d.id}>{shortId(d.id)}</a></td>
-              <td data-label="Event type" class="mono">{d.event_type}</td>
+              <td data-label="Delivery" class="nowrap"><a class="mono" href={`/deliveries/${d.id}`} title={d.id}>{shortId(d.id)}</a></td>
+              <td data-label="Event type" class="clip-cell"><Clipped mono text={d.event_type} /></td>
               <td data-label="Status"><Badge value={d.status} /></td>
               <td data-label="Attempts" class="num">{d.attempts}</td>
-              {showSubscription && (
-                <td data-label="Subscription"><a class="mono" href={`/subscriptions/${d.subscription_id}`} title={d.subscription_id}>{shortId(d.subscription_id)}</a></td>
+              {subscriptions && (
+                <td data-label="Subscription" class="clip-cell"><SubscriptionLink id={d.subscription_id} subscription={subscriptions.get(d.subscription_id)} /></td>
               )}
               <td data-label="Created" class="nowrap">{dateTime(d.created_at)}</td>
               <td data-label="Last attempt" class="nowrap">{dateTime(d.last_attempt_at)}</td>

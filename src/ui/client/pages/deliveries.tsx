@@ -1,16 +1,19 @@
 // The deliveries explorer: filter by subscription, status, event type and creation time,
-// newest first, page by page. The filters live in the address, so a view can be shared.
+// newest first, page by page. The filters live in the address, so a view can be shared; an
+// address whose times are not times (edited by hand, say) has them ignored, with a notice.
 import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
-import { DELIVERY_STATUSES, allSubscriptions, api, type DeliveryFilter } from '../api.ts';
+import { DELIVERY_STATUSES, api, type DeliveryFilter, type Subscription } from '../api.ts';
 import { DeliveriesTable } from '../components/deliveries-table.tsx';
 import { Page } from '../components/page.tsx';
 import { instant } from '../components/replay-dialog.tsx';
 import { Empty, Loaded } from '../components/states.tsx';
+import { useSubscriptionIndex } from '../subscription-index.ts';
 import { useResource } from '../use-resource.ts';
 
 const PAGE_SIZE = 25;
 const FILTERS = ['subscription_id', 'status', 'event_type', 'since', 'until'] as const;
+type FilterKey = (typeof FILTERS)[number];
 
 /** An instant as the value of a datetime-local input (local time, no zone). */
 function local(iso: string | undefined): string {
@@ -19,11 +22,30 @@ function local(iso: string | undefined): string {
   return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 }
 
-function Filters({ filter, onApply }: { filter: DeliveryFilter; onApply: (next: DeliveryFilter) => void }) {
-  const subscriptions = useResource((signal) => allSubscriptions(500, signal), []);
+/** Why a filter of the address cannot be used, if it cannot. */
+function problem(key: FilterKey, value: string): string | null {
+  if ((key === 'since' || key === 'until') && Number.isNaN(Date.parse(value))) return 'not a date and time';
+  if (key === 'status' && !(DELIVERY_STATUSES as readonly string[]).includes(value)) return `not one of ${DELIVERY_STATUSES.join(', ')}`;
+  return null;
+}
+
+/** The filters of the address (times as instants), and those that cannot be used, each with why. */
+function filterOf(query: Record<string, string>): { filter: DeliveryFilter; ignored: string[] } {
+  const filter: DeliveryFilter = {};
+  const ignored: string[] = [];
+  for (const key of FILTERS) {
+    const value = query[key];
+    if (!value) continue;
+    const why = problem(key, value);
+    if (why) ignored.push(`${key}=${value} (${why})`);
+    else filter[key] = key === 'since' || key === 'until' ? new Date(value).toISOString() : value;
+  }
+  return { filter, ignored };
+}
+
+function Filters({ filter, known, onApply }: { filter: DeliveryFilter; known: Subscription[]; onApply: (next: DeliveryFilter) => void }) {
   const [draft, setDraft] = useState({ ...filter, since: local(filter.since), until: local(filter.until) });
   const set = (key: keyof DeliveryFilter, value: string) => setDraft((d) => ({ ...d, [key]: value }));
-  const known = subscriptions.data?.items ?? [];
   return (
     <form class="filters card" role="search" aria-label="Filter deliveries" onSubmit={(e) => {
       e.preventDefault();
@@ -66,11 +88,12 @@ function Filters({ filter, onApply }: { filter: DeliveryFilter; onApply: (next: 
 
 export function DeliveriesPage() {
   const { query, route } = useLocation();
-  const filter: DeliveryFilter = Object.fromEntries(FILTERS.filter((k) => query[k]).map((k) => [k, query[k]]));
+  const { filter, ignored } = filterOf(query);
   const cursor = query.cursor;
   // The cursors of the pages before this one ("-" for the first), for "Newer": a cursor only leads forward.
   const trail = query.trail ? query.trail.split(',') : [];
   const deliveries = useResource((signal) => api.deliveries(filter, cursor, PAGE_SIZE, signal), [filter, cursor], cursor ? 0 : 5000);
+  const subscriptions = useSubscriptionIndex(deliveries.data?.items.map((d) => d.subscription_id) ?? []);
 
   function go(next: DeliveryFilter, nextCursor?: string, nextTrail: string[] = []) {
     const params = new URLSearchParams();
@@ -84,7 +107,12 @@ export function DeliveriesPage() {
 
   return (
     <Page title="Deliveries" subtitle="Newest first. Each delivery is one event on its way to one subscription.">
-      <Filters key={JSON.stringify(filter)} filter={filter} onApply={(next) => go(next)} />
+      {ignored.length > 0 && (
+        <p class="notice warn" role="status" data-testid="ignored-filters">
+          Ignored in the address: {ignored.join('; ')}.
+        </p>
+      )}
+      <Filters key={JSON.stringify(filter)} filter={filter} known={[...subscriptions.values()]} onApply={(next) => go(next)} />
       <Loaded resource={deliveries} what="deliveries">
         {(page) => (
           <>
@@ -93,7 +121,7 @@ export function DeliveriesPage() {
                 {filtered ? <p>Widen the time range or clear a filter.</p> : <p>Deliveries appear here once events are sent to a subscription.</p>}
               </Empty>
             ) : (
-              <DeliveriesTable items={page.items} showSubscription />
+              <DeliveriesTable items={page.items} subscriptions={subscriptions} />
             )}
             <nav class="pager" aria-label="Pages">
               <button type="button" class="button" disabled={!cursor} onClick={() => go(filter, trail.at(-1) === '-' ? undefined : trail.at(-1), trail.slice(0, -1))}>← Newer</button>

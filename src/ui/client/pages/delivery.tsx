@@ -2,7 +2,7 @@
 // takes on it (retry now; replay the subscription's failed deliveries).
 import { useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
-import { FINISHED, api, type Attempt, type DeliveryWithLogs } from '../api.ts';
+import { ApiFailure, FINISHED, api, type Attempt, type DeliveryWithLogs } from '../api.ts';
 import { Badge } from '../components/badge.tsx';
 import { CopyButton } from '../components/copy-button.tsx';
 import { Page } from '../components/page.tsx';
@@ -26,7 +26,17 @@ function Headers({ headers }: { headers: Record<string, string> }) {
   );
 }
 
+/** What the error adds to the attempt's status: "HTTP 500" alone is already in the heading. */
+function errorBeyondStatus(attempt: Attempt): string | null {
+  const details = attempt.error_details;
+  if (!details || attempt.status_code === null) return details;
+  const status = `HTTP ${attempt.status_code}`;
+  if (details === status) return null;
+  return details.startsWith(`${status}: `) ? details.slice(status.length + 2) : details;
+}
+
 function AttemptItem({ attempt }: { attempt: Attempt }) {
+  const error = errorBeyondStatus(attempt);
   return (
     <li class="attempt" data-testid="attempt">
       <div class="attempt-head">
@@ -37,7 +47,7 @@ function AttemptItem({ attempt }: { attempt: Attempt }) {
         <span class="muted">{dateTime(attempt.created_at)}</span>
         {attempt.trigger === 'manual' && <span class="tag">manual retry</span>}
       </div>
-      {attempt.error_details && <p class="attempt-error">{attempt.error_details}</p>}
+      {error && <p class="attempt-error">{error}</p>}
       {attempt.response_body ? (
         <details open={attempt.outcome !== 'success'}>
           <summary>Response body ({attempt.response_body.length} characters{attempt.response_body.length >= 4096 ? ', first 4 KiB' : ''})</summary>
@@ -54,23 +64,44 @@ function AttemptItem({ attempt }: { attempt: Attempt }) {
   );
 }
 
+/** The payload exactly as received and sent; indented on request (numbers and key order kept). */
 function Payload({ eventId }: { eventId: string }) {
   const event = useResource((signal) => api.event(eventId, signal), [eventId]);
+  const [pretty, setPretty] = useState(false);
   return (
     <Loaded resource={event} what="the payload">
       {(data) => {
-        const pretty = prettyJson(data.payload);
+        const bytes = new TextEncoder().encode(data.payload).length;
+        const indented = prettyJson(data.payload);
         return (
           <>
             <div class="panel-head">
-              <span class="muted small">{data.payload.length.toLocaleString('en')} bytes as received, sent byte for byte</span>
-              <CopyButton text={data.payload} label="Copy payload" />
+              <span class="muted small" data-testid="payload-size">{bytes.toLocaleString('en')} bytes as received, sent byte for byte</span>
+              <div class="page-actions">
+                {indented !== data.payload && (
+                  <div class="segmented" role="group" aria-label="Payload view">
+                    <button type="button" aria-pressed={!pretty} onClick={() => setPretty(false)}>As sent</button>
+                    <button type="button" aria-pressed={pretty} onClick={() => setPretty(true)}>Pretty</button>
+                  </div>
+                )}
+                <CopyButton text={data.payload} label="Copy payload" />
+              </div>
             </div>
-            <pre class="code" data-testid="payload" tabIndex={0} aria-label="Payload">{pretty}</pre>
+            <pre class="code" data-testid="payload" tabIndex={0} aria-label={pretty ? 'Payload, indented' : 'Payload as sent'}>{pretty ? indented : data.payload}</pre>
           </>
         );
       }}
     </Loaded>
+  );
+}
+
+/** A delivery id that the API does not know: mistyped, or removed by retention. */
+function NoSuchDelivery({ id }: { id: string }) {
+  return (
+    <Empty title="No such delivery.">
+      <p>hookd has no delivery <span class="mono break">{id}</span>: the id is mistyped, or retention has removed the delivery with its history.</p>
+      <p><a href="/deliveries">All deliveries</a></p>
+    </Empty>
   );
 }
 
@@ -93,10 +124,17 @@ export function DeliveryPage() {
   const id = params.id!;
   const [unfinished, setUnfinished] = useState(true);
   const delivery = useResource(async (signal) => {
-    const d = await api.delivery(id, signal);
-    setUnfinished(!FINISHED.includes(d.status));
-    return d;
+    try {
+      const d = await api.delivery(id, signal);
+      setUnfinished(!FINISHED.includes(d.status));
+      return d;
+    } catch (error) {
+      // Nothing will come of asking again.
+      if (error instanceof ApiFailure && error.status === 404) setUnfinished(false);
+      throw error;
+    }
   }, [id], unfinished ? 1000 : 0);
+  const missing = delivery.error instanceof ApiFailure && delivery.error.status === 404;
   const [retry, setRetry] = useState<{ busy: boolean; error?: Error; note?: string }>({ busy: false });
   const [replaying, setReplaying] = useState(false);
 
@@ -129,7 +167,7 @@ export function DeliveryPage() {
     >
       {retry.note && <p class="notice good" role="status">{retry.note}</p>}
       {retry.error && <ErrorNotice error={retry.error} />}
-      <Loaded resource={delivery} what="the delivery">
+      {missing ? <NoSuchDelivery id={id} /> : <Loaded resource={delivery} what="the delivery">
         {(data) => (
           <>
             <div class="columns">
@@ -177,7 +215,7 @@ export function DeliveryPage() {
             )}
           </>
         )}
-      </Loaded>
+      </Loaded>}
     </Page>
   );
 }

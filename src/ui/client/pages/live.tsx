@@ -2,10 +2,13 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { LiveAttempt } from '../api.ts';
 import { Badge } from '../components/badge.tsx';
+import { Clipped } from '../components/clipped.tsx';
 import { Page } from '../components/page.tsx';
 import { Empty } from '../components/states.tsx';
+import { SubscriptionLink } from '../components/subscription-link.tsx';
 import { duration, shortId, timeOfDay } from '../format.ts';
 import { followAttempts, type StreamState } from '../live-stream.ts';
+import { useSubscriptionIndex } from '../subscription-index.ts';
 import { useAuthEpoch } from '../use-resource.ts';
 
 const KEEP = 200;
@@ -45,6 +48,7 @@ export function LivePage() {
   }
 
   const shown = outcome === 'all' ? attempts : attempts.filter((a) => a.outcome !== 'success');
+  const subscriptions = useSubscriptionIndex(shown.map((a) => a.subscription_id));
   return (
     <Page
       title="Live tail"
@@ -96,10 +100,10 @@ export function LivePage() {
                   <td data-label="Outcome"><Badge value={a.outcome} /></td>
                   <td data-label="Status" class="num">{a.status_code ?? '—'}</td>
                   <td data-label="Duration" class="num">{duration(a.duration_ms)}</td>
-                  <td data-label="Event type" class="mono">{a.event_type}</td>
+                  <td data-label="Event type" class="clip-cell"><Clipped mono text={a.event_type} /></td>
                   <td data-label="Attempt">#{a.attempt_number}{a.trigger === 'manual' ? ' (manual)' : ''}</td>
-                  <td data-label="Delivery"><a class="mono" href={`/deliveries/${a.delivery_id}`} title={a.delivery_id}>{shortId(a.delivery_id)}</a></td>
-                  <td data-label="Subscription"><a class="mono" href={`/subscriptions/${a.subscription_id}`} title={a.subscription_id}>{shortId(a.subscription_id)}</a></td>
+                  <td data-label="Delivery" class="nowrap"><a class="mono" href={`/deliveries/${a.delivery_id}`} title={a.delivery_id}>{shortId(a.delivery_id)}</a></td>
+                  <td data-label="Subscription" class="clip-cell"><SubscriptionLink id={a.subscription_id} subscription={subscriptions.get(a.subscription_id)} /></td>
                 </tr>
               ))}
             </tbody>

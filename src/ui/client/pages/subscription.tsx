@@ -15,7 +15,7 @@ import { dateTime, duration } from '../format.ts';
 import { useResource } from '../use-resource.ts';
 import { eventTypesText } from './subscriptions.tsx';
 
-const KNOWN = new Set(['id', 'target_url', 'event_types', 'description', 'active', 'require_signed_ingest', 'retry_policy', 'created_at', 'updated_at']);
+const KNOWN = new Set(['id', 'target_url', 'event_types', 'description', 'active', 'require_signed_ingest', 'retry_policy', 'previous_secret_expires_at', 'created_at', 'updated_at']);
 
 function humanize(key: string): string {
   const text = key.replace(/_/g, ' ');
@@ -65,11 +65,14 @@ function Settings({ s }: { s: Subscription }) {
   );
 }
 
-function SecretPanel({ id, fresh }: { id: string; fresh: string | null }) {
+/** While a rotation's grace period lasts, the card says that the replaced secret still signs. */
+function SecretPanel({ id, fresh, previousUntil }: { id: string; fresh: string | null; previousUntil: string | null }) {
   const [secret, setSecret] = useState<string | null>(fresh);
   const [error, setError] = useState<Error>();
   const [rotating, setRotating] = useState(false);
   const [note, setNote] = useState<string>();
+  const [graceUntil, setGraceUntil] = useState(previousUntil);
+  const inGrace = graceUntil !== null && Date.parse(graceUntil) > Date.now();
   async function reveal() {
     setError(undefined);
     try {
@@ -94,6 +97,11 @@ function SecretPanel({ id, fresh }: { id: string; fresh: string | null }) {
         )}
         <button type="button" class="button small" onClick={() => setRotating(true)}>Rotate…</button>
       </div>
+      {inGrace && (
+        <p class="small" data-testid="previous-secret">
+          The previous secret still signs deliveries, beside this one, until {dateTime(graceUntil)}: receivers holding either accept them.
+        </p>
+      )}
       {note && <p class="notice good" role="status">{note}</p>}
       {error && <ErrorNotice error={error} />}
       {rotating && (
@@ -103,7 +111,8 @@ function SecretPanel({ id, fresh }: { id: string; fresh: string | null }) {
           onDone={(next, until) => {
             setRotating(false);
             setSecret(next);
-            setNote(until ? `New secret in use. Deliveries carry signatures with the old one too until ${dateTime(until)}.` : 'New secret in use.');
+            setGraceUntil(until);
+            setNote('New secret in use.');
           }}
         />
       )}
@@ -314,7 +323,7 @@ export function SubscriptionPage() {
                 <h2 id="settings-title">Settings</h2>
                 <Settings s={data} />
               </section>
-              <SecretPanel id={id} fresh={created} />
+              <SecretPanel id={id} fresh={created} previousUntil={data.previous_secret_expires_at ?? null} />
             </div>
             <RecentDeliveries id={id} />
             {dialog === 'test' && <TestEventDialog subscription={data} onClose={() => setDialog(null)} />}
