@@ -3,6 +3,7 @@
 // leases (LeaseKeeper): SQLite has one process, which keeps them in memory; PostgreSQL has
 // any number, which write them into the queue rows.
 import type { Expression, Kysely, SqlBool } from 'kysely';
+import type { NewEvent } from '../domain/index.ts';
 import type { AttemptResult, ClaimRequest, ClaimedDelivery, Lease, StoreKind } from './contracts.ts';
 import type { CounterRow } from './counters.ts';
 import type { Notifier } from './notifier.ts';
@@ -24,11 +25,12 @@ export interface LeaseKeeper {
    */
   claim(request: ClaimRequest): Promise<ClaimedDelivery[]>;
   /**
-   * In the caller's transaction, for each result whose lease still holds: takes its queue row
-   * out (finished) or reschedules it (queued again), and returns the row as it was, by the
-   * result's index. Results whose lease was lost are left out, and change nothing.
+   * In the caller's transaction, for each result whose lease still holds: records its
+   * attempt, and takes its delivery out of the queue into the delivery log (finished) or
+   * reschedules it (queued again). Returns the queue rows of the results written, by index;
+   * results whose lease was lost are left out, and change nothing.
    */
-  settle(trx: Kysely<Database>, results: readonly AttemptResult[]): Promise<Map<number, QueueRecord>>;
+  record(trx: Kysely<Database>, results: readonly AttemptResult[]): Promise<Map<number, QueueRecord>>;
   /** After the settling transaction committed (or failed): the attempts are over, their slots free. */
   ended(results: readonly AttemptResult[]): void;
   /** Gives these leases up, their deliveries due at `now`; returns how many were held. */
@@ -57,10 +59,10 @@ export interface Dialect {
    */
   relaxedTransaction<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
   /**
-   * Runs a transaction that is on disk when the promise resolves: the outbox's, answered 202
-   * only then. (On SQLite the wait for the disk happens off the event loop.)
+   * The transactional outbox: writes the events with their deliveries, idempotency keys and
+   * counters, all or nothing, and resolves once that is on disk (the API answers 202 then).
    */
-  durableTransaction<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  appendEvents(db: Kysely<Database>, items: readonly NewEvent[]): Promise<void>;
   /** Adds these changes to the counters (store/counters.ts), in the caller's transaction. */
   addToCounters(trx: Kysely<Database>, rows: readonly CounterRow[]): Promise<void>;
   /** Releases what the dialect holds besides the Kysely connection (listeners, timers, locks). */

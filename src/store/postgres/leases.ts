@@ -57,27 +57,51 @@ const CLAIM_UPDATES = `
       || case when v.held > 0 then jsonb_build_object($2::text, jsonb_build_array(v.held, $5::bigint)) else '{}'::jsonb end
   from v where s.id = v.id`;
 
-/** Locks the subscriptions a settlement changes, in id order: two workers settling at once never wait on each other in a circle. */
-const LOCK_SUBSCRIPTIONS = 'select id from subscriptions where id = any ($1::uuid[]) order by id for update';
-
-// This worker's slots after some of its attempts ended ($3: what it still holds).
+// This worker's slots after some of its attempts ended ($1 worker; $2, $3: subscriptions, in
+// id order so that settlements lock their rows in one order, and what it still holds).
 const SET_SLOTS = `
-  update subscriptions s set slots = case when v.held > 0
-      then s.slots || jsonb_build_object($1::text, jsonb_build_array(v.held, coalesce((s.slots -> $1::text ->> 1)::bigint, 0)))
+  update subscriptions s set slots = case when w.held > 0
+      then s.slots || jsonb_build_object($1::text, jsonb_build_array(w.held, coalesce((s.slots -> $1::text ->> 1)::bigint, 0)))
       else s.slots - $1::text end
-  from unnest($2::uuid[], $3::int[]) as v (id, held) where s.id = v.id`;
+  from unnest($2::uuid[], $3::int[]) as w (id, held) where s.id = w.id`;
 
-const TAKE_FINISHED = `
-  delete from queue q using unnest($1::uuid[], $2::text[]) as v (id, token)
-  where q.id = v.id and q.lease_token = v.token
-  returning q.*, v.token as settled_token`;
-
-const RESCHEDULE = `
-  update queue q set attempts = q.attempts + 1, due_at = v.due_at, last_attempt_at = v.at, manual_retry = false, updated_at = v.at,
-    lease_token = null, leased_by = null, lease_expires_at = null
-  from unnest($1::uuid[], $2::text[], $3::bigint[], $4::bigint[]) as v (id, token, due_at, at)
-  where q.id = v.id and q.lease_token = v.token
-  returning q.*, v.token as settled_token`;
+// Attempt results in one statement: each written only while its lease holds; the finished
+// leave the queue for the delivery log, the others are rescheduled; every attempt is logged
+// and this worker's slots follow. $1 worker, $2–$15 the results, $16–$17 the slots.
+const RECORD = `
+  with v as (
+    select * from unnest($2::uuid[], $3::text[], $4::text[], $5::bigint[], $6::uuid[], $7::int[], $8::text[], $9::int[],
+                         $10::text[], $11::int[], $12::text[], $13::jsonb[], $14::text[], $15::bigint[])
+      as v (id, token, status, due_at, attempt_id, attempt_number, outcome, status_code, error_details, duration_ms,
+            response_body, request_headers, trigger, at)),
+  slots as (
+    update subscriptions s set slots = case when w.held > 0
+        then s.slots || jsonb_build_object($1::text, jsonb_build_array(w.held, coalesce((s.slots -> $1::text ->> 1)::bigint, 0)))
+        else s.slots - $1::text end
+    from unnest($16::uuid[], $17::int[]) as w (id, held) where s.id = w.id),
+  taken as (
+    delete from queue q using v where v.status <> 'queued' and q.id = v.id and q.lease_token = v.token
+    returning q.*, v.token as settled_token),
+  rescheduled as (
+    update queue q set attempts = q.attempts + 1, due_at = v.due_at, last_attempt_at = v.at, manual_retry = false, updated_at = v.at,
+      lease_token = null, leased_by = null, lease_expires_at = null
+    from v where v.status = 'queued' and q.id = v.id and q.lease_token = v.token
+    returning q.*, v.token as settled_token),
+  settled as (
+    select id, event_id, subscription_id, event_type, attempts, due_at, last_attempt_at, manual_retry, created_at, updated_at, settled_token from taken
+    union all
+    select id, event_id, subscription_id, event_type, attempts, due_at, last_attempt_at, manual_retry, created_at, updated_at, settled_token from rescheduled),
+  history as (
+    insert into deliveries (id, event_id, subscription_id, event_type, status, attempts, last_attempt_at, created_at, updated_at)
+    select t.id, t.event_id, t.subscription_id, t.event_type, v.status, t.attempts + 1, v.at, t.created_at, v.at
+    from taken t join v on v.id = t.id and v.token = t.settled_token),
+  logged as (
+    insert into attempts (id, delivery_id, subscription_id, event_type, attempt_number, outcome, status_code, error_details,
+                          duration_ms, response_body, request_headers, trigger, created_at)
+    select v.attempt_id, v.id, s.subscription_id, s.event_type, v.attempt_number, v.outcome, v.status_code, v.error_details,
+      v.duration_ms, v.response_body, v.request_headers, v.trigger, v.at
+    from settled s join v on v.id = s.id and v.token = s.settled_token)
+  select * from settled`;
 
 const RELEASE = `
   update queue q set lease_token = null, leased_by = null, lease_expires_at = null
@@ -164,22 +188,18 @@ export class WorkerLeases implements LeaseKeeper {
     ]));
   }
 
-  async settle(trx: Kysely<Database>, results: readonly AttemptResult[]): Promise<Map<number, QueueRecord>> {
+  async record(trx: Kysely<Database>, results: readonly AttemptResult[]): Promise<Map<number, QueueRecord>> {
     const me = await this.#presence.join();
-    const mine = results.filter((r) => this.#held.holds(r.deliveryId, r.leaseToken));
-    await this.#lockSubscriptions(trx, results.map((r) => r.subscriptionId));
-    const finished = results.filter((r) => r.status !== 'queued');
-    const retried = results.filter((r) => r.status === 'queued');
-    const rows: QueueRecord[] = [];
-    if (finished.length > 0) {
-      rows.push(...(await trx.executeQuery<QueueRecord>(CompiledQuery.raw(TAKE_FINISHED, [finished.map((r) => r.deliveryId), finished.map((r) => r.leaseToken)]))).rows);
-    }
-    if (retried.length > 0) {
-      rows.push(...(await trx.executeQuery<QueueRecord>(CompiledQuery.raw(RESCHEDULE, [
-        retried.map((r) => r.deliveryId), retried.map((r) => r.leaseToken), retried.map((r) => r.nextAttemptAt), retried.map((r) => r.attempt.createdAt),
-      ]))).rows);
-    }
-    await this.#setSlots(trx, me, mine);
+    const [subscriptions, held] = this.#slotsAfter(results.filter((r) => this.#held.holds(r.deliveryId, r.leaseToken)));
+    const column = <T>(pick: (r: AttemptResult) => T) => results.map(pick);
+    const { rows } = await trx.executeQuery<QueueRecord>(CompiledQuery.raw(RECORD, [
+      String(me),
+      column((r) => r.deliveryId), column((r) => r.leaseToken), column((r) => r.status), column((r) => r.nextAttemptAt),
+      column((r) => r.attempt.id), column((r) => r.attempt.attemptNumber), column((r) => r.attempt.outcome), column((r) => r.attempt.statusCode),
+      column((r) => r.attempt.errorDetails), column((r) => r.attempt.durationMs), column((r) => r.attempt.responseBody),
+      column((r) => JSON.stringify(r.attempt.requestHeaders)), column((r) => r.attempt.trigger), column((r) => r.attempt.createdAt),
+      subscriptions, held,
+    ]));
     const byLease = new Map(rows.map((row) => [`${row.id as string}|${row.settled_token as string}`, row]));
     const taken = new Map<number, QueueRecord>();
     for (const [index, result] of results.entries()) {
@@ -189,20 +209,15 @@ export class WorkerLeases implements LeaseKeeper {
     return taken;
   }
 
-  async #lockSubscriptions(trx: Kysely<Database>, subscriptionIds: readonly string[]): Promise<void> {
-    await trx.executeQuery(CompiledQuery.raw(LOCK_SUBSCRIPTIONS, [[...new Set(subscriptionIds)]]));
-  }
-
-  /** This worker's slots once `ending` (leases it holds) are over. */
-  async #setSlots(trx: Kysely<Database>, me: number, ending: readonly { deliveryId: string; leaseToken: string; subscriptionId?: string }[]): Promise<void> {
-    if (ending.length === 0) return;
-    const subscriptions = new Set(ending.map((e) => e.subscriptionId ?? this.#held.subscriptionOf(e.deliveryId)!));
-    const held = this.#held.heldBySubscription(subscriptions);
+  /** This worker's leases per subscription once `ending` are over, in subscription id order. */
+  #slotsAfter(ending: readonly { deliveryId: string; leaseToken: string }[]): [string[], number[]] {
+    const ids = [...new Set(ending.map((e) => this.#held.subscriptionOf(e.deliveryId)!))].sort();
+    const held = this.#held.heldBySubscription(ids);
     for (const e of ending) {
-      const subscriptionId = e.subscriptionId ?? this.#held.subscriptionOf(e.deliveryId)!;
-      held.set(subscriptionId, held.get(subscriptionId)! - 1);
+      const id = this.#held.subscriptionOf(e.deliveryId)!;
+      held.set(id, held.get(id)! - 1);
     }
-    await trx.executeQuery(CompiledQuery.raw(SET_SLOTS, [String(me), [...held.keys()], [...held.values()]]));
+    return [ids, ids.map((id) => held.get(id)!)];
   }
 
   ended(results: readonly AttemptResult[]): void {
@@ -214,10 +229,9 @@ export class WorkerLeases implements LeaseKeeper {
     if (mine.length === 0) return 0;
     const me = await this.#presence.join();
     const released = await this.#db.transaction().execute(async (trx) => {
-      const subscriptions = mine.map((lease) => this.#held.subscriptionOf(lease.deliveryId)!);
-      await this.#lockSubscriptions(trx, subscriptions);
+      const [subscriptions, held] = this.#slotsAfter(mine);
+      await trx.executeQuery(CompiledQuery.raw(SET_SLOTS, [String(me), subscriptions, held]));
       const { rows } = await trx.executeQuery(CompiledQuery.raw(RELEASE, [mine.map((l) => l.deliveryId), mine.map((l) => l.leaseToken)]));
-      await this.#setSlots(trx, me, mine);
       return rows.length;
     });
     for (const lease of mine) this.#held.drop(lease.deliveryId, lease.leaseToken);

@@ -2,8 +2,8 @@
 // processes. Workers claim with FOR UPDATE SKIP LOCKED, so they never wait on each other's
 // rows; LISTEN/NOTIFY wakes idle workers and drops stale subscription caches at once.
 import pg from 'pg';
-import { randomInt } from 'node:crypto';
 import { CompiledQuery, Kysely, PostgresDialect, sql, type Expression, type SqlBool } from 'kysely';
+import type { NewEvent } from '../../domain/index.ts';
 import type { Store } from '../contracts.ts';
 import type { CounterRow } from '../counters.ts';
 import type { Dialect } from '../dialect.ts';
@@ -16,6 +16,7 @@ import { classifyPostgresError } from './errors.ts';
 import { postgresMigrations } from './migrations.ts';
 import { PostgresNotifier } from './notifier.ts';
 import { WorkerLeases } from './leases.ts';
+import { appendEvents, counterShard } from './outbox.ts';
 import { Presence, lockNamespace } from './presence.ts';
 
 const POOL_SIZE = 10;
@@ -35,8 +36,6 @@ const ADD_TO_COUNTERS = `
   select span, bucket, name, $6, n, last_at from unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[])
     as v (span, bucket, name, n, last_at)
   on conflict (span, bucket, name, shard) do update set n = counters.n + excluded.n, last_at = greatest(counters.last_at, excluded.last_at)`;
-/** Writers spread each counter over this many rows, so that concurrent transactions seldom wait on one row. */
-const COUNTER_SHARDS = 8;
 
 class PostgresDialectOps implements Dialect {
   readonly kind = 'postgres' as const;
@@ -93,9 +92,8 @@ class PostgresDialectOps implements Dialect {
     });
   }
 
-  durableTransaction<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
-    // synchronous_commit is on (the default): COMMIT returns once the WAL is flushed.
-    return db.transaction().execute(work);
+  appendEvents(db: Kysely<Database>, items: readonly NewEvent[]): Promise<void> {
+    return appendEvents(db, items);
   }
 
   async addToCounters(trx: Kysely<Database>, rows: readonly CounterRow[]): Promise<void> {
@@ -103,7 +101,7 @@ class PostgresDialectOps implements Dialect {
     const sorted = [...rows].sort((x, y) => x.span - y.span || x.bucket - y.bucket || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
     await trx.executeQuery(CompiledQuery.raw(ADD_TO_COUNTERS, [
       sorted.map((r) => r.span), sorted.map((r) => r.bucket), sorted.map((r) => r.name), sorted.map((r) => r.n), sorted.map((r) => r.lastAt),
-      randomInt(COUNTER_SHARDS),
+      counterShard(),
     ]));
   }
 

@@ -4,18 +4,12 @@
 // (Dialect.leases: in memory on SQLite, in the rows on PostgreSQL); what an outcome writes
 // is the same on both: a finished delivery leaves the queue for the delivery log, with its
 // attempt, its subscription's circuit and the counters, in one transaction.
-import type { Kysely } from 'kysely';
-import type { CircuitPolicy, Delivery, NewEvent } from '../../domain/index.ts';
+import type { CircuitPolicy, NewEvent } from '../../domain/index.ts';
 import type { AttemptResult, ClaimRequest, ClaimedDelivery, Lease, Queue, RecordedAttempt } from '../contracts.ts';
 import { CounterChanges, counterName, latencyBucket } from '../counters.ts';
-import type { QueueRecord } from '../dialect.ts';
-import { finishedRow, fromAttempt, fromQueueRow } from '../rows.ts';
-import type { Database } from '../schema.ts';
 import type { SqlContext } from '../sql-context.ts';
 import { moveCircuits } from './circuits.ts';
-import { insertEventRows, insertNotice, queuesWork } from './outbox.ts';
-
-const ROWS_PER_STATEMENT = 500;
+import { insertNotice, queuesWork } from './outbox.ts';
 
 export class SqlQueue implements Queue {
   readonly #ctx: SqlContext;
@@ -35,10 +29,7 @@ export class SqlQueue implements Queue {
   async enqueue(items: readonly NewEvent[]): Promise<void> {
     if (items.length === 0) return;
     const { db, dialect } = this.#ctx;
-    await dialect.durableTransaction(db, async (trx) => {
-      const changes = await insertEventRows(trx, items);
-      await dialect.addToCounters(trx, changes.rows);
-    });
+    await dialect.appendEvents(db, items);
     if (queuesWork(items)) this.#due();
   }
 
@@ -52,13 +43,13 @@ export class SqlQueue implements Queue {
     let recorded: RecordedAttempt[];
     try {
       recorded = await dialect.relaxedTransaction(db, async (trx) => {
-        const taken = await dialect.leases.settle(trx, results);
+        const taken = await dialect.leases.record(trx, results);
         if (taken.size === 0) return results.map(() => ({ written: false, failingSince: null }));
         const changes = new CounterChanges();
-        const written = [...taken].map(([index, row]) => ({ result: results[index]!, row }));
-        await writeOutcomes(trx, written, changes);
-        for (const { result } of written) if (result.notice) await insertNotice(trx, result.notice, changes);
-        const failingSince = await moveCircuits(trx, written.map(({ result }) => result), circuit);
+        const written = [...taken.keys()].map((index) => results[index]!);
+        countOutcomes(written, changes);
+        for (const result of written) if (result.notice) await insertNotice(trx, result.notice, changes);
+        const failingSince = await moveCircuits(trx, written, circuit);
         await dialect.addToCounters(trx, changes.rows);
         return results.map((r, i) => ({
           written: taken.has(i),
@@ -87,31 +78,17 @@ export class SqlQueue implements Queue {
   }
 }
 
-/**
- * What the outcomes write besides the queue rows (which the lease keeper took or
- * rescheduled): each attempt, each finished delivery into the delivery log, and the counters.
- */
-async function writeOutcomes(trx: Kysely<Database>, written: readonly { result: AttemptResult; row: QueueRecord }[], changes: CounterChanges): Promise<void> {
-  const attempts = [];
-  const finished = [];
-  for (const { result, row } of written) {
+/** What recorded attempts change in the counters. */
+function countOutcomes(written: readonly AttemptResult[], changes: CounterChanges): void {
+  for (const result of written) {
     const { attempt } = result;
     const at = attempt.createdAt;
-    attempts.push(fromAttempt(attempt, row.subscription_id as string, row.event_type as string));
     changes.timed(counterName.attempts(attempt.outcome), at);
     changes.timed(counterName.latency(latencyBucket(attempt.durationMs)), at);
     if (attempt.outcome !== 'success') changes.timed(counterName.failures(result.subscriptionId), at, 1, true);
     if (result.status === 'succeeded' || result.status === 'failed') {
-      const delivery: Delivery = { ...fromQueueRow(row, false), status: result.status, attempts: Number(row.attempts) + 1, lastAttemptAt: at, updatedAt: at };
-      finished.push(finishedRow(delivery));
       changes.moved('queued', result.status);
       changes.timed(counterName.finished(result.status), at);
     }
-  }
-  for (let i = 0; i < attempts.length; i += ROWS_PER_STATEMENT) {
-    await trx.insertInto('attempts').values(attempts.slice(i, i + ROWS_PER_STATEMENT)).execute();
-  }
-  for (let i = 0; i < finished.length; i += ROWS_PER_STATEMENT) {
-    await trx.insertInto('deliveries').values(finished.slice(i, i + ROWS_PER_STATEMENT)).execute();
   }
 }

@@ -11,6 +11,7 @@ import type { Database } from '../schema.ts';
 import { eligibleSubscriptions, payloadsOf, toCandidate } from '../queue/candidates.ts';
 import { planClaims, settleUpdates, type ClaimCandidate } from '../queue/claim-plan.ts';
 import { HeldLeases } from '../queue/held-leases.ts';
+import { settledRows } from '../queue/settled.ts';
 import type { ExclusiveHold } from './exclusive.ts';
 
 const TAKE_FINISHED = 'delete from queue where id in (select value from json_each(?)) returning *';
@@ -98,7 +99,7 @@ export class LocalLeases implements LeaseKeeper {
     });
   }
 
-  async settle(trx: Kysely<Database>, results: readonly AttemptResult[]): Promise<Map<number, QueueRecord>> {
+  async record(trx: Kysely<Database>, results: readonly AttemptResult[]): Promise<Map<number, QueueRecord>> {
     const taken = new Map<number, QueueRecord>();
     // Only results whose lease this process holds; one result per delivery can hold it.
     const held = new Map<string, number>();
@@ -121,6 +122,16 @@ export class LocalLeases implements LeaseKeeper {
       const { rows } = await trx.executeQuery<QueueRecord>(CompiledQuery.raw(TAKE_FINISHED, [JSON.stringify(finished)]));
       for (const row of rows) taken.set(held.get(row.id as string)!, row);
     }
+    const attempts = [];
+    const history = [];
+    for (const [index, row] of taken) {
+      const { attemptRow, finished: finishedRow } = settledRows(results[index]!, row);
+      attempts.push(attemptRow);
+      if (finishedRow) history.push(finishedRow);
+    }
+    // A batch is at most a few hundred results: one statement each, within SQLite's parameter limit.
+    if (attempts.length > 0) await trx.insertInto('attempts').values(attempts).execute();
+    if (history.length > 0) await trx.insertInto('deliveries').values(history).execute();
     return taken;
   }
 

@@ -10,11 +10,13 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { CompiledQuery, Kysely, SqliteDialect, sql, type Expression, type SqlBool } from 'kysely';
+import type { NewEvent } from '../../domain/index.ts';
 import type { Store } from '../contracts.ts';
 import type { CounterRow } from '../counters.ts';
 import type { Dialect } from '../dialect.ts';
 import { TypedErrorDialect } from '../errors.ts';
 import { applyMigrations } from '../migrate.ts';
+import { insertEventRows } from '../queue/outbox.ts';
 import { InProcessNotifier } from '../notifier.ts';
 import type { Database } from '../schema.ts';
 import { SecretBox } from '../secret-box.ts';
@@ -71,14 +73,16 @@ class SqliteDialectOps implements Dialect {
     });
   }
 
-  async durableTransaction<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  async appendEvents(db: Kysely<Database>, items: readonly NewEvent[]): Promise<void> {
     // Committed as a relaxed transaction (appended to the WAL, no fsync), then the WAL file
     // is synced through the thread pool: as durable as synchronous=FULL, whose fsync would
     // hold the event loop for each commit (milliseconds on a cloud disk). A checkpoint that
     // copied these frames meanwhile synced the database file itself.
-    const result = await this.relaxedTransaction(db, work);
+    await this.relaxedTransaction(db, async (trx) => {
+      const changes = await insertEventRows(trx, items);
+      await this.addToCounters(trx, changes.rows);
+    });
     await this.#wal.sync();
-    return result;
   }
 
   async addToCounters(trx: Kysely<Database>, rows: readonly CounterRow[]): Promise<void> {
