@@ -10,7 +10,7 @@ import type { Dialect, LeaseKeeper, QueueRecord } from '../dialect.ts';
 import { fromQueueRow } from '../rows.ts';
 import type { Database } from '../schema.ts';
 import { eligibleSubscriptions, toCandidate } from '../queue/candidates.ts';
-import { planClaims, settleUpdates, type CandidateUpdate, type Quota } from '../queue/claim-plan.ts';
+import { planClaims } from '../queue/claim-plan.ts';
 import { HeldLeases } from '../queue/held-leases.ts';
 import { liveWorkers, type Presence } from './presence.ts';
 
@@ -19,8 +19,13 @@ const FREE = (alias: string) => `(${alias}.lease_token is null or ${alias}.lease
 
 const LIVE = `live as (select objid::bigint::int as id from pg_locks where locktype = 'advisory' and classid::bigint = $1 and objsubid = 2 and granted)`;
 
-// $1 namespace, $2 now, $3 subscription ids, $4 counts, $5 fifo flags, $6 lease token, $7 worker, $8 lease expiry.
-const CLAIM_QUOTAS = `
+// Leases each quota's due deliveries and writes what goes with claiming them into the
+// subscriptions' rows (locked by the candidates' select): served now, tokens spent for what
+// was taken, a circuit's probe out, and this worker's slots, dropping those of workers gone.
+// $1 namespace, $2 now, $3–$5 quotas (subscription, count, fifo), $6 lease token, $7 worker,
+// $8 lease expiry, $9–$13 the plan's updates (subscription, tokens before the claim, refilled
+// at, half-open until, leases this worker held before the claim).
+const CLAIM = `
   with ${LIVE},
   quota as (select * from unnest($3::uuid[], $4::int[], $5::boolean[]) as q (subscription_id, k, fifo)),
   picked as (
@@ -34,28 +39,27 @@ const CLAIM_QUOTAS = `
       select d.id, d.due_at, d.lease_token, d.lease_expires_at, d.leased_by from queue d
       where d.subscription_id = q.subscription_id and q.fifo
       order by d.id limit 1) h
-    where h.due_at <= $2 and ${FREE('h')})
-  update queue d set lease_token = $6, leased_by = $7, lease_expires_at = $8
-  from events e
-  where d.id = any (array(select id from picked)) and e.id = d.event_id
-  returning d.*, e.payload`;
-
-// The claimed subscriptions' new state: served now, tokens spent, probe out, and this worker's
-// slots ($4: its leases now, until $5), dropping the slots of workers that are gone.
-// $1 namespace, $2 worker, $3 subscription ids, $4 held, $5 until, $6 last claimed, $7 tokens, $8 refilled, $9 half-open until.
-const CLAIM_UPDATES = `
-  with ${LIVE},
-  v as (select * from unnest($3::uuid[], $4::int[], $6::bigint[], $7::float8[], $8::bigint[], $9::bigint[])
-        as v (id, held, last_claimed_at, rate_tokens, rate_refilled_at, half_open_until))
-  update subscriptions s set last_claimed_at = v.last_claimed_at,
-    rate_tokens = coalesce(v.rate_tokens, s.rate_tokens),
-    rate_refilled_at = coalesce(v.rate_refilled_at, s.rate_refilled_at),
-    circuit_state = case when v.half_open_until is null then s.circuit_state else 'half_open' end,
-    circuit_retry_at = coalesce(v.half_open_until, s.circuit_retry_at),
-    slots = (select coalesce(jsonb_object_agg(key, value), '{}'::jsonb) from jsonb_each(s.slots)
-             where key <> $2::text and key::int in (select id from live))
-      || case when v.held > 0 then jsonb_build_object($2::text, jsonb_build_array(v.held, $5::bigint)) else '{}'::jsonb end
-  from v where s.id = v.id`;
+    where h.due_at <= $2 and ${FREE('h')}),
+  leased as (
+    update queue d set lease_token = $6, leased_by = $7, lease_expires_at = $8
+    from events e
+    where d.id = any (array(select id from picked)) and e.id = d.event_id
+    returning d.*, e.payload),
+  taken as (select subscription_id, count(*)::int as n from leased group by subscription_id),
+  served as (
+    update subscriptions s set last_claimed_at = $2,
+      rate_tokens = case when u.tokens is null then s.rate_tokens else u.tokens - coalesce(t.n, 0) end,
+      rate_refilled_at = coalesce(u.refilled_at, s.rate_refilled_at),
+      circuit_state = case when u.half_open_until is not null and t.n > 0 then 'half_open' else s.circuit_state end,
+      circuit_retry_at = case when u.half_open_until is not null and t.n > 0 then u.half_open_until else s.circuit_retry_at end,
+      slots = (select coalesce(jsonb_object_agg(key, value), '{}'::jsonb) from jsonb_each(s.slots)
+               where key <> ($7::int)::text and key::int in (select id from live))
+        || case when u.held + coalesce(t.n, 0) > 0
+             then jsonb_build_object(($7::int)::text, jsonb_build_array(u.held + coalesce(t.n, 0), $8::bigint)) else '{}'::jsonb end
+    from unnest($9::uuid[], $10::float8[], $11::bigint[], $12::bigint[], $13::int[]) as u (id, tokens, refilled_at, half_open_until, held)
+      left join taken t on t.subscription_id = u.id
+    where s.id = u.id)
+  select * from leased`;
 
 // This worker's slots after some of its attempts ended ($1 worker; $2, $3: subscriptions, in
 // id order so that settlements lock their rows in one order, and what it still holds).
@@ -158,34 +162,17 @@ export class WorkerLeases implements LeaseKeeper {
       const inFlight = new Map(rows.map((r) => [r.id, Number(r.in_flight)]));
       const plan = planClaims(rows.map(toCandidate), inFlight, { now, limit, circuitCooldownMs: request.circuitCooldownMs, reserve: request.reserve });
       if (plan.quotas.length === 0) return [];
-      const leased = await this.#lease(trx, plan.quotas, { now, leaseToken, leaseExpiresAt, me, namespace });
-      const perSubscription = new Map<string, number>();
-      for (const row of leased) {
-        const subscriptionId = row.subscription_id as string;
-        perSubscription.set(subscriptionId, (perSubscription.get(subscriptionId) ?? 0) + 1);
-        this.#held.hold(row.id as string, subscriptionId, leaseToken, leaseExpiresAt);
-      }
-      await this.#writeClaimUpdates(trx, settleUpdates(plan.updates, perSubscription), { me, namespace, until: leaseExpiresAt });
+      const { quotas, updates } = plan;
+      const held = this.#held.heldBySubscription(updates.map((u) => u.subscriptionId));
+      const leased = (await trx.executeQuery<QueueRecord>(CompiledQuery.raw(CLAIM, [
+        namespace, now, quotas.map((q) => q.subscriptionId), quotas.map((q) => q.count), quotas.map((q) => q.fifo), leaseToken, me, leaseExpiresAt,
+        updates.map((u) => u.subscriptionId), updates.map((u) => u.rateTokens), updates.map((u) => u.rateRefilledAt),
+        updates.map((u) => u.halfOpenUntil), updates.map((u) => held.get(u.subscriptionId) ?? 0),
+      ]))).rows;
+      for (const row of leased) this.#held.hold(row.id as string, row.subscription_id as string, leaseToken, leaseExpiresAt);
       return leased;
     });
     return claimed.map((row) => ({ delivery: fromQueueRow(row, true), payload: row.payload as Uint8Array, leaseToken }));
-  }
-
-  async #lease(trx: Kysely<Database>, quotas: readonly Quota[], lease: { now: number; leaseToken: string; leaseExpiresAt: number; me: number; namespace: number }): Promise<QueueRecord[]> {
-    const params = [
-      lease.namespace, lease.now, quotas.map((q) => q.subscriptionId), quotas.map((q) => q.count), quotas.map((q) => q.fifo),
-      lease.leaseToken, lease.me, lease.leaseExpiresAt,
-    ];
-    return (await trx.executeQuery<QueueRecord>(CompiledQuery.raw(CLAIM_QUOTAS, params))).rows;
-  }
-
-  async #writeClaimUpdates(trx: Kysely<Database>, updates: readonly CandidateUpdate[], slot: { me: number; namespace: number; until: number }): Promise<void> {
-    if (updates.length === 0) return;
-    const held = this.#held.heldBySubscription(updates.map((u) => u.subscriptionId));
-    await trx.executeQuery(CompiledQuery.raw(CLAIM_UPDATES, [
-      slot.namespace, slot.me, updates.map((u) => u.subscriptionId), updates.map((u) => held.get(u.subscriptionId) ?? 0), slot.until,
-      updates.map((u) => u.lastClaimedAt), updates.map((u) => u.rateTokens), updates.map((u) => u.rateRefilledAt), updates.map((u) => u.halfOpenUntil),
-    ]));
   }
 
   async record(trx: Kysely<Database>, results: readonly AttemptResult[]): Promise<Map<number, QueueRecord>> {
