@@ -1,8 +1,7 @@
-// Opens the database the configuration names, through its dialect.
+// Opens the database the configuration names, through its dialect. Each dialect is loaded
+// only when used: a SQLite hookd never loads the PostgreSQL driver, nor the reverse.
 import type { DatabaseTarget, Store } from './contracts.ts';
-import { openPostgresStore } from './postgres/postgres-store.ts';
 import type { SecretBox } from './secret-box.ts';
-import { openSqliteStore } from './sqlite/sqlite-store.ts';
 
 export interface OpenOptions {
   /** PostgreSQL schema to use (tests isolate themselves this way). */
@@ -12,6 +11,10 @@ export interface OpenOptions {
 }
 
 export async function openStore(target: DatabaseTarget, options: OpenOptions = {}): Promise<Store> {
-  if (target.kind === 'postgres') return openPostgresStore({ url: target.url, ...options });
+  if (target.kind === 'postgres') {
+    const { openPostgresStore } = await import('./postgres/postgres-store.ts');
+    return openPostgresStore({ url: target.url, ...options });
+  }
+  const { openSqliteStore } = await import('./sqlite/sqlite-store.ts');
   return openSqliteStore(target.path, options.secrets);
 }
