@@ -412,7 +412,7 @@ for (const name of STORE_NAMES) {
         assert.deepEqual(reply.body, { status: 'ok', checks: { database: 'ok' } });
       });
 
-      it('health is 503 naming the database check once the store is closed', async () => {
+      it('health is 503 naming the failed database check, without the database\'s own error, once the store is closed', async () => {
         // API only: no workers polling the store this test breaks.
         const broken = await freshApp({ role: 'api' });
         apps.pop(); // closed here, not in after(): its store is already gone
@@ -422,9 +422,8 @@ for (const name of STORE_NAMES) {
         try {
           const reply = await brokenCall('GET', '/health');
           assert.equal(reply.status, 503);
-          assert.equal(reply.body.status, 'unavailable');
-          assert.notEqual(reply.body.checks.database, 'ok');
-          assert.match(reply.body.checks.database, /failed/);
+          // The route needs no key: what went wrong is for the log, not for anyone who asks.
+          assert.deepEqual(reply.body, { status: 'unavailable', checks: { database: 'unavailable' } });
           assertError(await brokenCall('GET', '/status'), 503, 'store_unavailable');
           assertError(await brokenCall('POST', '/subscriptions', { target_url: 'https://example.com/' }), 503, 'store_unavailable');
         } finally {

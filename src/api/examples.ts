@@ -80,7 +80,7 @@ export const deliveryListExample = { items: [deliveryExample], next_cursor: null
 
 export const healthExamples = [
   { status: 'ok', checks: { database: 'ok' } },
-  { status: 'unavailable', checks: { database: 'failed: no answer within 2000 ms' } },
+  { status: 'unavailable', checks: { database: 'unavailable' } },
 ];
 
 export const statusExample = {

@@ -3,6 +3,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import { uuidv7 } from 'uuidv7';
 import type { Config } from '../config.ts';
@@ -10,9 +11,13 @@ import type { Metrics } from '../metrics.ts';
 import type { Store } from '../store/store.ts';
 import type { SubscriptionCache } from '../store/subscription-cache.ts';
 import type { Ingestor } from '../ingest/ingestor.ts';
+import { FailedAuthLimit } from '../auth/failed-auth-limit.ts';
 import type { KeyVerifier } from '../auth/key-verifier.ts';
 import { registerAuth } from './auth.ts';
-import { ApiError, errorHandler, notFoundHandler } from './errors.ts';
+import { registerKeylessGuard } from './keyless-guard.ts';
+import { httpEdgeOptions } from './http-edge.ts';
+import { ApiError, errorHandler } from './errors.ts';
+import { registerUnrouted } from './unrouted.ts';
 import { MAX_JSON_DEPTH, jsonNestedDeeperThan, registerHeaderLimit, tooDeep } from './limits.ts';
 import { registerRateLimit } from './rate-limit.ts';
 import { deliveryRoutes } from './deliveries.ts';
@@ -63,10 +68,28 @@ function validators() {
     (httpPart === 'body' ? body : text).compile(schema);
 }
 
+/**
+ * Bodies are taken as sent, in UTF-8: hookd stores and forwards the exact bytes it received
+ * (and signatures are over them), so a compressed body or another charset is refused rather
+ * than converted.
+ */
+function unacceptableEncoding(headers: IncomingHttpHeaders): ApiError | null {
+  const encoding = headers['content-encoding']?.trim();
+  if (encoding && encoding.toLowerCase() !== 'identity') {
+    return new ApiError(415, 'unsupported_media_type', `Content-Encoding ${encoding} is not accepted: send the body uncompressed (hookd stores and delivers the exact bytes it receives).`);
+  }
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(headers['content-type'] ?? '')?.[1];
+  if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+    return new ApiError(415, 'unsupported_media_type', `The body must be JSON in UTF-8; charset=${charset} is not accepted.`);
+  }
+  return null;
+}
+
 export async function buildServer(deps: ApiDeps, logger: Logger): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: deps.config.maxPayloadBytes,
+    ...httpEdgeOptions(deps.config.http),
     routerOptions: { ignoreTrailingSlash: true },
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
@@ -78,11 +101,15 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
   });
   app.setValidatorCompiler(validators());
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler(notFoundHandler);
 
   // JSON only: Fastify's default text/plain parser would let other bodies reach validation (415 instead).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const refused = unacceptableEncoding(request.headers);
+    if (refused) {
+      done(refused, undefined);
+      return;
+    }
     const raw = body as Buffer;
     request.rawBody = raw;
     if (jsonNestedDeeperThan(raw, MAX_JSON_DEPTH)) {
@@ -103,8 +130,10 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
 
   // Before any route: these apply to every route, in this order.
   registerHeaderLimit(app);
-  registerAuth(app, { ...deps.access, metricsPublic: deps.config.metricsPublic });
+  registerKeylessGuard(app, { keys: deps.access.keys, allowedHosts: deps.config.allowedHosts });
+  registerAuth(app, { ...deps.access, metricsPublic: deps.config.metricsPublic, failedAuth: new FailedAuthLimit(deps.config.authFailuresPerMinute, deps.clock) });
   await registerRateLimit(app, deps.config.rateLimitPerMinute);
+  registerUnrouted(app);
   await registerOpenApi(app, deps.version);
   await app.register(metricsRoutes(deps.metrics));
   await app.register(async (api) => {
