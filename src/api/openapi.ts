@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { PAGE_HEADERS } from '../ui/ui-routes.ts';
 
 export const OPENAPI_PATH = '/api/v1/openapi.json';
 export const DOCS_PATH = '/docs';
@@ -39,6 +40,14 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
       security: [{ apiKey: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: DOCS_PATH });
+  // The page and its assets (Swagger UI serves them in its own context, so the hook is added
+  // around it) get the web UI's headers: a CSP that allows only this server's scripts and
+  // refuses framing (frame-ancestors 'none'), nosniff, no referrer.
+  await app.register(async (docs) => {
+    docs.addHook('onSend', async (_request, reply) => {
+      reply.headers(PAGE_HEADERS);
+    });
+    await docs.register(swaggerUi, { routePrefix: DOCS_PATH, uiConfig: { validatorUrl: null } });
+  });
   app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
 }
