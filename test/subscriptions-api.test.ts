@@ -361,13 +361,11 @@ for (const name of STORE_NAMES) {
         assert.equal((await list('GET', '/subscriptions?limit=100')).body.items.length, 7);
       });
 
-      for (const cursor of ['zzz', 'bm90LWEtdXVpZA', '%00', 'x'.repeat(201)]) {
+      // A cursor is the id a page ended with: anything but a UUID is refused, as the OpenAPI document says.
+      for (const cursor of ['zzz', 'bm90LWEtdXVpZA', '%00', '', 'x'.repeat(201), 'MDE5N2EzYzItN2Q0Mi03ZTE5LTljNTUtNWE3YzNlOTFiMGYy']) {
         it(`422 invalid_cursor for cursor=${cursor.slice(0, 20)}`, async () => {
           const reply = await list('GET', `/subscriptions?cursor=${cursor}`);
-          assert.notEqual(reply.status, 500);
-          assert.equal(reply.status, 422);
-          if (cursor.length <= 200) assertError(reply, 422, 'invalid_cursor');
-          else assertError(reply, 422, 'validation_failed');
+          assertError(reply, 422, 'invalid_cursor');
         });
       }
 

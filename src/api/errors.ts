@@ -3,6 +3,7 @@
 // place, so clients can match on stable snake_case codes (listed in error-catalogue.ts).
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode, StatusOf } from './error-catalogue.ts';
+import { PATTERN_MESSAGE } from './schemas.ts';
 
 export class ApiError<C extends ErrorCode = ErrorCode> extends Error {
   readonly statusCode: number;
@@ -37,6 +38,8 @@ interface AjvIssue {
   keyword: string;
   message?: string;
   params: Record<string, unknown>;
+  /** The schema that failed (the validators run in ajv's verbose mode). */
+  parentSchema?: Record<string, unknown>;
 }
 
 const KIND_KEYWORDS = new Set(['type', 'const', 'enum']);
@@ -96,6 +99,8 @@ function fieldOf(issue: AjvIssue, part: string | undefined): string {
 function describeIssue(issue: AjvIssue): string {
   if (issue.keyword === 'required') return 'is required';
   if (issue.keyword === 'additionalProperties') return 'is not a known field';
+  const patternMessage = issue.parentSchema?.[PATTERN_MESSAGE];
+  if (issue.keyword === 'pattern' && typeof patternMessage === 'string') return patternMessage;
   if (issue.keyword === 'enum') {
     return `must be one of ${((issue.params.allowedValues ?? []) as unknown[]).map((value) => (typeof value === 'string' ? value : JSON.stringify(value))).join(', ')}`;
   }
@@ -140,6 +145,9 @@ export function toErrorResponse(error: FastifyError | ApiError | Error, bodyLimi
     const issues = simplifyAlternatives(fastifyError.validation as unknown as AjvIssue[]);
     const details = issues.map((issue) => ({ field: fieldOf(issue, fastifyError.validationContext), message: describeIssue(issue) }));
     const first = details[0]!;
+    if (fastifyError.validationContext === 'querystring' && first.field === 'cursor') {
+      return { status: 422, body: { error: { code: 'invalid_cursor', message: 'cursor: must be the next_cursor of a page this server answered.', details: [{ field: 'cursor', message: 'must be the next_cursor of a page this server answered' }] } } };
+    }
     return { status: 422, body: { error: { code: 'validation_failed', message: `${first.field}: ${first.message}`, details } } };
   }
   if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE' && bodyLimit !== undefined) {

@@ -9,7 +9,7 @@ import { IDEMPOTENCY_WINDOW_MS, type IncomingEvent, type Ingested } from '../ing
 import type { Store } from '../store/store.ts';
 import { ApiError, invalidField } from './errors.ts';
 
-const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 async function committed(request: FastifyRequest, ingest: Promise<Ingested>): Promise<Ingested> {
   try {
@@ -34,7 +34,7 @@ export async function ingestOnce<T>(
   reply.status(202);
   const key = request.headers['idempotency-key'];
   if (key === undefined) return format(await committed(request, ingest(undefined)));
-  if (typeof key !== 'string' || !KEY_PATTERN.test(key)) {
+  if (typeof key !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(key)) {
     throw invalidField('Idempotency-Key', 'must be 1 to 255 printable ASCII characters without spaces');
   }
   const requestHash = createHash('sha256').update(request.rawBody ?? '').digest('hex');

@@ -17,11 +17,23 @@ const TAGS = [
   { name: 'operations', description: 'Prometheus metrics.' },
 ];
 
+/** The document without security requirements: what a hookd without keys serves, where no route needs one. */
+function withoutSecurity(document: Record<string, unknown>): Record<string, unknown> {
+  const { security: _security, paths, ...rest } = structuredClone(document) as Record<string, unknown> & { paths?: Record<string, Record<string, Record<string, unknown>>> };
+  for (const item of Object.values(paths ?? {})) {
+    for (const operation of Object.values(item)) {
+      if (Array.isArray(operation?.security) && operation.security.length > 0) delete operation.security;
+    }
+  }
+  return { ...rest, paths };
+}
+
 /**
  * Registers the document generator on `app` itself (not in a child context), so that it sees
- * every route registered afterwards: call it before any route.
+ * every route registered afterwards: call it before any route. The document says what this
+ * hookd requires now: while no API key exists (`keyless`), no route needs one.
  */
-export async function registerOpenApi(app: FastifyInstance, version: string): Promise<void> {
+export async function registerOpenApi(app: FastifyInstance, version: string, keyless: () => Promise<boolean>): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -49,5 +61,8 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
     });
     await docs.register(swaggerUi, { routePrefix: DOCS_PATH, uiConfig: { validatorUrl: null } });
   });
-  app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
+  app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => {
+    const document = app.swagger() as unknown as Record<string, unknown>;
+    return (await keyless()) ? withoutSecurity(document) : document;
+  });
 }
