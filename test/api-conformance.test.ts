@@ -3,9 +3,11 @@
 // sentence per field (alternatives folded, enums listing their values, 413 naming the limit,
 // compressed or non-UTF-8 bodies refused with 415).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import type { App } from '../src/app.ts';
+import { OPERATIONS_SUBSCRIPTION_ID } from '../src/delivery/operations.ts';
 import { call, subscribe } from './support/api.ts';
 import { request } from './support/raw-http.ts';
 import { STORE_NAMES, newTarget, startTestApp, type StoreTarget } from './support/stores.ts';
@@ -82,6 +84,17 @@ for (const name of STORE_NAMES) {
       assert.deepEqual(badOrdering.body.error.details, [{ field: 'ordering', message: 'must be one of parallel, fifo' }]);
       const badRate = await call(app, 'PATCH', `/subscriptions/${subscriptionId}`, { rate_limit_per_second: -1 });
       assert.deepEqual(badRate.body.error.details, [{ field: 'rate_limit_per_second', message: 'must be > 0' }]);
+    });
+
+    test('the operations secret is 404 while HOOKD_OPERATIONS_URL is not set, as the README and .env.example say', async () => {
+      const answer = await call(app, 'GET', `/subscriptions/${OPERATIONS_SUBSCRIPTION_ID}/secret`);
+      assert.equal(answer.status, 404);
+      assert.equal(answer.body.error.code, 'subscription_not_found');
+      for (const file of ['README.md', '.env.example']) {
+        const text = readFileSync(new URL(`../${file}`, import.meta.url), 'utf8');
+        const line = text.split('\n').find((l) => l.includes(`${OPERATIONS_SUBSCRIPTION_ID}/secret`) && /404 until HOOKD_OPERATIONS_URL/.test(l));
+        assert.ok(line, `${file} says the operations secret is 404 until HOOKD_OPERATIONS_URL is set`);
+      }
     });
 
     test('an enum error lists the allowed values', async () => {
