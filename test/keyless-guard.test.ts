@@ -5,13 +5,14 @@
 // attacker.example to 127.0.0.1 as a rebinding attacker's DNS would.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { App } from '../src/app.ts';
+import { startApp, type App } from '../src/app.ts';
+import { createLogger } from '../src/logger.ts';
 import { hostName } from '../src/api/keyless-guard.ts';
 import { call, subscribe } from './support/api.ts';
 import { chromiumInstalled, launchChromium } from './support/chromium.ts';
 import { request } from './support/raw-http.ts';
-import { startReceiver } from './support/receiver.ts';
-import { STORE_NAMES, newTarget, startTestApp, type StoreTarget } from './support/stores.ts';
+import { eventually, startReceiver } from './support/receiver.ts';
+import { STORE_NAMES, newTarget, startTestApp, testConfig, type StoreTarget } from './support/stores.ts';
 
 const KEY = `hk_${'g'.repeat(43)}`;
 const NEW_SUBSCRIPTION = JSON.stringify({ target_url: 'https://93.184.215.14/hook' });
@@ -109,6 +110,27 @@ for (const name of STORE_NAMES) {
     });
   });
 }
+
+test('with the database gone, the keys read before still decide, so health answers in its own shape', async (t) => {
+  const target = newTarget('sqlite');
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger('warn', { destination: { write: (line: string) => void lines.push(JSON.parse(line)) } });
+  // API only: no workers polling the store this test breaks.
+  const app = await startApp({ config: testConfig(target), logger, role: 'api' });
+  t.after(async () => {
+    await app.close().catch(() => {});
+    await target.cleanup();
+  });
+  assert.equal((await call(app, 'GET', '/health')).status, 200);
+  await app.store.close();
+  await eventually(async () => {
+    const answer = await call(app, 'GET', '/health');
+    assert.deepEqual([answer.status, answer.body], [503, { status: 'unavailable', checks: { database: 'unavailable' } }]);
+    return lines.some((line) => line.msg === 'could not re-read the API keys; using the ones read before') ? true : undefined;
+  }, 10_000, 'the API keys to be re-read and fail');
+  const answer = await call(app, 'GET', '/health');
+  assert.deepEqual([answer.status, answer.body], [503, { status: 'unavailable', checks: { database: 'unavailable' } }]);
+});
 
 test('in Chromium, a page on a rebound host name can neither read nor create a subscription; the UI works on localhost and 127.0.0.1', async (t) => {
   if (!chromiumInstalled()) {
