@@ -40,7 +40,7 @@ test('HOST=localhost resolving to a non-loopback address is refused without a ke
     writeFileSync(hosts, mapping.map((ip) => `${ip} localhost\n`).join(''));
     const script = `mount --bind "$1" /etc/hosts && shift && exec "$@"`;
     const env = { PATH: process.env.PATH, HOST: 'localhost', PORT: String(await freePort()), DATABASE_URL: path.join(dir, 'hookd.db'), LOG_LEVEL: 'warn' };
-    const exit = await run('unshare', ['-rm', 'sh', '-c', script, 'sh', hosts, NODE, MAIN, 'serve'], { env, timeout: 30_000 })
+    const exit = await run('unshare', ['-rm', 'sh', '-c', script, 'sh', hosts, NODE, MAIN, 'serve'], { env, timeout: 90_000 })
       .then(({ stdout, stderr }) => ({ code: 0, output: stdout + stderr }), (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, output: error.stdout + error.stderr }));
     assert.equal(exit.code, 2, `localhost as ${mapping.join(', ')}: ${exit.output}`);
     assert.match(exit.output, new RegExp(`refusing to serve the API on localhost \\(${mapping.join(', ').replace(/\./g, '\\.')}\\) without authentication`));
@@ -69,5 +69,5 @@ test('HOST=[::1] binds ::1 and serves', async (t) => {
     if (code !== undefined) throw new Error(`hookd exited (${code}): ${output}`);
     const response = await fetch(`http://[::1]:${port}/api/v1/health`).catch(() => null);
     return response?.status === 200 ? true : undefined;
-  }, 20_000, 'hookd on [::1] to answer');
+  }, 60_000, 'hookd on [::1] to answer');
 });
