@@ -3,7 +3,7 @@
 // place, so clients can match on stable snake_case codes (listed in error-catalogue.ts).
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode, StatusOf } from './error-catalogue.ts';
-import { PATTERN_MESSAGE } from './schemas.ts';
+import { FORMAT_MESSAGE } from './schemas.ts';
 
 export class ApiError<C extends ErrorCode = ErrorCode> extends Error {
   readonly statusCode: number;
@@ -99,8 +99,8 @@ function fieldOf(issue: AjvIssue, part: string | undefined): string {
 function describeIssue(issue: AjvIssue): string {
   if (issue.keyword === 'required') return 'is required';
   if (issue.keyword === 'additionalProperties') return 'is not a known field';
-  const patternMessage = issue.parentSchema?.[PATTERN_MESSAGE];
-  if (issue.keyword === 'pattern' && typeof patternMessage === 'string') return patternMessage;
+  const formatMessage = issue.parentSchema?.[FORMAT_MESSAGE];
+  if ((issue.keyword === 'pattern' || issue.keyword === 'format') && typeof formatMessage === 'string') return formatMessage;
   if (issue.keyword === 'enum') {
     return `must be one of ${((issue.params.allowedValues ?? []) as unknown[]).map((value) => (typeof value === 'string' ? value : JSON.stringify(value))).join(', ')}`;
   }

@@ -100,7 +100,7 @@ export const statusExample = {
 export const errorExample = {
   error: {
     code: 'validation_failed',
-    message: 'target_url: must use http:// or https://',
-    details: [{ field: 'target_url', message: 'must use http:// or https://' }],
+    message: 'target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)',
+    details: [{ field: 'target_url', message: 'must be an absolute http:// or https:// URL, without credentials (user:pass@)' }],
   },
 };

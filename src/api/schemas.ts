@@ -31,8 +31,8 @@ export const Timestamp = Type.String({ format: 'date-time' });
  */
 export const CHECKED_BY_HANDLER = 'x-checked-by-handler';
 
-/** On a schema with a `pattern`: what the validation message says instead of the pattern itself. */
-export const PATTERN_MESSAGE = 'x-pattern-message';
+/** On a schema with a `pattern` or a `format`: what a validation message says instead of quoting them. */
+export const FORMAT_MESSAGE = 'x-format-message';
 
 /** http:// or https://, no credentials; the rest is the `uri` format's business. */
 export const TARGET_URL_PATTERN = '^[Hh][Tt][Tt][Pp][Ss]?://[^@/?#]+([/?#].*)?$';

@@ -17,18 +17,19 @@ import { ApiError, invalidField, notFound } from './errors.ts';
 import { rotatedSecretExample, secretExample, subscriptionExample, subscriptionListExample, subscriptionWithSecretExample } from './examples.ts';
 import {
   IdParams, NullableTimestamp, PageQuery, Timestamp, decodeCursor, encodeCursor, errorResponses, iso, isUuid,
-  CHECKED_BY_HANDLER, PATTERN_MESSAGE, TARGET_URL_PATTERN,
+  CHECKED_BY_HANDLER, FORMAT_MESSAGE, TARGET_URL_PATTERN,
 } from './schemas.ts';
 import type { ApiDeps } from './server.ts';
 
 const TargetUrl = Type.String({
   minLength: 1, maxLength: 2048, format: 'uri', pattern: TARGET_URL_PATTERN,
+  [FORMAT_MESSAGE]: 'must be an absolute http:// or https:// URL, without credentials (user:pass@)',
   description: 'Absolute http:// or https:// URL that receives the webhooks, without credentials. A host that is an IP address in a blocked range gets 422 target_url_blocked.',
 });
 const EventTypes = Type.Union([
   Type.Array(Type.String({
     minLength: 1, maxLength: 100, pattern: VALID_PATTERN,
-    [PATTERN_MESSAGE]: 'must be an event type name, "*", or "prefix.*" (letters, digits, "_", "-", dot-separated)',
+    [FORMAT_MESSAGE]: 'must be an event type name, "*", or "prefix.*" (letters, digits, "_", "-", dot-separated)',
   }), { minItems: 1, maxItems: 100, uniqueItems: true }),
   Type.Null(),
 ], { description: 'Event types to deliver: exact names, `*`, or `prefix.*`. Null or absent: every event type.' });
@@ -47,7 +48,7 @@ const Headers = Type.Union([
     maxProperties: MAX_CUSTOM_HEADERS,
     // Names are checked by the handler, whose messages say which name is wrong and why.
     propertyNames: { maxLength: MAX_HEADER_NAME_LENGTH, pattern: TOKEN.source, not: { pattern: RESERVED_NAME_PATTERN }, [CHECKED_BY_HANDLER]: true },
-    additionalProperties: Type.String({ maxLength: MAX_HEADER_VALUE_BYTES, pattern: FIELD_VALUE.source, [PATTERN_MESSAGE]: 'must be printable ASCII without line breaks' }),
+    additionalProperties: Type.String({ maxLength: MAX_HEADER_VALUE_BYTES, pattern: FIELD_VALUE.source, [FORMAT_MESSAGE]: 'must be printable ASCII without line breaks' }),
   }),
   Type.Null(),
 ], {
