@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildMonitorServer } from './api/monitor-server.ts';
 import { buildServer } from './api/server.ts';
-import { prepareAccess } from './auth/access-policy.ts';
+import { checkBoundAddresses, prepareAccess } from './auth/access-policy.ts';
 import { ConfigError, type Config } from './config.ts';
 import { Dispatcher } from './delivery/dispatcher.ts';
 import { Sender } from './delivery/sender.ts';
@@ -86,13 +86,15 @@ export async function startApp(options: AppOptions): Promise<App> {
     }
     if (role === 'worker' && config.metricsPort !== null) {
       const access = await prepareAccess(store.apiKeys, config, logger, clock);
-      server = await buildMonitorServer({ maintenance: store.maintenance, metrics, access, metricsPublic: config.metricsPublic }, logger);
+      server = await buildMonitorServer({ maintenance: store.maintenance, metrics, access, config }, logger);
       await server.listen({ port: config.metricsPort, host: config.host });
+      checkBoundAddresses(access, config.host, server.addresses().map((bound) => (typeof bound === 'string' ? bound : bound.address)));
     }
     if (role !== 'worker') {
       const access = await prepareAccess(store.apiKeys, config, logger, clock);
       server = await buildServer({ config, store, subscriptionCache, ingestor, replayer, metrics, clock, version: VERSION, startedAt: clock(), access }, logger);
       await server.listen({ port: config.port, host: config.host });
+      checkBoundAddresses(access, config.host, server.addresses().map((bound) => (typeof bound === 'string' ? bound : bound.address)));
     }
   } catch (error) {
     await stop();

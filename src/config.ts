@@ -2,6 +2,7 @@
 // default, parser and one line of documentation. The README's configuration table and
 // .env.example are checked against this table by the tests, so they cannot drift.
 import { existsSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { CIRCUIT_DEFAULTS, RETRY_BOUNDS, RETRY_DEFAULTS, isWellFormedApiKey, type Bounds, type CircuitPolicy, type RetryPolicy } from './domain/index.ts';
 import { parseAllowNetworks } from './delivery/ssrf-guard.ts';
@@ -47,6 +48,12 @@ export interface Config {
   leaseMarginMs: number;
   /** Where a `worker` process serves /metrics and its health check; null: nowhere. */
   metricsPort: number | null;
+  /** Host names a hookd without API keys answers, besides localhost and IP addresses. */
+  allowedHosts: string[];
+  /** Bounds on how slowly a client may send a request, and how long an idle connection stays open. */
+  http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
+  /** Requests with a wrong API key allowed per minute per client address; 0: no limit. */
+  authFailuresPerMinute: number;
 }
 
 /** A configuration value that cannot be used; its message is one line for the operator. */
@@ -157,8 +164,24 @@ function optionalSecret(raw: string): string | null {
 
 function host(raw: string): string {
   const value = raw.trim();
-  if (value === '' || /[\s/]/.test(value)) throw new ConfigError(`must be a host name or IP address, got "${raw}"`);
+  // `[::1]` is how an IPv6 address is written in a URL; the socket wants it bare.
+  const bracketed = /^\[([0-9a-f:.]+)\]$/i.exec(value);
+  if (bracketed) {
+    if (net.isIPv6(bracketed[1]!)) return bracketed[1]!;
+    throw new ConfigError(`must be a host name or IP address, got "${raw}"`);
+  }
+  if (value === '' || /[\s/[\]]/.test(value)) throw new ConfigError(`must be a host name or IP address, got "${raw}"`);
   return value;
+}
+
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*$/;
+
+function hostNames(raw: string): string[] {
+  const names = raw.split(',').map((name) => name.trim().toLowerCase()).filter((name) => name !== '');
+  for (const name of names) {
+    if (!HOST_NAME.test(name)) throw new ConfigError(`must be host names without a port, separated by commas, got "${name}"`);
+  }
+  return names;
 }
 
 /** `postgres://` or `postgresql://` selects PostgreSQL; `sqlite:PATH` or a plain path selects SQLite. */
@@ -254,7 +277,7 @@ const SETTING_TABLE = [
   },
   {
     key: 'operationsSecret', env: 'HOOKD_OPERATIONS_SECRET', default: '', sensitive: true,
-    doc: 'Signing secret of the operational events; generated and kept when empty (`GET /api/v1/subscriptions/00000000-0000-7000-8000-000000000001/secret`).',
+    doc: 'Signing secret of the operational events sent to HOOKD_OPERATIONS_URL; generated and kept when empty, then shown at `GET /api/v1/subscriptions/00000000-0000-7000-8000-000000000001/secret` (404 until HOOKD_OPERATIONS_URL has been set, which creates that subscription).',
     parse: optionalSecret,
   },
   {
@@ -271,6 +294,31 @@ const SETTING_TABLE = [
     key: 'metricsPort', env: 'HOOKD_METRICS_PORT', flag: 'metrics-port', default: '',
     doc: 'A `hookd worker` process (which has no API) serves /metrics and /api/v1/health on this port of HOST. Empty: none.',
     parse: optional(integer(1, 65535)),
+  },
+  {
+    key: 'allowedHosts', env: 'HOOKD_ALLOWED_HOSTS', default: '',
+    doc: 'While no API key exists, hookd answers only requests whose `Host` is `localhost`, an IP address or one of these comma-separated names (e.g. `hookd.internal`); others get 421, so a web page cannot reach it through DNS rebinding.',
+    parse: hostNames,
+  },
+  {
+    key: 'headersTimeoutMs', env: 'HOOKD_HTTP_HEADERS_TIMEOUT_MS', default: '10000',
+    doc: 'A client must send all of its request headers within this; else 408 and the connection is closed.',
+    parse: integer(100, 600_000),
+  },
+  {
+    key: 'httpRequestTimeoutMs', env: 'HOOKD_HTTP_REQUEST_TIMEOUT_MS', default: '30000',
+    doc: 'A client must send its whole request, headers and body, within this; else 408 and the connection is closed.',
+    parse: integer(100, 3_600_000),
+  },
+  {
+    key: 'keepAliveTimeoutMs', env: 'HOOKD_HTTP_KEEP_ALIVE_TIMEOUT_MS', default: '72000',
+    doc: 'An idle keep-alive connection is closed after this (longer than the 60 s idle timeout of common load balancers).',
+    parse: integer(100, 3_600_000),
+  },
+  {
+    key: 'authFailuresPerMinute', env: 'HOOKD_AUTH_FAILURES_PER_MINUTE', default: '30',
+    doc: 'Requests with a wrong API key allowed per minute per client address; past it, every request of that address that needs a key gets 429 until the minute ends. 0: no limit.',
+    parse: integer(0, 1_000_000),
   },
 ] as const satisfies readonly Setting[];
 
@@ -306,6 +354,10 @@ export function loadConfig(options: LoadOptions = {}): Config {
     }
   }
   const f = flat as Flat;
+  // Node refuses a headers timeout longer than the request timeout; say which settings clash.
+  if (f.headersTimeoutMs > f.httpRequestTimeoutMs) {
+    throw new ConfigError(`HOOKD_HTTP_HEADERS_TIMEOUT_MS (${f.headersTimeoutMs}) must not be longer than HOOKD_HTTP_REQUEST_TIMEOUT_MS (${f.httpRequestTimeoutMs})`);
+  }
   return {
     port: f.port,
     host: f.host,
@@ -339,5 +391,8 @@ export function loadConfig(options: LoadOptions = {}): Config {
     shutdownGraceMs: f.shutdownGraceMs,
     leaseMarginMs: f.leaseMarginMs,
     metricsPort: f.metricsPort,
+    allowedHosts: f.allowedHosts,
+    http: { headersTimeoutMs: f.headersTimeoutMs, requestTimeoutMs: f.httpRequestTimeoutMs, keepAliveTimeoutMs: f.keepAliveTimeoutMs },
+    authFailuresPerMinute: f.authFailuresPerMinute,
   };
 }

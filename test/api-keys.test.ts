@@ -50,24 +50,28 @@ function hubSignature(body: string): string {
 }
 
 test('the safe default: open only on loopback, refused elsewhere unless --insecure-no-auth', () => {
-  assert.deepEqual(decideAccess({ host: '127.0.0.1', port: 8000, insecureNoAuth: false }, true), { openWithoutKeys: true, warning: null });
-  for (const host of ['127.0.0.1', 'localhost', '::1', '[::1]']) {
-    const open = decideAccess({ host, port: 8000, insecureNoAuth: false }, false);
+  // Each HOST with the addresses it stands for (resolveBindAddresses).
+  assert.deepEqual(decideAccess({ host: '127.0.0.1', port: 8000, insecureNoAuth: false }, true, ['127.0.0.1']), { openWithoutKeys: true, warning: null });
+  for (const [host, addresses] of [['127.0.0.1', ['127.0.0.1']], ['localhost', ['127.0.0.1', '::1']], ['::1', ['::1']]] as const) {
+    const open = decideAccess({ host, port: 8000, insecureNoAuth: false }, false, addresses);
     assert.equal(open.openWithoutKeys, true);
     assert.match(open.warning!, /NO AUTHENTICATION/);
   }
-  for (const host of ['0.0.0.0', '::', '10.0.0.5', 'hookd.example.com']) {
-    assert.throws(() => decideAccess({ host, port: 8000, insecureNoAuth: false }, false), (error: Error) => {
+  const elsewhere = [['0.0.0.0', ['0.0.0.0']], ['::', ['::']], ['10.0.0.5', ['10.0.0.5']], ['hookd.example.com', ['93.184.215.14']],
+    // A name is trusted for what it resolves to, not for its spelling.
+    ['localhost', ['192.0.2.2']], ['localhost', ['127.0.0.1', '192.0.2.2']], ['localhost', []]] as const;
+  for (const [host, addresses] of elsewhere) {
+    assert.throws(() => decideAccess({ host, port: 8000, insecureNoAuth: false }, false, addresses), (error: Error) => {
       assert.ok(error instanceof ConfigError);
       assert.match(error.message, /refusing to serve the API on .* without authentication/);
       assert.doesNotMatch(error.message, /\n/);
       return true;
-    });
-    const insecure = decideAccess({ host, port: 8000, insecureNoAuth: true }, false);
+    }, `${host} as ${addresses.join(', ')}`);
+    const insecure = decideAccess({ host, port: 8000, insecureNoAuth: true }, false, addresses);
     assert.equal(insecure.openWithoutKeys, true);
     assert.match(insecure.warning!, /--insecure-no-auth/);
     // Once a key exists it is required everywhere, flag or not.
-    assert.equal(decideAccess({ host, port: 8000, insecureNoAuth: true }, true).warning, null);
+    assert.equal(decideAccess({ host, port: 8000, insecureNoAuth: true }, true, addresses).warning, null);
   }
 });
 
@@ -221,7 +225,8 @@ for (const name of STORE_NAMES) {
 
     test('the API rate limit answers 429 with Retry-After, per key, never for health', async () => {
       const target = await fresh();
-      const app = await start(target, { apiKey: KEY, rateLimitPerMinute: 5 });
+      // The new key below is polled for until hookd knows it: those tries are not guesses to limit.
+      const app = await start(target, { apiKey: KEY, rateLimitPerMinute: 5, authFailuresPerMinute: 0 });
       for (let i = 0; i < 5; i++) assert.equal((await call(app, 'GET', '/subscriptions', undefined, bearer(KEY))).status, 200);
       const limited = await call(app, 'GET', '/subscriptions', undefined, bearer(KEY));
       assert.equal(limited.status, 429);
@@ -235,6 +240,22 @@ for (const name of STORE_NAMES) {
         return answer.status === 401 ? undefined : answer;
       }, 10_000, 'the new key to be known');
       assert.equal(ownBudget.status, 200, 'another key has its own budget');
+    });
+
+    test('wrong keys are limited per client address: past HOOKD_AUTH_FAILURES_PER_MINUTE, 429 even with the right key', async () => {
+      const target = await fresh();
+      const app = await start(target, { apiKey: KEY, authFailuresPerMinute: 3 });
+      // Missing keys are not guesses: they are not counted.
+      for (let i = 0; i < 5; i++) assert.equal((await call(app, 'GET', '/subscriptions')).status, 401);
+      for (let i = 0; i < 3; i++) assert.equal((await call(app, 'GET', '/subscriptions', undefined, bearer(OTHER_KEY))).status, 401);
+      for (const key of [OTHER_KEY, KEY]) {
+        const limited = await call(app, 'GET', '/subscriptions', undefined, bearer(key));
+        assert.equal(limited.status, 429, JSON.stringify(limited.body));
+        assert.equal(limited.body.error.code, 'too_many_auth_failures');
+        assert.match(limited.body.error.message, /at most 3 per minute/);
+        assert.ok(Number(limited.headers.get('retry-after')) > 0, 'Retry-After in seconds');
+      }
+      assert.equal((await call(app, 'GET', '/health')).status, 200, 'open routes are not affected');
     });
   });
 }

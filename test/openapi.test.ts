@@ -120,6 +120,56 @@ for (const storeName of STORE_NAMES) {
       }
     });
 
+    await t.test('the document is as strict as the server', () => {
+      const operation = (path: string, method: string) => (doc.paths as Json)[path][method] as Json;
+      const body = (path: string, method: string) => operation(path, method).requestBody.content['application/json'].schema as Json;
+      const parameter = (path: string, method: string, name: string) => (operation(path, method).parameters as Json[]).find((p) => p.name === name)!.schema as Json;
+
+      const targetUrl = body('/api/v1/subscriptions', 'post').properties.target_url;
+      assert.equal(targetUrl.format, 'uri');
+      const urlPattern = new RegExp(targetUrl.pattern);
+      for (const good of ['https://example.com/hook', 'http://10.0.0.1:8080/x?y=1']) assert.ok(urlPattern.test(good), good);
+      for (const bad of ['0', 'ftp://example.com/', 'https://user:pass@example.com/', '//example.com']) assert.ok(!urlPattern.test(bad), bad);
+
+      assert.equal(parameter('/api/v1/deliveries', 'get', 'cursor').format, 'uuid');
+      assert.equal(parameter('/api/v1/subscriptions', 'get', 'cursor').format, 'uuid');
+      assert.equal(parameter('/api/v1/subscriptions/{id}', 'get', 'id').format, 'uuid');
+      const key = parameter('/api/v1/events', 'post', 'idempotency-key');
+      assert.ok(!new RegExp(key.pattern).test(''), 'an empty Idempotency-Key is outside the document, as it is refused');
+
+      // The filter is the grammar, not "any object": a $ref to nested level schemas.
+      const filter = body('/api/v1/subscriptions', 'post').properties.filter;
+      const ref = (filter.anyOf as Json[]).find((branch) => branch.$ref)?.$ref as string;
+      assert.match(ref, /^#\/components\/schemas\//);
+      const top = (doc.components as Json).schemas[ref.split('/').pop()!] as Json;
+      assert.ok(top.propertyNames && top.additionalProperties?.$ref, JSON.stringify(top).slice(0, 300));
+
+      // Every route that needs a key documents 401; every route its edge answers.
+      for (const [path, item] of Object.entries(doc.paths as Json)) {
+        for (const method of METHODS.filter((m) => item[m])) {
+          const statuses = Object.keys(item[method].responses);
+          const open = Array.isArray(item[method].security) && item[method].security.length === 0;
+          if (!open) assert.ok(statuses.includes('401'), `${method} ${path} does not document 401`);
+          for (const status of ['400', '408', '421', '429', '431', '500', '503']) assert.ok(statuses.includes(status), `${method} ${path} does not document ${status}`);
+        }
+      }
+      assert.ok(Object.keys(operation('/metrics', 'get').responses).includes('401'));
+    });
+
+    await t.test('without keys the document requires none; with a key it requires one', async () => {
+      assert.equal(doc.security, undefined, 'a hookd without keys needs none');
+      const keyedTarget = newTarget(storeName);
+      const keyed = await startTestApp(keyedTarget, { config: { apiKey: `hk_${'d'.repeat(43)}` } });
+      try {
+        const keyedDoc = (await (await fetch(`${keyed.url}/api/v1/openapi.json`)).json()) as Json;
+        assert.deepEqual(keyedDoc.security, [{ apiKey: [] }]);
+        assert.deepEqual(keyedDoc.paths['/api/v1/health'].get.security, [], 'health stays open');
+      } finally {
+        await keyed.close();
+        await keyedTarget.cleanup();
+      }
+    });
+
     await t.test('/docs serves Swagger UI from local assets, pointed at this document', async () => {
       const page = await fetch(`${app.url}/docs`);
       assert.equal(page.status, 200);

@@ -363,13 +363,11 @@ for (const name of STORE_NAMES) {
         assert.equal((await list('GET', '/subscriptions?limit=100')).body.items.length, 7);
       });
 
-      for (const cursor of ['zzz', 'bm90LWEtdXVpZA', '%00', 'x'.repeat(201)]) {
+      // A cursor is the id a page ended with: anything but a UUID is refused, as the OpenAPI document says.
+      for (const cursor of ['zzz', 'bm90LWEtdXVpZA', '%00', '', 'x'.repeat(201), 'MDE5N2EzYzItN2Q0Mi03ZTE5LTljNTUtNWE3YzNlOTFiMGYy']) {
         it(`422 invalid_cursor for cursor=${cursor.slice(0, 20)}`, async () => {
           const reply = await list('GET', `/subscriptions?cursor=${cursor}`);
-          assert.notEqual(reply.status, 500);
-          assert.equal(reply.status, 422);
-          if (cursor.length <= 200) assertError(reply, 422, 'invalid_cursor');
-          else assertError(reply, 422, 'validation_failed');
+          assertError(reply, 422, 'invalid_cursor');
         });
       }
 
@@ -454,7 +452,7 @@ for (const name of STORE_NAMES) {
         assert.deepEqual(reply.body, { status: 'ok', checks: { database: 'ok' } });
       });
 
-      it('health is 503 naming the database check once the store is closed', async () => {
+      it('health is 503 naming the failed database check, without the database\'s own error, once the store is closed', async () => {
         // API only: no workers polling the store this test breaks.
         const broken = await freshApp({ role: 'api' });
         apps.pop(); // closed here, not in after(): its store is already gone
@@ -464,9 +462,8 @@ for (const name of STORE_NAMES) {
         try {
           const reply = await brokenCall('GET', '/health');
           assert.equal(reply.status, 503);
-          assert.equal(reply.body.status, 'unavailable');
-          assert.notEqual(reply.body.checks.database, 'ok');
-          assert.match(reply.body.checks.database, /failed/);
+          // The route needs no key: what went wrong is for the log, not for anyone who asks.
+          assert.deepEqual(reply.body, { status: 'unavailable', checks: { database: 'unavailable' } });
           assertError(await brokenCall('GET', '/status'), 503, 'store_unavailable');
           assertError(await brokenCall('POST', '/subscriptions', { target_url: 'https://example.com/' }), 503, 'store_unavailable');
         } finally {

@@ -8,6 +8,7 @@
 // trailing slashes cannot move a request into an open class. Anything not listed as open
 // under /api/v1, including unknown paths, needs a key.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FailedAuthLimit } from '../auth/failed-auth-limit.ts';
 import type { KeyVerifier } from '../auth/key-verifier.ts';
 import type { Subscription } from '../domain/index.ts';
 import { ApiError } from './errors.ts';
@@ -34,6 +35,8 @@ export interface AuthOptions {
   /** False when hookd is reachable from other machines (see auth/access-policy.ts). */
   openWithoutKeys: boolean;
   metricsPublic: boolean;
+  /** Wrong keys allowed per client address (auth/failed-auth-limit.ts). */
+  failedAuth: FailedAuthLimit;
 }
 
 function accessOf(request: FastifyRequest, metricsPublic: boolean): Access {
@@ -53,7 +56,7 @@ export function unauthorized(reply: FastifyReply, message: string): ApiError {
 
 /** Adds the check to every route of `app`, including those registered later. */
 export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
-  const { keys, openWithoutKeys, metricsPublic } = options;
+  const { keys, openWithoutKeys, metricsPublic, failedAuth } = options;
   app.addHook('onRequest', async (request, reply) => {
     const access = accessOf(request, metricsPublic);
     if (access === 'public') {
@@ -62,7 +65,14 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
     }
     const header = request.headers.authorization;
     const token = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
+    const retryAfter = failedAuth.retryAfterSeconds(request.ip);
+    if (retryAfter !== null && (token !== undefined || await keys.keysConfigured())) {
+      reply.header('retry-after', String(retryAfter));
+      throw new ApiError(429, 'too_many_auth_failures',
+        `Too many requests with a wrong API key from this address: at most ${failedAuth.perMinute} per minute. Retry in ${retryAfter} seconds.`);
+    }
     const key = token === undefined ? null : await keys.verify(token);
+    if (token !== undefined && key === null && await keys.keysConfigured()) failedAuth.recordFailure(request.ip);
     if (key) {
       request.auth = { by: 'key', keyId: key.id };
       return;

@@ -81,7 +81,7 @@ export const deliveryListExample = { items: [deliveryExample], next_cursor: null
 
 export const healthExamples = [
   { status: 'ok', checks: { database: 'ok' } },
-  { status: 'unavailable', checks: { database: 'failed: no answer within 2000 ms' } },
+  { status: 'unavailable', checks: { database: 'unavailable' } },
 ];
 
 export const statusExample = {
@@ -101,7 +101,7 @@ export const statusExample = {
 export const errorExample = {
   error: {
     code: 'validation_failed',
-    message: 'target_url: must use http:// or https://',
-    details: [{ field: 'target_url', message: 'must use http:// or https://' }],
+    message: 'target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)',
+    details: [{ field: 'target_url', message: 'must be an absolute http:// or https:// URL, without credentials (user:pass@)' }],
   },
 };

@@ -11,7 +11,11 @@ const HEALTH_CHECK_TIMEOUT_MS = 2000;
 
 const Health = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
-  checks: Type.Object({ database: Type.String({ description: '"ok", or why the database check failed.' }) }),
+  checks: Type.Object({
+    database: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')], {
+      description: '"unavailable" when the database did not answer; why is in the log (not here: this route needs no key).',
+    }),
+  }),
 }, { examples: healthExamples });
 
 const Status = Type.Object({
@@ -55,11 +59,11 @@ export const livenessRoute = (maintenance: Pick<Maintenance, 'ping'>): FastifyPl
   }, async (request, reply) => {
     try {
       await withTimeout(maintenance.ping(), HEALTH_CHECK_TIMEOUT_MS);
-      return { status: 'ok' as const, checks: { database: 'ok' } };
+      return { status: 'ok' as const, checks: { database: 'ok' as const } };
     } catch (error) {
-      request.log.warn({ err: error }, 'health check failed');
+      request.log.warn({ err: error }, 'health check failed: the database did not answer');
       reply.status(503);
-      return { status: 'unavailable' as const, checks: { database: `failed: ${(error as Error).message}` } };
+      return { status: 'unavailable' as const, checks: { database: 'unavailable' as const } };
     }
   });
 };

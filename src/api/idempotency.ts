@@ -11,7 +11,7 @@ import type { IdempotencyKeys } from '../store/contracts.ts';
 import { StoreConflictError } from '../store/errors.ts';
 import { ApiError, invalidField } from './errors.ts';
 
-const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 /** Whatever kept an event from committing, it was not accepted: 503, and the client may retry. */
 function notCommitted(request: FastifyRequest, error: unknown): never {
@@ -41,7 +41,7 @@ export async function ingestOnce<T>(
   reply.status(202);
   const key = request.headers['idempotency-key'];
   if (key === undefined) return format(await committed(request, ingest(undefined)));
-  if (typeof key !== 'string' || !KEY_PATTERN.test(key)) {
+  if (typeof key !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(key)) {
     throw invalidField('Idempotency-Key', 'must be 1 to 255 printable ASCII characters without spaces');
   }
   const requestHash = createHash('sha256').update(request.rawBody ?? '').digest('hex');

@@ -9,9 +9,9 @@ import { signingSecrets } from '../signing/signing-secrets.ts';
 import { verifyHubSignature } from '../signing/standard-webhooks.ts';
 import { checkIngestWithoutKey } from './auth.ts';
 import { ApiError, invalidField, notFound } from './errors.ts';
-import { ingestOnce } from './idempotency.ts';
+import { IDEMPOTENCY_KEY_PATTERN, ingestOnce } from './idempotency.ts';
 import { fannedOutExample, ingestedExample } from './examples.ts';
-import { errorResponses, isUuid } from './schemas.ts';
+import { CHECKED_BY_HANDLER, errorResponses, isUuid } from './schemas.ts';
 import type { Ingestor } from '../ingest/ingestor.ts';
 import type { IdempotencyKeys, SubscriptionLookup } from '../store/contracts.ts';
 import './raw-body.ts';
@@ -22,9 +22,9 @@ const EventBody = Type.Object({
 }, { additionalProperties: true, description: 'Any JSON object. It is delivered byte for byte.' });
 
 const EventHeaders = Type.Object({
-  'x-event-type': Type.Optional(Type.String({ description: 'The event type, when the body has no event_type.' })),
+  'x-event-type': Type.Optional(Type.String({ pattern: EVENT_TYPE_NAME, description: 'The event type, when the body has no event_type.' })),
   'x-hub-signature-256': Type.Optional(Type.String({ description: '`sha256=` + hex HMAC-SHA256 of the body with the subscription secret.' })),
-  'idempotency-key': Type.Optional(Type.String({ description: 'Repeats within 24 hours get the first answer and create nothing.' })),
+  'idempotency-key': Type.Optional(Type.String({ pattern: IDEMPOTENCY_KEY_PATTERN.source, description: '1 to 255 printable ASCII characters, no spaces. Repeats within 24 hours get the first answer and create nothing.', [CHECKED_BY_HANDLER]: true })),
 });
 
 const eventTypeName = new RegExp(EVENT_TYPE_NAME);

@@ -4,11 +4,16 @@
 // API.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { FailedAuthLimit } from '../auth/failed-auth-limit.ts';
 import type { KeyVerifier } from '../auth/key-verifier.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Maintenance } from '../store/contracts.ts';
 import { registerAuth } from './auth.ts';
-import { errorHandler, notFoundHandler } from './errors.ts';
+import { registerKeylessGuard } from './keyless-guard.ts';
+import { httpEdgeOptions } from './http-edge.ts';
+import type { Config } from '../config.ts';
+import { errorHandler } from './errors.ts';
+import { registerUnrouted } from './unrouted.ts';
 import { livenessRoute } from './health.ts';
 import { metricsRoutes } from './metrics.ts';
 
@@ -16,14 +21,15 @@ export interface MonitorDeps {
   maintenance: Pick<Maintenance, 'ping'>;
   metrics: Metrics;
   access: { keys: KeyVerifier; openWithoutKeys: boolean };
-  metricsPublic: boolean;
+  config: Pick<Config, 'metricsPublic' | 'allowedHosts' | 'http' | 'authFailuresPerMinute'>;
 }
 
 export async function buildMonitorServer(deps: MonitorDeps, logger: Logger): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger });
+  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, ...httpEdgeOptions(deps.config.http) });
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler(notFoundHandler);
-  registerAuth(app, { ...deps.access, metricsPublic: deps.metricsPublic });
+  registerKeylessGuard(app, { keys: deps.access.keys, allowedHosts: deps.config.allowedHosts });
+  registerAuth(app, { ...deps.access, metricsPublic: deps.config.metricsPublic, failedAuth: new FailedAuthLimit(deps.config.authFailuresPerMinute) });
+  registerUnrouted(app);
   await app.register(metricsRoutes(deps.metrics));
   await app.register(livenessRoute(deps.maintenance), { prefix: '/api/v1' });
   return app;

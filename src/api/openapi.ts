@@ -6,6 +6,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { DOCS_BRAND } from './docs-brand.ts';
 import { markOptionalBodies } from './empty-body.ts';
+import { PAGE_HEADERS } from '../ui/ui-routes.ts';
 
 export const OPENAPI_PATH = '/api/v1/openapi.json';
 export const DOCS_PATH = '/docs';
@@ -18,11 +19,23 @@ const TAGS = [
   { name: 'operations', description: 'Prometheus metrics.' },
 ];
 
+/** The document without security requirements: what a hookd without keys serves, where no route needs one. */
+function withoutSecurity(document: Record<string, unknown>): Record<string, unknown> {
+  const { security: _security, paths, ...rest } = structuredClone(document) as Record<string, unknown> & { paths?: Record<string, Record<string, Record<string, unknown>>> };
+  for (const item of Object.values(paths ?? {})) {
+    for (const operation of Object.values(item)) {
+      if (Array.isArray(operation?.security) && operation.security.length > 0) delete operation.security;
+    }
+  }
+  return { ...rest, paths };
+}
+
 /**
  * Registers the document generator on `app` itself (not in a child context), so that it sees
- * every route registered afterwards: call it before any route.
+ * every route registered afterwards: call it before any route. The document says what this
+ * hookd requires now: while no API key exists (`keyless`), no route needs one.
  */
-export async function registerOpenApi(app: FastifyInstance, version: string): Promise<void> {
+export async function registerOpenApi(app: FastifyInstance, version: string, keyless: () => Promise<boolean>): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -42,6 +55,17 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
     },
     transformObject: (document) => markOptionalBodies('openapiObject' in document ? document.openapiObject : document.swaggerObject),
   });
-  await app.register(swaggerUi, { routePrefix: DOCS_PATH, ...DOCS_BRAND });
-  app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
+  // The page and its assets (Swagger UI serves them in its own context, so the hook is added
+  // around it) get the web UI's headers: a CSP that allows only this server's scripts and
+  // refuses framing (frame-ancestors 'none'), nosniff, no referrer.
+  await app.register(async (docs) => {
+    docs.addHook('onSend', async (_request, reply) => {
+      reply.headers(PAGE_HEADERS);
+    });
+    await docs.register(swaggerUi, { routePrefix: DOCS_PATH, uiConfig: { validatorUrl: null }, ...DOCS_BRAND });
+  });
+  app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => {
+    const document = app.swagger() as unknown as Record<string, unknown>;
+    return (await keyless()) ? withoutSecurity(document) : document;
+  });
 }

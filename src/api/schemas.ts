@@ -11,17 +11,31 @@ export const ErrorSchema = Type.Object({
   }),
 }, { description: 'Every 4xx and 5xx response has this body.', examples: [errorExample] });
 
+/** Path ids: the handlers answer 404 for one that is not a UUID (path formats are not checked by the validator, see api/server.ts). */
 export const IdParams = Type.Object({
-  id: Type.String({ description: 'A UUID.' }),
+  id: Type.String({ format: 'uuid', description: 'A UUID; any other id is not found (404).' }),
 });
 export type IdParams = Static<typeof IdParams>;
 
 export const PageQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
-  cursor: Type.Optional(Type.String({ maxLength: 200, description: 'next_cursor of the previous page.' })),
+  cursor: Type.Optional(Type.String({ format: 'uuid', description: 'next_cursor of the previous page; anything else gets 422 invalid_cursor.' })),
 }, { additionalProperties: false });
 
 export const Timestamp = Type.String({ format: 'date-time' });
+
+/**
+ * Marks a schema the handler checks itself, with messages and codes of its own (a content
+ * filter: 422 invalid_filter, saying where; an Idempotency-Key). The validator skips it
+ * (api/server.ts); the OpenAPI document shows it whole.
+ */
+export const CHECKED_BY_HANDLER = 'x-checked-by-handler';
+
+/** On a schema with a `pattern` or a `format`: what a validation message says instead of quoting them. */
+export const FORMAT_MESSAGE = 'x-format-message';
+
+/** http:// or https://, no credentials; the rest is the `uri` format's business. */
+export const TARGET_URL_PATTERN = '^[Hh][Tt][Tt][Pp][Ss]?://[^@/?#]+([/?#].*)?$';
 export const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
 
 export const errorResponses = {
@@ -32,6 +46,18 @@ export const errorResponses = {
   413: ErrorSchema,
   415: ErrorSchema,
   422: ErrorSchema,
+  503: ErrorSchema,
+};
+
+/** What any route may answer before its handler runs (api/edge-responses.ts adds these to every route). */
+export const edgeErrorResponses = {
+  400: ErrorSchema,
+  403: ErrorSchema,
+  408: ErrorSchema,
+  421: ErrorSchema,
+  429: ErrorSchema,
+  431: ErrorSchema,
+  500: ErrorSchema,
   503: ErrorSchema,
 };
 
@@ -48,13 +74,15 @@ export function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 
-/** Cursors are opaque to clients: base64url of the last id seen. */
+/**
+ * A page's next_cursor is the id of its last item: pages are ordered by id, so any UUID is a
+ * valid place to continue from, and the OpenAPI document can say exactly what a cursor is
+ * (the validator refuses anything else with 422 invalid_cursor, see api/errors.ts).
+ */
 export function encodeCursor(id: string | null): string | null {
-  return id === null ? null : Buffer.from(id, 'utf8').toString('base64url');
+  return id;
 }
 
-export function decodeCursor(cursor: string | undefined): string | undefined | null {
-  if (cursor === undefined || cursor === '') return undefined;
-  const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  return isUuid(id) ? id.toLowerCase() : null;
+export function decodeCursor(cursor: string | undefined): string | undefined {
+  return cursor === undefined ? undefined : cursor.toLowerCase();
 }

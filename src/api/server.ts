@@ -9,12 +9,16 @@ import type { Config } from '../config.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Store, SubscriptionLookup } from '../store/contracts.ts';
 import type { Ingestor } from '../ingest/ingestor.ts';
+import { FailedAuthLimit } from '../auth/failed-auth-limit.ts';
 import type { KeyVerifier } from '../auth/key-verifier.ts';
 import { registerAuth } from './auth.ts';
 import { registerEmptyBody } from './empty-body.ts';
-import { errorHandler, notFoundHandler } from './errors.ts';
+import { errorHandler } from './errors.ts';
+import { httpEdgeOptions } from './http-edge.ts';
+import { registerKeylessGuard } from './keyless-guard.ts';
 import { registerHeaderLimit } from './limits.ts';
 import { registerJsonBody } from './raw-body.ts';
+import { registerUnrouted } from './unrouted.ts';
 import { registerRateLimit } from './rate-limit.ts';
 import { deliveryRoutes } from './deliveries.ts';
 import { deliveryControlRoutes } from './delivery-control.ts';
@@ -26,6 +30,9 @@ import { idsInPath } from './log-ids.ts';
 import { liveRoutes } from './live.ts';
 import { metricsRoutes } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
+import { registerEdgeResponses } from './edge-responses.ts';
+import { CHECKED_BY_HANDLER } from './schemas.ts';
+import { CONTENT_FILTER_SHARED_SCHEMAS } from '../routing/content-filter-schema.ts';
 import { statsRoutes } from './stats.ts';
 import { subscriptionRoutes } from './subscriptions.ts';
 import { uiRoutes } from '../ui/ui-routes.ts';
@@ -47,20 +54,32 @@ export interface ApiDeps {
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
+/** `schema` without the parts its handler checks itself (marked CHECKED_BY_HANDLER). */
+function withoutHandlerChecks(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withoutHandlerChecks);
+  if (schema === null || typeof schema !== 'object') return schema;
+  if ((schema as Record<string, unknown>)[CHECKED_BY_HANDLER] === true) return {};
+  return Object.fromEntries(Object.entries(schema).map(([key, value]) => [key, withoutHandlerChecks(value)]));
+}
+
 // Bodies are validated strictly (a string is never taken for a number); query strings and
-// path parameters arrive as text, so they are coerced.
+// path parameters arrive as text, so they are coerced. Path ids are documented as UUIDs but
+// not checked here: the handlers answer 404 for an id that is not one, as for an unknown id.
 function validators() {
-  const common = { useDefaults: true, removeAdditional: false, allErrors: false, strict: false } as const;
+  // verbose: each issue carries its schema, from which errors.ts takes a field's own message.
+  const common = { useDefaults: true, removeAdditional: false, allErrors: false, strict: false, verbose: true } as const;
   const body = addFormats(new Ajv({ ...common, coerceTypes: false }));
   const text = addFormats(new Ajv({ ...common, coerceTypes: 'array' }));
+  const path = new Ajv({ ...common, coerceTypes: 'array', validateFormats: false });
   return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
-    (httpPart === 'body' ? body : text).compile(schema);
+    (httpPart === 'body' ? body : httpPart === 'params' ? path : text).compile(withoutHandlerChecks(schema) as object);
 }
 
 export async function buildServer(deps: ApiDeps, logger: Logger): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: deps.config.maxPayloadBytes,
+    ...httpEdgeOptions(deps.config.http),
     routerOptions: { ignoreTrailingSlash: true },
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
@@ -72,7 +91,6 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
   });
   app.setValidatorCompiler(validators());
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler(notFoundHandler);
 
   registerJsonBody(app);
 
@@ -86,10 +104,14 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
 
   // Before any route: these apply to every route, in this order.
   registerHeaderLimit(app);
-  registerAuth(app, { ...deps.access, metricsPublic: deps.config.metricsPublic });
+  registerKeylessGuard(app, { keys: deps.access.keys, allowedHosts: deps.config.allowedHosts });
+  registerAuth(app, { ...deps.access, metricsPublic: deps.config.metricsPublic, failedAuth: new FailedAuthLimit(deps.config.authFailuresPerMinute, deps.clock) });
   registerEmptyBody(app);
   await registerRateLimit(app, deps.config.rateLimitPerMinute);
-  await registerOpenApi(app, deps.version);
+  registerUnrouted(app);
+  registerEdgeResponses(app);
+  await registerOpenApi(app, deps.version, async () => deps.access.openWithoutKeys && !(await deps.access.keys.keysConfigured()));
+  for (const schema of CONTENT_FILTER_SHARED_SCHEMAS) app.addSchema(schema);
   await app.register(metricsRoutes(deps.metrics));
   await app.register(async (api) => {
     await api.register(healthRoutes({ storeKind: store.kind, maintenance, subscriptions, readModels, clock, version: deps.version, startedAt: deps.startedAt }));

@@ -3,24 +3,35 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
 import { uuidv7 } from 'uuidv7';
-import { MAX_CUSTOM_HEADERS, MAX_HEADER_VALUE_BYTES, customHeadersProblem, maskHeaderValues } from '../delivery/custom-headers.ts';
+import {
+  FIELD_VALUE, MAX_CUSTOM_HEADERS, MAX_HEADER_NAME_LENGTH, MAX_HEADER_VALUE_BYTES, RESERVED_NAME_PATTERN, TOKEN, customHeadersProblem, maskHeaderValues,
+} from '../delivery/custom-headers.ts';
 import { NetworkPolicy, blockedUrlReason } from '../delivery/ssrf-guard.ts';
-import { EVENT_TYPE_PATTERN, isValidPattern } from '../routing/event-types.ts';
+import { EVENT_TYPE_PATTERN, VALID_PATTERN, isValidPattern } from '../routing/event-types.ts';
 import { secretKey } from '../signing/standard-webhooks.ts';
 import { filterProblem } from '../routing/content-filter.ts';
 import {
   CLOSED_CIRCUIT, MIN_RATE_LIMIT_PER_SECOND, RETRY_BOUNDS, SUBSCRIPTION_DEFAULTS, generateSecret, newSubscription, type Bounds, type ContentFilter, type Subscription,
 } from '../domain/index.ts';
+import { CONTENT_FILTER_SCHEMA } from '../routing/content-filter-schema.ts';
 import { ApiError, invalidField, notFound } from './errors.ts';
 import { rotatedSecretExample, secretExample, subscriptionExample, subscriptionListExample, subscriptionWithSecretExample } from './examples.ts';
 import {
   IdParams, NullableTimestamp, PageQuery, Timestamp, decodeCursor, encodeCursor, errorResponses, iso, isUuid,
+  CHECKED_BY_HANDLER, FORMAT_MESSAGE, TARGET_URL_PATTERN,
 } from './schemas.ts';
 import type { Subscriptions } from '../store/contracts.ts';
 
-const TargetUrl = Type.String({ minLength: 1, maxLength: 2048, description: 'Absolute http:// or https:// URL that receives the webhooks.' });
+const TargetUrl = Type.String({
+  minLength: 1, maxLength: 2048, format: 'uri', pattern: TARGET_URL_PATTERN,
+  [FORMAT_MESSAGE]: 'must be an absolute http:// or https:// URL, without credentials (user:pass@)',
+  description: 'Absolute http:// or https:// URL that receives the webhooks, without credentials. A host that is an IP address in a blocked range gets 422 target_url_blocked.',
+});
 const EventTypes = Type.Union([
-  Type.Array(Type.String({ pattern: EVENT_TYPE_PATTERN }), { minItems: 1, maxItems: 100, uniqueItems: true }),
+  Type.Array(Type.String({
+    minLength: 1, maxLength: 100, pattern: VALID_PATTERN,
+    [FORMAT_MESSAGE]: 'must be an event type name, "*", or "prefix.*" (letters, digits, "_", "-", dot-separated)',
+  }), { minItems: 1, maxItems: 100, uniqueItems: true }),
   Type.Null(),
 ], { description: 'Event types to deliver: exact names, `*`, or `prefix.*`. Null or absent: every event type.' });
 const Secret = Type.String({ minLength: 8, maxLength: 256, description: 'HMAC signing secret; `whsec_` + base64, or any string. Generated when absent.' });
@@ -34,7 +45,13 @@ const RetryPolicy = Type.Union([Type.Object({
   jitter: Type.Optional(bounded(RETRY_BOUNDS.jitter)),
 }, { additionalProperties: false }), Type.Null()], { description: 'Overrides of the global retry settings; absent fields use them.' });
 const Headers = Type.Union([
-  Type.Record(Type.String(), Type.String({ maxLength: MAX_HEADER_VALUE_BYTES }), { maxProperties: MAX_CUSTOM_HEADERS }),
+  Type.Unsafe<Record<string, string>>({
+    type: 'object',
+    maxProperties: MAX_CUSTOM_HEADERS,
+    // Names are checked by the handler, whose messages say which name is wrong and why.
+    propertyNames: { maxLength: MAX_HEADER_NAME_LENGTH, pattern: TOKEN.source, not: { pattern: RESERVED_NAME_PATTERN }, [CHECKED_BY_HANDLER]: true },
+    additionalProperties: Type.String({ maxLength: MAX_HEADER_VALUE_BYTES, pattern: FIELD_VALUE.source, [FORMAT_MESSAGE]: 'must be printable ASCII without line breaks' }),
+  }),
   Type.Null(),
 ], {
   description: 'Extra headers sent with every attempt (e.g. an Authorization header the receiver expects). Values are write-only: responses show them masked. Kept when absent, even on PUT; null or {} removes them all.',
@@ -46,8 +63,9 @@ const RateLimit = Type.Union([Type.Number({ minimum: MIN_RATE_LIMIT_PER_SECOND, 
 const Ordering = Type.Union([Type.Literal('parallel'), Type.Literal('fifo')], {
   description: 'fifo: one delivery at a time in ingestion order; a failing head holds the rest until it succeeds or runs out of attempts.',
 });
-const Filter = Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()], {
-  description: 'Content filter over the JSON body, e.g. {"data.total": {"$gte": 100}}; events it rejects are recorded as filtered. See README "Content filters".',
+const Filter = Type.Union([Type.Unsafe<ContentFilter>(CONTENT_FILTER_SCHEMA), Type.Null()], {
+  description: 'Content filter over the JSON body, e.g. {"data.total": {"$gte": 100}}; events it rejects are recorded as filtered. See README "Content filters". A filter that does not follow the grammar gets 422 invalid_filter.',
+  [CHECKED_BY_HANDLER]: true,
 });
 const CircuitView = Type.Object({
   state: Type.Union([Type.Literal('closed'), Type.Literal('open'), Type.Literal('half_open')]),
@@ -95,7 +113,7 @@ const SubscriptionView = Type.Object({
   max_in_flight: Type.Integer(),
   rate_limit_per_second: Type.Union([Type.Number(), Type.Null()]),
   ordering: Ordering,
-  filter: Filter,
+  filter: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()], { description: 'The content filter, as set.' }),
   circuit: CircuitView,
   disabled_reason: Type.Union([Type.String(), Type.Null()], { description: 'Why hookd disabled the subscription (410 Gone, or failing for too long).' }),
   system: Type.Boolean({ description: "True for hookd's own operations subscription (HOOKD_OPERATIONS_URL)." }),
@@ -285,7 +303,6 @@ export const subscriptionRoutes = ({ subscriptions, allowNetworks, clock }: Subs
     },
   }, async (request) => {
     const after = decodeCursor(request.query.cursor);
-    if (after === null) throw new ApiError(422, 'invalid_cursor', 'cursor is not one this server issued.');
     const page = await subscriptions.list({
       limit: request.query.limit ?? 50,
       ...(after !== undefined && { after }),

@@ -69,7 +69,17 @@ export class KeyVerifier {
 
   async #load(): Promise<Snapshot> {
     const readAt = Date.now();
-    const all = await this.#keys.list();
+    let all: ApiKey[];
+    try {
+      all = await this.#keys.list();
+    } catch (error) {
+      // The database is unreachable: keep deciding by the keys last read (created keys are
+      // never deleted, so "keys exist" cannot turn false), and try again after KEYS_TTL_MS.
+      if (this.#snapshot === null) throw error;
+      this.#log.warn({ err: error }, 'could not re-read the API keys; using the ones read before');
+      this.#snapshot = { ...this.#snapshot, readAt };
+      return this.#snapshot;
+    }
     const keys = all.filter((key) => key.revokedAt === null).map((key) => ({ key, hash: Buffer.from(key.hash, 'hex') }));
     this.#snapshot = { keys, configured: all.length > 0, readAt };
     return this.#snapshot;

@@ -5,18 +5,23 @@
 
 export const MAX_CUSTOM_HEADERS = 20;
 export const MAX_HEADER_VALUE_BYTES = 4096;
-const MAX_HEADER_NAME_LENGTH = 256;
+export const MAX_HEADER_NAME_LENGTH = 256;
 const MASKED_VALUE = '[redacted]';
 
 /** RFC 9110 token characters. */
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+export const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Visible ASCII, space and tab: no CR, LF or other control characters, no bytes undici would re-encode. */
-const FIELD_VALUE = /^[\t\x20-\x7e]*$/;
+export const FIELD_VALUE = /^[\t\x20-\x7e]*$/;
 const RESERVED_NAMES = new Set([
   'host', 'content-length', 'content-type', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer',
   'proxy-connection', 'expect', 'user-agent',
 ]);
 const RESERVED_PREFIXES = ['webhook-', 'x-hub-signature', 'x-hookd-'];
+
+const anyCase = (text: string) => [...text].map((c) => (/[a-z]/.test(c) ? `[${c}${c.toUpperCase()}]` : c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('');
+
+/** The names hookd sets itself, as a regular expression for the OpenAPI document (JSON Schema has no case-insensitive flag). */
+export const RESERVED_NAME_PATTERN = `^(${[...RESERVED_NAMES].map((name) => `${anyCase(name)}$`).concat(RESERVED_PREFIXES.map(anyCase)).join('|')})`;
 
 /** Why these headers cannot be used, naming the header at fault, or null when they can. */
 export function customHeadersProblem(headers: Record<string, string>): string | null {

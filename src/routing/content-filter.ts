@@ -16,12 +16,12 @@ import type { ContentFilter } from '../domain/index.ts';
 
 type Scalar = string | number | boolean | null;
 
-const COMPARISONS = ['$gt', '$gte', '$lt', '$lte'] as const;
+export const COMPARISONS = ['$gt', '$gte', '$lt', '$lte'] as const;
 const OPERATORS = new Set(['$eq', '$neq', '$in', '$nin', '$exists', ...COMPARISONS]);
-const MAX_DEPTH = 8;
-const MAX_CONDITIONS = 100;
-const MAX_PATH = 200;
-const MAX_LIST = 100;
+export const MAX_DEPTH = 8;
+export const MAX_CONDITIONS = 100;
+export const MAX_PATH = 200;
+export const MAX_LIST = 100;
 
 function isScalar(value: unknown): value is Scalar {
   return value === null || ['string', 'number', 'boolean'].includes(typeof value);

@@ -7,6 +7,9 @@
 
 export const EVENT_TYPE_PATTERN = '^[A-Za-z0-9_.*-]{1,100}$';
 
+/** What isValidPattern accepts, as a regular expression (without the length, at most 100). */
+export const VALID_PATTERN = '^(\\*|[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*(\\.\\*)?)$';
+
 /** Every pattern that would match this event type; lets stores answer with an index lookup. */
 export function patternsMatching(eventType: string): string[] {
   const patterns = [eventType, '*'];

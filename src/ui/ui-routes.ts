@@ -20,8 +20,9 @@ const UI_PAGES = [
   '/live',
 ] as const;
 
-// Everything the UI loads comes from this server: no CDN, and it works offline.
-const PAGE_HEADERS = {
+// Everything the UI loads comes from this server: no CDN, and it works offline. The API
+// reference at /docs is served with the same headers (api/openapi.ts).
+export const PAGE_HEADERS = {
   'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',

@@ -1,0 +1,63 @@
+// Every error code the HTTP API can answer with, its status and when it is used: the one list
+// clients and the README's error table read (test/error-catalogue.test.ts keeps that table
+// equal to renderErrorTable()). ApiError accepts only these codes, each with its status, so
+// a new code cannot be thrown without being listed here.
+
+interface CatalogueEntry {
+  status: number;
+  when: string;
+}
+
+export const ERROR_CATALOGUE = {
+  invalid_json: { status: 400, when: 'the body is not valid UTF-8 JSON, or is empty' },
+  invalid_content_length: { status: 400, when: 'the `Content-Length` header does not match the body' },
+  bad_url: { status: 400, when: 'a path with a bad percent-encoding, or a path segment too long to be an id' },
+  malformed_request: { status: 400, when: 'not valid HTTP/1.1: a malformed header line, `Content-Length` together with `Transfer-Encoding`, …' },
+  bad_request: { status: 400, when: 'another request the HTTP framework refused (the message says why)' },
+  unauthorized: { status: 401, when: 'no valid API key (`Authorization: Bearer hk_...`) while keys exist; the answer carries `WWW-Authenticate: Bearer`' },
+  invalid_signature: { status: 401, when: 'an ingest request whose `X-Hub-Signature-256` does not match' },
+  signature_required: { status: 401, when: 'an unsigned ingest request for a subscription with `require_signed_ingest`' },
+  cross_origin_refused: { status: 403, when: 'while no API key exists, a state-changing request a browser sent from a page of another origin' },
+  subscription_not_found: { status: 404, when: 'an unknown or malformed subscription id' },
+  delivery_not_found: { status: 404, when: 'an unknown or malformed delivery id' },
+  event_not_found: { status: 404, when: 'an unknown or malformed event id' },
+  not_found: { status: 404, when: 'something the request refers to was deleted while it ran; nothing was changed' },
+  route_not_found: { status: 404, when: 'no route has this path' },
+  method_not_allowed: { status: 405, when: 'the path exists, but not with this method; `Allow` lists those it has' },
+  request_timeout: { status: 408, when: 'the request headers or body did not arrive within `HOOKD_HTTP_HEADERS_TIMEOUT_MS` / `HOOKD_HTTP_REQUEST_TIMEOUT_MS`; the connection is closed' },
+  conflict: { status: 409, when: 'a change made at the same moment conflicts with this one; nothing was changed, retry' },
+  subscription_inactive: { status: 409, when: 'ingest to an inactive subscription' },
+  delivery_in_progress: { status: 409, when: 'retry of a delivery being attempted' },
+  delivery_not_retryable: { status: 409, when: 'retry of a filtered or cancelled delivery' },
+  payload_too_large: { status: 413, when: 'a body over `HOOKD_MAX_PAYLOAD_BYTES` (the message states the limit)' },
+  unsupported_media_type: { status: 415, when: 'a body that is not `application/json` in UTF-8, or is compressed (`Content-Encoding`)' },
+  host_not_allowed: { status: 421, when: 'while no API key exists, a `Host` other than `localhost`, an IP address or a name in `HOOKD_ALLOWED_HOSTS`' },
+  validation_failed: { status: 422, when: 'a field is missing, of the wrong type or out of range (the message names it)' },
+  invalid_cursor: { status: 422, when: 'a `cursor` that is not a `next_cursor` this server issued' },
+  target_url_blocked: { status: 422, when: 'a `target_url` whose host is an IP address in a blocked range (the message says which)' },
+  payload_too_deep: { status: 422, when: 'JSON nesting arrays and objects more than 64 levels deep' },
+  invalid_filter: { status: 422, when: 'a content filter that does not follow the grammar (the message says where)' },
+  idempotency_key_reused: { status: 422, when: 'an `Idempotency-Key` used in the last 24 hours with a different body' },
+  rate_limited: { status: 429, when: 'over `HOOKD_RATE_LIMIT_PER_MINUTE`; `Retry-After` says in how many seconds to try again' },
+  too_many_auth_failures: { status: 429, when: 'over `HOOKD_AUTH_FAILURES_PER_MINUTE` requests with a wrong API key from this address; `Retry-After` as above' },
+  too_many_headers: { status: 431, when: 'a request with more than 100 headers' },
+  headers_too_large: { status: 431, when: 'request headers over 16 KiB together' },
+  internal_error: { status: 500, when: 'a fault in hookd; it is logged with the request id' },
+  store_unavailable: { status: 503, when: 'the database could not be reached; nothing was changed' },
+  shutting_down: { status: 503, when: 'a live stream opened while hookd is stopping' },
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+export type StatusOf<C extends ErrorCode> = (typeof ERROR_CATALOGUE)[C]['status'];
+
+export function statusOf<C extends ErrorCode>(code: C): StatusOf<C> {
+  return ERROR_CATALOGUE[code].status;
+}
+
+/** The README's error table, one row per code, by status. */
+export function renderErrorTable(): string {
+  const rows = (Object.entries(ERROR_CATALOGUE) as [ErrorCode, CatalogueEntry][])
+    .sort(([, a], [, b]) => a.status - b.status)
+    .map(([code, { status, when }]) => `| ${status} | \`${code}\` | ${when} |`);
+  return ['| status | code | when |', '|---|---|---|', ...rows].join('\n');
+}
