@@ -9,7 +9,7 @@ import { Dispatcher } from './delivery/dispatcher.ts';
 import { Sender } from './delivery/sender.ts';
 import { Operations } from './delivery/operations.ts';
 import { Replayer } from './delivery/replayer.ts';
-import { NetworkPolicy } from './delivery/ssrf-guard.ts';
+import { NetworkPolicy } from './delivery/ssrf/network-policy.ts';
 import { Ingestor } from './ingest/ingestor.ts';
 import { Metrics } from './metrics.ts';
 import { Retention } from './retention/retention.ts';

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { CIRCUIT_DEFAULTS, RETRY_BOUNDS, RETRY_DEFAULTS, isWellFormedApiKey, type Bounds, type CircuitPolicy, type RetryPolicy } from './domain/index.ts';
-import { parseAllowNetworks } from './delivery/ssrf-guard.ts';
+import { parseAllowNetworks } from './delivery/ssrf/network-policy.ts';
 import type { DatabaseTarget } from './store/contracts.ts';
 import { parseEncryptionKey } from './store/secret-box.ts';
 

@@ -51,8 +51,8 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly #deliveries = new Counter({
-    name: 'hookd_deliveries_total',
+  readonly #attempts = new Counter({
+    name: 'hookd_attempts_total',
     help: 'Delivery attempts recorded, by what they did to the delivery: succeeded, retrying (another attempt is scheduled) or failed (no attempts left, or the address is blocked).',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
@@ -138,7 +138,7 @@ export class Metrics {
       this.#ingestDuration.zero({ path });
     }
     for (const status of ['queued', 'filtered']) this.#deliveriesCreated.inc({ status }, 0);
-    for (const outcome of ['succeeded', 'retrying', 'failed']) this.#deliveries.inc({ outcome }, 0);
+    for (const outcome of ['succeeded', 'retrying', 'failed']) this.#attempts.inc({ outcome }, 0);
     for (const outcome of ATTEMPT_OUTCOMES) this.#attemptDuration.zero({ outcome });
     for (const reason of LIVE_STREAM_CLOSE_REASONS) this.#liveStreamsClosed.inc({ reason }, 0);
   }
@@ -165,7 +165,7 @@ export class Metrics {
   /** One attempt written, with the status it left its delivery in. */
   attemptRecorded(outcome: AttemptOutcome, durationMs: number, next: DeliveryStatus): void {
     this.#attemptDuration.observe({ outcome }, durationMs / 1000);
-    this.#deliveries.inc({ outcome: next === 'succeeded' || next === 'failed' ? next : 'retrying' });
+    this.#attempts.inc({ outcome: next === 'succeeded' || next === 'failed' ? next : 'retrying' });
   }
 
   retentionDeleted(count: number): void {

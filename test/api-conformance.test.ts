@@ -83,7 +83,7 @@ for (const name of STORE_NAMES) {
       const badOrdering = await call(app, 'PATCH', `/subscriptions/${subscriptionId}`, { ordering: 'random' });
       assert.deepEqual(badOrdering.body.error.details, [{ field: 'ordering', message: 'must be one of parallel, fifo' }]);
       const badRate = await call(app, 'PATCH', `/subscriptions/${subscriptionId}`, { rate_limit_per_second: -1 });
-      assert.deepEqual(badRate.body.error.details, [{ field: 'rate_limit_per_second', message: 'must be > 0' }]);
+      assert.deepEqual(badRate.body.error.details, [{ field: 'rate_limit_per_second', message: 'must be >= 0.01' }]);
     });
 
     test('the operations secret is 404 while HOOKD_OPERATIONS_URL is not set, as the README and .env.example say', async () => {

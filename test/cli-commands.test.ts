@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { databaseUrlFor, freePort, startHookd, type HookdProcess } from './support/hookd-process.ts';
+import { subscribe } from './support/api.ts';
+import { STARTUP_MS, databaseUrlFor, freePort, startHookd, type HookdProcess } from './support/hookd-process.ts';
 import { STORE_NAMES, newTarget, openTestStore } from './support/stores.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -44,7 +45,7 @@ function start(args: string[]): Running {
   return {
     child,
     output: () => stdout,
-    async waitFor(pattern, timeoutMs = 10_000) {
+    async waitFor(pattern, timeoutMs = STARTUP_MS) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const match = stdout.match(pattern);
@@ -126,17 +127,6 @@ for (const storeName of STORE_NAMES) describe(`hookd listen and hookd send (${st
   let hookdUrl: string;
   const listeners: Running[] = [];
 
-  async function subscribe(targetUrl: string, settings: Record<string, unknown>): Promise<string> {
-    const response = await fetch(`${hookdUrl}/api/v1/subscriptions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ target_url: targetUrl, ...settings }),
-    });
-    const body = await response.json() as { id: string };
-    assert.equal(response.status, 201, JSON.stringify(body));
-    return body.id;
-  }
-
   before(async () => {
     await (await openTestStore(target)).close();
     hookd = startHookd('serve', {
@@ -156,7 +146,7 @@ for (const storeName of STORE_NAMES) describe(`hookd listen and hookd send (${st
   test('listen prints a signed delivery from hookd with ✓, its headers and its pretty JSON body', async () => {
     const { running: listener, url } = await startListener(['--secret', SECRET]);
     listeners.push(listener);
-    const id = await subscribe(`${url}/hook`, { secret: SECRET, event_types: ['order.*'] });
+    const id = await subscribe(hookd, `${url}/hook`, { secret: SECRET, event_types: ['order.*'] });
 
     const sent = await run(['send', id, '--event-type', 'order.created', '--data', '{"order_id":"ORD-1","total":99.99}', '--url', hookdUrl]);
     assert.equal(sent.code, 0, sent.stdout + sent.stderr);
@@ -176,7 +166,7 @@ for (const storeName of STORE_NAMES) describe(`hookd listen and hookd send (${st
   test('listen shows ✗ when its --secret is not the subscription\'s', async () => {
     const { running: listener, url } = await startListener(['--secret', OTHER_SECRET]);
     listeners.push(listener);
-    const id = await subscribe(`${url}/hook`, { secret: SECRET, event_types: ['user.*'] });
+    const id = await subscribe(hookd, `${url}/hook`, { secret: SECRET, event_types: ['user.*'] });
     const sent = await run(['send', id, '--event-type', 'user.registered', '--url', hookdUrl]);
     assert.equal(sent.code, 0, sent.stdout + sent.stderr);
     const [line] = await listener.waitFor(/[✓✗] signature.*/);
@@ -187,7 +177,7 @@ for (const storeName of STORE_NAMES) describe(`hookd listen and hookd send (${st
   test('send exits 1 when the delivery fails, and prints each attempt', async () => {
     const { running: listener, url } = await startListener(['--status', '500']);
     listeners.push(listener);
-    const id = await subscribe(`${url}/hook`, { event_types: ['payment.*'], retry_policy: { max_attempts: 1 } });
+    const id = await subscribe(hookd, `${url}/hook`, { event_types: ['payment.*'], retry_policy: { max_attempts: 1 } });
     const sent = await run(['send', id, '--event-type', 'payment.refused', '--url', hookdUrl]);
     assert.equal(sent.code, 1, sent.stdout + sent.stderr);
     assert.match(sent.stdout, /attempt 1: http_error 500 in \d+ ms \(HTTP 500\)/);

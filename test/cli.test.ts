@@ -11,7 +11,7 @@ import { commandHelp } from '../src/cli/command.ts';
 import { COMMANDS } from '../src/cli/commands.ts';
 import { SETTINGS } from '../src/config.ts';
 import { STORE_NAMES, newTarget, openTestStore, type StoreTarget } from './support/stores.ts';
-import { databaseUrlFor, freePort } from './support/hookd-process.ts';
+import { STARTUP_MS, databaseUrlFor, freePort } from './support/hookd-process.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = path.join(REPO_ROOT, 'bin', 'hookd.js');
@@ -27,7 +27,7 @@ function findOldNode(): string | null {
   for (const candidate of new Set(candidates)) {
     if (!existsSync(candidate)) continue;
     try {
-      const version = execFileSync(candidate, ['-p', 'process.versions.node'], { encoding: 'utf8', timeout: 10_000 }).trim();
+      const version = execFileSync(candidate, ['-p', 'process.versions.node'], { encoding: 'utf8', timeout: STARTUP_MS }).trim();
       if (Number(version.split('.')[0]) < 24) return candidate;
     } catch {
       // not runnable: try the next one
@@ -65,7 +65,7 @@ function start(node: string, args: string[], cwd: string, settings: Record<strin
 }
 
 /** Runs to the end; killed (and failed) after `timeoutMs`. */
-async function run(node: string, args: string[], cwd: string, settings: Record<string, string> = {}, timeoutMs = 20_000): Promise<Run> {
+async function run(node: string, args: string[], cwd: string, settings: Record<string, string> = {}, timeoutMs = STARTUP_MS): Promise<Run> {
   const { child, done } = start(node, args, cwd, settings);
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   try {
@@ -239,7 +239,7 @@ describe('bin/hookd.js', () => {
             let exited: Run | null = null;
             void done.then((r) => { exited = r; });
             try {
-              const deadline = Date.now() + 20_000;
+              const deadline = Date.now() + STARTUP_MS;
               let status = 0;
               while (Date.now() < deadline) {
                 if (exited) assert.fail(`hookd serve exited while starting: ${JSON.stringify(exited)}`);
@@ -252,7 +252,7 @@ describe('bin/hookd.js', () => {
                 if (status === 200) break;
                 await new Promise((resolve) => setTimeout(resolve, 100));
               }
-              assert.equal(status, 200, 'healthy within 20 s');
+              assert.equal(status, 200, `healthy within ${STARTUP_MS / 1000} s`);
 
               const stopping = Date.now();
               child.kill(signal);

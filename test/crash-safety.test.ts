@@ -6,13 +6,30 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { STORE_NAMES, newTarget, openTestStore, type StoreTarget } from './support/stores.ts';
-import { eventually, ok, startReceiver, status, type Receiver, type Responder } from './support/receiver.ts';
-import { HookdProcess, databaseUrlFor, freePort, killAllHookd, startHookd } from './support/hookd-process.ts';
+import { eventually, ok, startReceiver, status, whileProgressing, type Receiver, type Responder } from './support/receiver.ts';
+import { call, ingest, subscribe } from './support/api.ts';
+import { STARTUP_MS, databaseUrlFor, freePort, killAllHookd, startHookd } from './support/hookd-process.ts';
 import { IngestLoad } from './support/ingest-load.ts';
 import { PrivatePostgres, privatePostgresUnavailable } from './support/private-postgres.ts';
 
 const KILL_LOOP_EVENTS = 5000;
-const KILL_LOOP_MIN_KILLS = 4;
+const KILL_LOOP_KILLS = 4;
+
+const CONNECT_TIMEOUT_MS = 1000;
+const REQUEST_TIMEOUT_MS = 2000;
+const LEASE_MARGIN_MS = 500;
+const RETRY_MAX_DELAY_MS = 1000;
+/** How long a delivery whose attempt a kill cut off waits: its lease, then a retry. */
+const CUT_OFF_DELIVERY_MS = CONNECT_TIMEOUT_MS + REQUEST_TIMEOUT_MS + LEASE_MARGIN_MS + RETRY_MAX_DELAY_MS;
+/**
+ * Deliveries are waited for as long as they keep arriving: the wait fails only when none has
+ * arrived for a few times what a cut-off delivery waits, however slow the machine is.
+ */
+const DELIVERY_STALL_MS = 3 * CUT_OFF_DELIVERY_MS;
+/** The longest hookd may take to restart (waitHealthy's bound), plus one ingest request. */
+const RESTART_STALL_MS = STARTUP_MS + 10_000;
+/** A backstop for the scenarios with stall bounds: those fail first when something is stuck. */
+const SCENARIO_TIMEOUT_MS = 10 * 60_000;
 
 /**
  * Settings of every child: loopback only, quiet logs, fast polling and retries, no API rate
@@ -28,52 +45,30 @@ function settings(databaseUrl: string, port: number, overrides: Record<string, s
     LOG_LEVEL: 'warn',
     HOOKD_POLL_INTERVAL_MS: '100',
     HOOKD_RETRY_INITIAL_DELAY_MS: '200',
-    HOOKD_RETRY_MAX_DELAY_MS: '1000',
+    HOOKD_RETRY_MAX_DELAY_MS: String(RETRY_MAX_DELAY_MS),
     HOOKD_RETRY_JITTER: '0',
     HOOKD_RATE_LIMIT_PER_MINUTE: '0',
     HOOKD_SHUTDOWN_GRACE_MS: '1000',
-    HOOKD_CONNECT_TIMEOUT_MS: '1000',
-    HOOKD_REQUEST_TIMEOUT_MS: '2000',
-    HOOKD_LEASE_MARGIN_MS: '500',
+    HOOKD_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
+    HOOKD_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+    HOOKD_LEASE_MARGIN_MS: String(LEASE_MARGIN_MS),
     ...overrides,
   };
-}
-
-async function call(hookd: HookdProcess, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${hookd.url}/api/v1${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
-}
-
-async function subscribe(hookd: HookdProcess, receiver: Receiver, fields: Record<string, unknown> = {}): Promise<string> {
-  const created = await call(hookd, 'POST', '/subscriptions', { target_url: receiver.url, ...fields });
-  assert.equal(created.status, 201, JSON.stringify(created.body));
-  return created.body.id;
-}
-
-async function ingest(hookd: HookdProcess, subscriptionId: string, n: number): Promise<{ delivery_id: string; event_id: string }> {
-  const ingested = await call(hookd, 'POST', `/ingest/${subscriptionId}`, { event_type: 'crash.test', data: { n } });
-  assert.equal(ingested.status, 202, JSON.stringify(ingested.body));
-  return ingested.body;
 }
 
 function webhookIds(receiver: Receiver): string[] {
   return receiver.requests.map((request) => String(request.headers['webhook-id']));
 }
 
-/** Waits until the receiver has seen every event id at least once. */
-async function allDelivered(receiver: Receiver, eventIds: Iterable<string>, timeoutMs: number): Promise<void> {
+/** Waits until the receiver has seen every event id at least once, as long as new ones keep arriving. */
+async function allDelivered(receiver: Receiver, eventIds: Iterable<string>, stallMs = DELIVERY_STALL_MS): Promise<void> {
   const expected = [...eventIds];
   let missing = expected.length;
-  await eventually(() => {
+  await whileProgressing(() => {
     const seen = new Set(webhookIds(receiver));
     missing = expected.filter((id) => !seen.has(id)).length;
     return missing === 0 ? true : undefined;
-  }, timeoutMs, `all ${expected.length} accepted events to reach the receiver`).catch((error: Error) => {
+  }, () => missing, stallMs, `all ${expected.length} accepted events to reach the receiver`).catch((error: Error) => {
     throw new Error(`${error.message} (${missing} missing)`);
   });
 }
@@ -124,25 +119,26 @@ for (const name of STORE_NAMES) {
       await target.cleanup();
     });
 
-    test(`kill -9 every 2–3 s while ${KILL_LOOP_EVENTS} events are ingested: every event answered 202 is delivered`, async (t: TestContext) => {
+    test(`kill -9 ${KILL_LOOP_KILLS} times, at random points, while ${KILL_LOOP_EVENTS} events are ingested: every event answered 202 is delivered`, { timeout: SCENARIO_TIMEOUT_MS }, async (t: TestContext) => {
       const started = Date.now();
       const port = await freePort();
       const env = settings(databaseUrlFor(target), port);
       let hookd = startHookd('serve', env);
       await hookd.waitHealthy();
       const subscriptionIds: string[] = [];
-      for (let i = 0; i < 4; i++) subscriptionIds.push(await subscribe(hookd, receiver));
+      for (let i = 0; i < 4; i++) subscriptionIds.push(await subscribe(hookd, receiver.url));
 
-      // Typically done in 30-40 s; the deadline only bounds a run on a machine busy with other work.
-      const ingesting = new IngestLoad({ url: hookd.url!, subscriptionIds, concurrency: 16, total: KILL_LOOP_EVENTS, deadline: started + 80_000 });
+      const ingesting = new IngestLoad({ url: hookd.url!, subscriptionIds, concurrency: 16, total: KILL_LOOP_EVENTS, stallMs: RESTART_STALL_MS });
       load = ingesting;
-      let finished = false;
-      void ingesting.done.then(() => {
-        finished = true;
-      });
+      // Kills are paced by the work, not the clock: the k-th comes once about k shares of the
+      // events (give or take a third of a share) have been accepted, so a slow machine gets
+      // the same kills at the same points of the load, only later.
+      const share = KILL_LOOP_EVENTS / (KILL_LOOP_KILLS + 1);
       let kills = 0;
-      while (!finished || kills < KILL_LOOP_MIN_KILLS) {
-        await sleep(2000 + Math.random() * 1000);
+      while (kills < KILL_LOOP_KILLS && ingesting.failure === null) {
+        const killAt = Math.round(share * (kills + 1 + (Math.random() - 0.5) * 2 / 3));
+        await whileProgressing(() => (ingesting.accepted.size >= killAt || ingesting.failure !== null ? true : undefined), () => ingesting.accepted.size, RESTART_STALL_MS, `${killAt} events accepted`);
+        if (ingesting.failure !== null) break;
         await hookd.kill();
         kills++;
         hookd = startHookd('serve', env);
@@ -152,13 +148,14 @@ for (const name of STORE_NAMES) {
       assert.ifError(ingesting.failure);
       const ingestedIn = Date.now() - started;
       const eventIds = [...ingesting.accepted.values()];
-      await allDelivered(receiver, eventIds, Math.max(10_000, started + 95_000 - Date.now()));
+      await allDelivered(receiver, eventIds);
       const figures = deliveryFigures(receiver, eventIds);
       // Attempts whose outcome a kill cut off are sent again when their leases expire.
-      await eventually(async () => {
-        const { body } = await call(hookd, 'GET', '/status');
-        return body.deliveries.succeeded === KILL_LOOP_EVENTS ? true : undefined;
-      }, 15_000, `all ${KILL_LOOP_EVENTS} deliveries to be recorded as succeeded`);
+      let succeeded = 0;
+      await whileProgressing(async () => {
+        succeeded = (await call(hookd, 'GET', '/status')).body.deliveries.succeeded;
+        return succeeded === KILL_LOOP_EVENTS ? true : undefined;
+      }, () => succeeded, DELIVERY_STALL_MS, `all ${KILL_LOOP_EVENTS} deliveries to be recorded as succeeded`);
       const exit = await hookd.stop(10_000);
 
       t.diagnostic(`kill -9 loop (${name}): ${ingesting.sent} events sent in ${ingesting.answers.length} requests, ${ingesting.accepted.size} answered 202 `
@@ -168,7 +165,7 @@ for (const name of STORE_NAMES) {
       assert.deepEqual(ingesting.unexpected, [], 'only 202 and 503 answers');
       assert.equal(ingesting.accepted.size, KILL_LOOP_EVENTS);
       assert.equal(new Set(eventIds).size, KILL_LOOP_EVENTS, 'one event per Idempotency-Key');
-      assert.ok(kills >= KILL_LOOP_MIN_KILLS);
+      assert.equal(kills, KILL_LOOP_KILLS);
       assert.equal(figures.lost, 0);
       assert.equal(figures.unknown, 0, 'no event the client was not answered about');
       assert.equal(exit.code, 0);
@@ -188,10 +185,10 @@ for (const name of STORE_NAMES) {
       receiver.respond(holdingResponder(held));
       const first = startHookd('serve', env);
       await first.waitHealthy();
-      const subscriptionId = await subscribe(first, receiver, { max_in_flight: inFlight });
+      const subscriptionId = await subscribe(first, receiver.url, { max_in_flight: inFlight });
       const deliveryIds: string[] = [];
-      for (let n = 0; n < inFlight; n++) deliveryIds.push((await ingest(first, subscriptionId, n)).delivery_id);
-      const sending = await receiver.waitFor(inFlight, 10_000);
+      for (let n = 0; n < inFlight; n++) deliveryIds.push((await ingest(first, subscriptionId, { event_type: 'crash.test', data: { n } })).delivery_id);
+      const sending = await receiver.waitFor(inFlight);
 
       const stopping = first.stop(graceMs + 10_000);
       // Half the receivers answer during the grace period; the other half never do.
@@ -211,12 +208,12 @@ for (const name of STORE_NAMES) {
       await eventually(() => {
         const resent = new Set(receiver.requests.slice(inFlight).map((request) => String(request.headers['x-hookd-delivery-id'])));
         return released.every((id) => resent.has(id)) ? true : undefined;
-      }, 15_000, 'the released deliveries to be sent again');
+      }, leaseMs / 2, 'the released deliveries to be sent again, well before their leases would have expired');
       const redeliveredIn = Date.now() - restartedAt;
       const finals = await eventually(async () => {
         const all = await Promise.all(deliveryIds.map(async (id) => (await call(second, 'GET', `/deliveries/${id}`)).body));
         return all.every((d) => d.status === 'succeeded') ? all : undefined;
-      }, 10_000, 'every delivery to succeed');
+      }, undefined, 'every delivery to succeed');
       const secondExit = await second.stop(10_000);
 
       t.diagnostic(`SIGTERM (${name}): ${inFlight} deliveries in flight; ${finishing} finished within the ${graceMs} ms grace period, `
@@ -257,10 +254,10 @@ for (const name of STORE_NAMES) {
         const api = startHookd('api', env);
         await api.waitHealthy();
         const stalled = startHookd('worker', env);
-        const subscriptionId = await subscribe(api, receiver, { max_in_flight: leasing });
+        const subscriptionId = await subscribe(api, receiver.url, { max_in_flight: leasing });
         const deliveries: { delivery_id: string; event_id: string }[] = [];
-        for (let n = 0; n < leasing; n++) deliveries.push(await ingest(api, subscriptionId, n));
-        await receiver.waitFor(leasing, 15_000);
+        for (let n = 0; n < leasing; n++) deliveries.push(await ingest(api, subscriptionId, { event_type: 'crash.test', data: { n } }));
+        await receiver.waitFor(leasing);
 
         stalled.signal('SIGSTOP');
         const stoppedAt = Date.now();
@@ -271,10 +268,10 @@ for (const name of STORE_NAMES) {
         await eventually(async () => {
           const all = await Promise.all(deliveries.map(async (d) => (await call(api, 'GET', `/deliveries/${d.delivery_id}`)).body));
           return all.every((d) => d.status === 'succeeded') ? true : undefined;
-        }, 20_000, 'the other worker to deliver the stalled worker\'s deliveries');
+        }, undefined, 'the other worker to deliver the stalled worker\'s deliveries');
         const stalledMs = Date.now() - stoppedAt;
         stalled.signal('SIGCONT');
-        await eventually(() => (stalled.count('attempt result discarded') >= leasing ? true : undefined), 10_000, 'the stalled worker to try to record its results');
+        await eventually(() => (stalled.count('attempt result discarded') >= leasing ? true : undefined), undefined, 'the stalled worker to try to record its results');
 
         const finals = await Promise.all(deliveries.map(async (d) => (await call(api, 'GET', `/deliveries/${d.delivery_id}`)).body));
         const seen = webhookIds(receiver);
@@ -315,19 +312,22 @@ describe('crash safety: PostgreSQL stopped and started under load', () => {
     await postgres?.destroy();
   });
 
-  test('while the database is down the API answers 503 (never 202) and health says so; hookd recovers on its own and delivers every accepted event', { skip: unavailable ?? false }, async (t: TestContext) => {
+  test('while the database is down the API answers 503 (never 202) and health says so; hookd recovers on its own and delivers every accepted event', { skip: unavailable ?? false, timeout: SCENARIO_TIMEOUT_MS }, async (t: TestContext) => {
     const started = Date.now();
     const outageMs = 3000;
+    /** How long hookd may take to accept events again once the database is back. */
+    const recoveryMs = 15_000;
+    const workerPollMs = 30_000;
     // A worker that polls rarely: after the outage only its restored LISTEN wakes it in time.
     const env = settings(postgres.url, await freePort());
     const api = startHookd('api', env);
     await api.waitHealthy();
-    const worker = startHookd('worker', { ...env, HOOKD_POLL_INTERVAL_MS: '30000' });
-    const subscriptionIds = [await subscribe(api, receiver), await subscribe(api, receiver)];
-    const ingesting = new IngestLoad({ url: api.url!, subscriptionIds, concurrency: 8, deadline: started + 45_000 });
+    const worker = startHookd('worker', { ...env, HOOKD_POLL_INTERVAL_MS: String(workerPollMs) });
+    const subscriptionIds = [await subscribe(api, receiver.url), await subscribe(api, receiver.url)];
+    const ingesting = new IngestLoad({ url: api.url!, subscriptionIds, concurrency: 8, stallMs: outageMs + recoveryMs + 10_000 });
     load = ingesting;
     // The worker is up and delivering before the database goes away.
-    await eventually(() => (receiver.requests.length >= 100 ? true : undefined), 20_000, '100 events delivered before the outage');
+    await whileProgressing(() => (receiver.requests.length >= 100 ? true : undefined), () => receiver.requests.length, RESTART_STALL_MS, '100 events delivered before the outage');
     const acceptedBefore = ingesting.accepted.size;
 
     await postgres.stop();
@@ -342,23 +342,29 @@ describe('crash safety: PostgreSQL stopped and started under load', () => {
     assert.ok(api.isRunning && worker.isRunning, `hookd exited while the database was down:\n${api.tail()}\n${worker.tail()}`);
     await postgres.start();
     const upAt = Date.now();
-    await eventually(() => (ingesting.answers.some((a) => a.status === 202 && a.sentAt >= upAt) ? true : undefined), 15_000, 'a 202 after the database is back');
-    const recoveredIn = Math.min(...ingesting.answers.filter((a) => a.status === 202 && a.sentAt >= upAt).map((a) => a.answeredAt)) - upAt;
-    // Keep ingesting a while after recovery, so the last events must wake the worker through LISTEN.
-    await sleep(2000);
+    const acceptedSinceUp = () => ingesting.answers.filter((a) => a.status === 202 && a.sentAt >= upAt);
+    await eventually(() => (acceptedSinceUp().length > 0 ? true : undefined), recoveryMs, 'a 202 after the database is back');
+    const recoveredIn = Math.min(...acceptedSinceUp().map((a) => a.answeredAt)) - upAt;
+    // Keep ingesting a while after recovery (100 more events), so the last events must wake the worker through LISTEN.
+    await whileProgressing(() => (acceptedSinceUp().length >= 100 ? true : undefined), () => acceptedSinceUp().length, DELIVERY_STALL_MS, '100 events accepted after recovery');
     ingesting.stop();
     await ingesting.done;
     assert.ifError(ingesting.failure);
     const eventIds = [...ingesting.accepted.values()];
-    await allDelivered(receiver, eventIds, Math.max(5000, started + 55_000 - Date.now()));
+    await allDelivered(receiver, eventIds);
     const figures = deliveryFigures(receiver, eventIds);
     // Once nothing is left to send (attempts cut off by the outage are sent again when their
     // leases expire), the worker sleeps for its 30 s poll interval: only a NOTIFY, heard
     // through its re-established LISTEN connection, can wake it in time for a new event.
-    await eventually(async () => ((await call(api, 'GET', '/status')).body.queue.depth === 0 ? true : undefined), 15_000, 'an empty queue');
+    let depth = -1;
+    await whileProgressing(async () => {
+      depth = (await call(api, 'GET', '/status')).body.queue.depth;
+      return depth === 0 ? true : undefined;
+    }, () => depth, DELIVERY_STALL_MS, 'an empty queue');
     const wokenAt = Date.now();
-    const last = await ingest(api, subscriptionIds[0]!, -1);
-    await allDelivered(receiver, [last.event_id], 3000);
+    const last = await ingest(api, subscriptionIds[0]!, { event_type: 'crash.test', data: { n: -1 } });
+    // Well before the worker's next poll: only the NOTIFY can have woken it.
+    await eventually(() => (webhookIds(receiver).includes(last.event_id) ? true : undefined), workerPollMs / 2, 'the new event to be delivered');
     const wokenIn = Date.now() - wokenAt;
 
     const duringOutage = ingesting.answers.filter((a) => a.sentAt >= downFrom && a.answeredAt <= downUntil);

@@ -3,31 +3,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { App } from '../src/app.ts';
+import { call, ingest, subscribe } from './support/api.ts';
 import { scrape, value } from './support/metrics.ts';
-import { eventually, startReceiver, status, type Receiver } from './support/receiver.ts';
+import { eventually, startReceiver, status } from './support/receiver.ts';
 import { STORE_NAMES, newTarget, startTestApp } from './support/stores.ts';
 
 const LOOPBACK = ['127.0.0.0/8', '::1/128'];
+const ORDER_CREATED = { event_type: 'order.created', data: { n: 1 } };
 
-async function api(app: App, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${app.url}/api/v1${path}`, {
-    method,
-    ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: await response.json() as any };
-}
-
-async function subscribe(app: App, receiver: Receiver, settings: Record<string, unknown> = {}): Promise<string> {
-  const created = await api(app, 'POST', '/subscriptions', { target_url: receiver.url, ...settings });
-  assert.equal(created.status, 201, JSON.stringify(created.body));
-  return created.body.id;
-}
-
-async function ingest(app: App, subscriptionId: string, eventType = 'order.created') {
-  const answer = await api(app, 'POST', `/ingest/${subscriptionId}`, { event_type: eventType, data: { n: 1 } });
-  assert.equal(answer.status, 202, JSON.stringify(answer.body));
-  return answer.body as { delivery_id: string; status: string };
-}
 
 for (const storeName of STORE_NAMES) {
   test(`metrics follow ingests, deliveries and retention (${storeName})`, async (t) => {
@@ -47,22 +30,22 @@ for (const storeName of STORE_NAMES) {
 
     const before = await scrape(app);
     assert.equal(value(before, 'hookd_events_ingested_total', { path: 'subscription' }), 0);
-    assert.equal(value(before, 'hookd_deliveries_total', { outcome: 'succeeded' }), 0);
+    assert.equal(value(before, 'hookd_attempts_total', { outcome: 'succeeded' }), 0);
     assert.ok(value(before, 'hookd_process_cpu_seconds_total') > 0, 'process metrics are exported');
 
-    const good = await subscribe(app, ok, { event_types: ['order.*'] });
-    const bad = await subscribe(app, failing, { retry_policy: { max_attempts: 1 } });
-    for (let i = 0; i < 3; i++) await ingest(app, good);
-    assert.equal((await ingest(app, good, 'user.registered')).status, 'filtered');
-    await ingest(app, bad);
-    const fanOut = await api(app, 'POST', '/events', { event_type: 'order.shipped' });
+    const good = await subscribe(app, ok.url, { event_types: ['order.*'] });
+    const bad = await subscribe(app, failing.url, { retry_policy: { max_attempts: 1 } });
+    for (let i = 0; i < 3; i++) await ingest(app, good, ORDER_CREATED);
+    assert.equal((await ingest(app, good, { event_type: 'user.registered', data: { n: 1 } })).status, 'filtered');
+    await ingest(app, bad, ORDER_CREATED);
+    const fanOut = await call(app, 'POST', '/events', { event_type: 'order.shipped' });
     assert.equal(fanOut.body.deliveries, 2);
 
     // 3 + 1 fanned out succeed at the good receiver; 1 + 1 fail at the bad one, after one attempt each.
     const after = await eventually(async () => {
       const samples = await scrape(app);
-      const done = value(samples, 'hookd_deliveries_total', { outcome: 'succeeded' }) === 4
-        && value(samples, 'hookd_deliveries_total', { outcome: 'failed' }) === 2;
+      const done = value(samples, 'hookd_attempts_total', { outcome: 'succeeded' }) === 4
+        && value(samples, 'hookd_attempts_total', { outcome: 'failed' }) === 2;
       return done ? samples : undefined;
     }, 10_000, 'six deliveries to finish');
 
@@ -70,7 +53,7 @@ for (const storeName of STORE_NAMES) {
     assert.equal(value(after, 'hookd_events_ingested_total', { path: 'fan_out' }), 1);
     assert.equal(value(after, 'hookd_deliveries_created_total', { status: 'queued' }), 6);
     assert.equal(value(after, 'hookd_deliveries_created_total', { status: 'filtered' }), 1);
-    assert.equal(value(after, 'hookd_deliveries_total', { outcome: 'retrying' }), 0);
+    assert.equal(value(after, 'hookd_attempts_total', { outcome: 'retrying' }), 0);
     assert.equal(value(after, 'hookd_ingest_duration_seconds_count', { path: 'subscription' }), 5);
     assert.ok(value(after, 'hookd_ingest_duration_seconds_sum', { path: 'subscription' }) > 0);
     assert.equal(value(after, 'hookd_delivery_attempt_duration_seconds_count', { outcome: 'success' }), 4);
@@ -118,9 +101,9 @@ for (const storeName of STORE_NAMES) {
       await target.cleanup();
     });
 
-    const id = await subscribe(apiOnly, receiver);
-    await ingest(apiOnly, id);
-    await ingest(apiOnly, id);
+    const id = await subscribe(apiOnly, receiver.url);
+    await ingest(apiOnly, id, ORDER_CREATED);
+    await ingest(apiOnly, id, ORDER_CREATED);
     shiftMs = 5000;
     const queued = await scrape(apiOnly);
     assert.equal(value(queued, 'hookd_queue_depth'), 2);
@@ -137,6 +120,6 @@ for (const storeName of STORE_NAMES) {
     assert.equal(value(sending, 'hookd_queue_depth'), 2, 'being delivered still counts in the depth');
     assert.equal(value(sending, 'hookd_queue_due_now'), 0);
     release();
-    await eventually(async () => (value(await scrape(apiOnly), 'hookd_queue_depth') === 0 ? true : undefined), 5000, 'the queue to drain');
+    await eventually(async () => (value(await scrape(apiOnly), 'hookd_queue_depth') === 0 ? true : undefined), undefined, 'the queue to drain');
   });
 }

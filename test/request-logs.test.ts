@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { startApp } from '../src/app.ts';
 import { createLogger } from '../src/logger.ts';
+import { call } from './support/api.ts';
 import { eventually, startReceiver } from './support/receiver.ts';
 import { STORE_NAMES, newTarget, testConfig } from './support/stores.ts';
 
@@ -29,21 +30,18 @@ for (const storeName of STORE_NAMES) {
       await target.cleanup();
     });
 
-    const post = (path: string, body: unknown, headers: Record<string, string> = {}) => fetch(`${app.url}/api/v1${path}`, {
-      method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body),
-    });
-    const created = await (await post('/subscriptions', { target_url: receiver.url })).json() as { id: string };
-    const ingested = await (await post(`/ingest/${created.id}`, { event_type: 'order.created' }, { 'x-request-id': 'req-under-test' })).json() as { delivery_id: string; event_id: string };
-    await (await fetch(`${app.url}/api/v1/deliveries/${ingested.delivery_id}`)).arrayBuffer();
+    const created = await call(app, 'POST', '/subscriptions', { target_url: receiver.url });
+    const ingested = (await call(app, 'POST', `/ingest/${created.body.id}`, { event_type: 'order.created' }, { 'x-request-id': 'req-under-test' })).body;
+    await call(app, 'GET', `/deliveries/${ingested.delivery_id}`);
 
-    const attempt = await eventually(() => lines.find((l) => l.msg === 'delivery attempt'), 5000, 'the attempt to be logged');
+    const attempt = await eventually(() => lines.find((l) => l.msg === 'delivery attempt'), undefined, 'the attempt to be logged');
     assert.equal(attempt.deliveryId, ingested.delivery_id);
     assert.equal(attempt.eventId, ingested.event_id);
-    assert.equal(attempt.subscriptionId, created.id);
+    assert.equal(attempt.subscriptionId, created.body.id);
 
     const ofRequest = lines.filter((l) => l.reqId === 'req-under-test');
     assert.deepEqual(ofRequest.map((l) => l.msg), ['event ingested', 'request'], 'every line of the request carries its id');
-    for (const line of ofRequest) assert.equal(line.subscriptionId, created.id, String(line.msg));
+    for (const line of ofRequest) assert.equal(line.subscriptionId, created.body.id, String(line.msg));
     assert.equal(ofRequest[0]!.deliveryId, ingested.delivery_id);
     assert.equal(ofRequest[0]!.eventId, ingested.event_id);
 

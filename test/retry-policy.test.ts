@@ -5,11 +5,12 @@ import type { App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { effectivePolicy, hasAttemptsLeft, retryDelayMs } from '../src/delivery/retry-policy.ts';
 import { STORE_NAMES, newTarget, startTestApp, type StoreTarget } from './support/stores.ts';
+import { ClaimWitness } from './support/delivery-app.ts';
 import { eventually, startReceiver, status, type Receiver } from './support/receiver.ts';
 
 const defaults = loadConfig({ env: {} }).retry;
 
-test('the brief\'s defaults: 30 s, doubling, capped at 1 h, 8 attempts', () => {
+test('the default policy: 30 s, doubling, capped at 1 h, 8 attempts', () => {
   assert.deepEqual(defaults, { maxAttempts: 8, initialDelayMs: 30_000, backoffFactor: 2, maxDelayMs: 3_600_000, jitter: 0.2 });
   const middle = () => 0.5; // no jitter
   const delays = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => retryDelayMs(defaults, n, middle));
@@ -38,17 +39,22 @@ for (const name of STORE_NAMES) {
     let target: StoreTarget;
     let app: App;
     let receiver: Receiver;
+    let witnessing: Receiver;
+    let witness: ClaimWitness;
     let now = Date.parse('2026-01-01T00:00:00Z');
 
     before(async () => {
       target = newTarget(name);
       receiver = await startReceiver();
       receiver.respond(status(500));
+      witnessing = await startReceiver();
       app = await startTestApp(target, { clock: () => now, config: { allowNetworks: ['127.0.0.0/8'], pollIntervalMs: 20 } });
+      witness = await ClaimWitness.create(app, witnessing);
     });
     after(async () => {
       await app.close();
       await receiver.close();
+      await witnessing.close();
       await target.cleanup();
     });
 
@@ -65,11 +71,12 @@ for (const name of STORE_NAMES) {
           return d.attempts === i + 1 && d.status === 'queued' ? d : undefined;
         }, 5000, `attempt ${i + 1}`);
         assert.equal(Date.parse(delivery.next_attempt_at) - attemptedAt, delay);
-        // Nothing happens before the delay has passed...
+        // Nothing happens before the delay has passed: the dispatcher claims and sends
+        // another subscription's delivery meanwhile, and leaves this one queued...
         now += delay - 1;
-        app.dispatcher!.wake();
-        await new Promise((resolve) => setTimeout(resolve, 60));
+        await witness.passed();
         assert.equal(receiver.requests.length, i + 1);
+        assert.equal((await get()).status, 'queued');
         // ...and the next attempt goes out once it has.
         now += 1;
         app.dispatcher!.wake();

@@ -5,14 +5,8 @@ import tls from 'node:tls';
 import type { AddressInfo, Socket } from 'node:net';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { Agent, request } from 'undici';
-import {
-  BlockedAddressError,
-  NetworkPolicy,
-  blockedUrlReason,
-  guardedConnector,
-  parseAllowNetworks,
-  type LookupAll,
-} from '../src/delivery/ssrf-guard.ts';
+import { BlockedAddressError, guardedConnector, type LookupAll } from '../src/delivery/ssrf/guarded-connector.ts';
+import { NetworkPolicy, blockedUrlReason, parseAllowNetworks } from '../src/delivery/ssrf/network-policy.ts';
 
 // ---------------------------------------------------------------------------
 // Address / URL classification table
@@ -399,18 +393,14 @@ describe('guardedConnector with undici', () => {
     );
   });
 
-  it('bounds a slow lookup by connectTimeoutMs', async () => {
-    const lookup: LookupAll = () => new Promise((resolve) => {
-      setTimeout(() => resolve([{ address: '127.0.0.1', family: 4 }]), 500).unref();
-    });
-    const started = Date.now();
+  it('bounds a lookup that never answers by connectTimeoutMs', async () => {
+    const lookup: LookupAll = () => new Promise(() => {});
     await assert.rejects(
       request(`http://slow.test:${port}/`, {
         dispatcher: agentWith({ allow: ['127.0.0.0/8'], lookup, connectTimeoutMs: 50 }),
       }),
       (err: unknown) => (err as { code?: string }).code === 'UND_ERR_CONNECT_TIMEOUT',
     );
-    assert.ok(Date.now() - started < 450);
   });
 
   it('TLS keeps the original hostname for SNI and certificate verification', async () => {

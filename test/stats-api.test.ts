@@ -6,21 +6,13 @@ import { uuidv7 } from 'uuidv7';
 import { CIRCUIT_DEFAULTS } from '../src/domain/index.ts';
 import type { App } from '../src/app.ts';
 import type { AttemptOutcome } from '../src/domain/index.ts';
+import { call } from './support/api.ts';
 import { eventually, startReceiver, status, type Receiver } from './support/receiver.ts';
 import { openStream } from './support/sse.ts';
 import { STORE_NAMES, newTarget, startTestApp, type StoreTarget } from './support/stores.ts';
 
 const LOOPBACK = { allowNetworks: ['127.0.0.0/8', '::1/128'] };
 const MINUTE = 60_000;
-
-async function call(app: App, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${app.url}/api/v1${path}`, {
-    method,
-    ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null };
-}
 
 for (const name of STORE_NAMES) {
   describe(`stats and live API (${name})`, () => {
@@ -146,7 +138,7 @@ for (const name of STORE_NAMES) {
       try {
         assert.equal(stream.response.status, 200);
         assert.match(stream.response.headers.get('content-type') ?? '', /^text\/event-stream/);
-        const backlog = await eventually(() => stream.events.find((e) => e.data.delivery_id === first.body.delivery_id), 5000, 'the backlog');
+        const backlog = await eventually(() => stream.events.find((e) => e.data.delivery_id === first.body.delivery_id), undefined, 'the backlog');
         assert.equal(backlog.event, 'attempt');
         assert.equal(backlog.id, backlog.data.id);
 
@@ -165,7 +157,7 @@ for (const name of STORE_NAMES) {
         // A client that reconnects with Last-Event-ID gets what came after that event first.
         const resumed = await openStream(`${hookd.url}/api/v1/attempts/stream`, { 'last-event-id': backlog.id });
         try {
-          const replayed = await eventually(() => resumed.events.find((e) => e.id === live.id), 5000, 'the missed attempt');
+          const replayed = await eventually(() => resumed.events.find((e) => e.id === live.id), undefined, 'the missed attempt');
           assert.ok(replayed);
           assert.ok(!resumed.events.some((e) => e.id === backlog.id), 'the last event seen is not sent again');
         } finally {
@@ -205,7 +197,7 @@ for (const name of STORE_NAMES) {
       const started = Date.now();
       await hookd.close();
       assert.ok(Date.now() - started < 5000, `shutdown took ${Date.now() - started} ms`);
-      await eventually(() => (stream.ended ? true : undefined), 3000, 'the stream to end');
+      await eventually(() => (stream.ended ? true : undefined), undefined, 'the stream to end');
     });
 
     it('returns a stored event with its payload exactly as received', async () => {

@@ -56,7 +56,7 @@ if (STORE_NAMES.includes('postgres')) {
       assert.equal((await call(two, 'POST', `/ingest/${id}`, { event_type: 'x' })).status, 202);
       assert.equal((await call(two, 'POST', '/events', { event_type: 'x' })).body.deliveries, 1);
       await call(one, 'PATCH', `/subscriptions/${id}`, { active: false });
-      await eventually(async () => ((await call(two, 'POST', `/ingest/${id}`, { event_type: 'x' })).status === 409 ? true : undefined), 2000, 'the other process to see the change');
+      await eventually(async () => ((await call(two, 'POST', `/ingest/${id}`, { event_type: 'x' })).status === 409 ? true : undefined), LONG_TTL.subscriptionCacheTtlMs / 10, 'the other process to see the change, long before the TTL');
       assert.equal((await call(two, 'POST', '/events', { event_type: 'x' })).body.deliveries, 0);
     });
   });

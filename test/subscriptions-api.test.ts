@@ -3,31 +3,19 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { App } from '../src/app.ts';
+import { call, type Answer } from './support/api.ts';
 import { STORE_NAMES, newTarget, startTestApp, type StoreTarget } from './support/stores.ts';
 
 const PACKAGE_VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
-const BRIEF_ID = '123e4567-e89b-12d3-a456-426614174000';
+const EXAMPLE_ID = '123e4567-e89b-12d3-a456-426614174000';
 const GENERATED_SECRET = /^whsec_[A-Za-z0-9+/]{32}$/;
 
-interface Reply {
-  status: number;
-  headers: Headers;
-  body: any;
-}
+type Reply = Answer;
 
-/** A small client for one app: JSON in, JSON out, the status kept. */
+/** The API of one app, bound to it. */
 function client(app: App) {
-  const base = `${app.url}/api/v1`;
-  return async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-    const init: RequestInit = { method, headers: { ...headers } };
-    if (body !== undefined) {
-      init.body = typeof body === 'string' ? body : JSON.stringify(body);
-      (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
-    }
-    const response = await fetch(base + path, init);
-    const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text === '' ? null : JSON.parse(text) };
-  };
+  return (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> =>
+    call(app, method, path, body, headers);
 }
 
 /** Every failure carries the one documented body, and none is a 500. */
@@ -77,7 +65,7 @@ for (const name of STORE_NAMES) {
       for (const t of targets) await t.cleanup();
     });
 
-    describe('the brief\'s curl examples', () => {
+    describe('the README\'s curl examples', () => {
       let id: string;
 
       it('creates a subscription: POST /api/v1/subscriptions/ (trailing slash)', async () => {
@@ -118,7 +106,7 @@ for (const name of STORE_NAMES) {
         assert.equal(reply.body.id, id);
         assert.deepEqual(reply.body.event_types, ['order.created', 'user.registered']);
         assertNoSecret(reply.body);
-        assertError(await call('GET', `/subscriptions/${BRIEF_ID}`), 404, 'subscription_not_found');
+        assertError(await call('GET', `/subscriptions/${EXAMPLE_ID}`), 404, 'subscription_not_found');
       });
 
       it('updates a subscription: PUT /api/v1/subscriptions/{id}', async () => {
@@ -137,7 +125,7 @@ for (const name of STORE_NAMES) {
       it('deletes a subscription: DELETE /api/v1/subscriptions/{id}', async () => {
         const reply = await call('DELETE', `/subscriptions/${id}`);
         assert.equal(reply.status, 204);
-        assert.equal(reply.body, null);
+        assert.equal(reply.body, undefined);
         assertError(await call('GET', `/subscriptions/${id}`), 404, 'subscription_not_found');
         assertError(await call('GET', `/subscriptions/${id}/secret`), 404, 'subscription_not_found');
         assertError(await call('DELETE', `/subscriptions/${id}`), 404, 'subscription_not_found');
@@ -289,7 +277,7 @@ for (const name of STORE_NAMES) {
         assertError({ status: reply.statusCode, body: reply.json() }, 413, 'payload_too_large');
       });
 
-      for (const badId of [BRIEF_ID, '123', 'not-a-uuid']) {
+      for (const badId of [EXAMPLE_ID, '123', 'not-a-uuid']) {
         it(`404 subscription_not_found for id ${badId} on GET, PUT, PATCH, DELETE`, async () => {
           assertError(await call('GET', `/subscriptions/${badId}`), 404, 'subscription_not_found');
           assertError(await call('GET', `/subscriptions/${badId}/secret`), 404, 'subscription_not_found');
@@ -441,7 +429,7 @@ for (const name of STORE_NAMES) {
         assert.equal(history.status, 200, JSON.stringify(history.body));
         assert.deepEqual(history.body.items.map((d: { id: string; status: string }) => [d.id, d.status]), [[ingested.body.delivery_id, 'cancelled']]);
         assertError(await api('GET', `/subscriptions/${created.body.id}`), 404, 'subscription_not_found');
-        assertError(await api('GET', `/subscriptions/${BRIEF_ID}/deliveries`), 404, 'subscription_not_found');
+        assertError(await api('GET', `/subscriptions/${EXAMPLE_ID}/deliveries`), 404, 'subscription_not_found');
       });
     });
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { App } from '../src/app.ts';
-import { startReceiver, type Receiver } from './support/receiver.ts';
+import { eventually, startReceiver, type Receiver } from './support/receiver.ts';
 import { newTarget, startTestApp, type StoreTarget } from './support/stores.ts';
 import { freePort } from './support/hookd-process.ts';
 
@@ -30,17 +30,16 @@ test('the worker reports its own deliveries on its metrics port', async () => {
   const created = await api.server!.inject({ method: 'POST', url: '/api/v1/subscriptions', payload: { target_url: receiver.url } });
   await api.server!.inject({ method: 'POST', url: `/api/v1/ingest/${created.json().id}`, payload: { event_type: 'w' } });
   await receiver.waitFor(1);
-  let text = '';
-  for (let i = 0; i < 50 && !/hookd_deliveries_total\{outcome="succeeded"\} 1/.test(text); i++) {
-    text = await (await fetch(`${worker.url}/metrics`)).text();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  assert.match(text, /hookd_deliveries_total\{outcome="succeeded"\} 1/);
+  // The attempt is counted once it is recorded, a moment after the receiver got it.
+  const text = await eventually(async () => {
+    const scraped = await (await fetch(`${worker.url}/metrics`)).text();
+    return /hookd_attempts_total\{outcome="succeeded"\} 1/.test(scraped) ? scraped : undefined;
+  }, 10_000, 'the worker to count its delivery');
   assert.match(text, /hookd_deliveries_in_flight 0/);
   const health = await fetch(`${worker.url}/api/v1/health`);
   assert.equal(health.status, 200);
   assert.equal((await fetch(`${worker.url}/api/v1/subscriptions`)).status, 404, 'no API on the metrics port');
   // The API process sent nothing, so its counter stays at zero.
   const apiText = (await api.server!.inject({ method: 'GET', url: '/metrics' })).body;
-  assert.doesNotMatch(apiText, /hookd_deliveries_total\{outcome="succeeded"\} 1/);
+  assert.doesNotMatch(apiText, /hookd_attempts_total\{outcome="succeeded"\} 1/);
 });

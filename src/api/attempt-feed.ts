@@ -106,6 +106,7 @@ export class AttemptFeed {
   }
 
   async #poll(): Promise<void> {
+    // Wall time, not an injected clock: the ids' timestamps are uuidv7's reading of Date.now().
     const lateFloor = idFloor(Date.now() - LATE_COMMIT_MS);
     // Re-read the late-commit span only when keeping up; when behind, read straight on.
     let after = this.#newest !== null && this.#newest > lateFloor && !this.#behind ? lateFloor : this.#newest;

@@ -117,7 +117,7 @@ export const deliveryRoutes = ({ deliveryLog, subscriptions }: DeliveryRoutesDep
 
   const detail = { params: IdParams, response: { 200: DeliveryWithLogs, ...errorResponses } };
   api.get('/ingest/delivery/:id', {
-    schema: { tags: ['deliveries'], summary: 'A delivery with every attempt (the brief\'s path)', ...detail },
+    schema: { tags: ['deliveries'], summary: 'A delivery with every attempt (the same as GET /deliveries/{id})', ...detail },
   }, async (request) => withLogs(request.params.id));
   api.get('/deliveries/:id', {
     schema: { tags: ['deliveries'], summary: 'A delivery with every attempt', ...detail },

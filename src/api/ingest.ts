@@ -1,6 +1,6 @@
-// Ingestion: the brief's per-subscription path and the fan-out path. Both answer 202 only
-// after the event and its deliveries are committed; the body is stored and later delivered
-// byte for byte.
+// Ingestion: one event for one subscription (POST /ingest/{subscription_id}) and fan-out to
+// every subscription that takes it (POST /events). Both answer 202 only after the event and
+// its deliveries are committed; the body is stored and later delivered byte for byte.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';

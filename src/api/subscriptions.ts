@@ -1,4 +1,4 @@
-// Subscription CRUD at the brief's paths: /api/v1/subscriptions[/{id}], trailing slash or not.
+// Subscription CRUD at /api/v1/subscriptions[/{id}], trailing slash or not.
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
@@ -6,7 +6,7 @@ import { uuidv7 } from 'uuidv7';
 import {
   FIELD_VALUE, MAX_CUSTOM_HEADERS, MAX_HEADER_NAME_LENGTH, MAX_HEADER_VALUE_BYTES, RESERVED_NAME_PATTERN, TOKEN, customHeadersProblem, maskHeaderValues,
 } from '../delivery/custom-headers.ts';
-import { NetworkPolicy, blockedUrlReason } from '../delivery/ssrf-guard.ts';
+import { NetworkPolicy, blockedUrlReason } from '../delivery/ssrf/network-policy.ts';
 import { EVENT_TYPE_PATTERN, VALID_PATTERN, isValidPattern } from '../routing/event-types.ts';
 import { secretKey } from '../signing/standard-webhooks.ts';
 import { filterProblem } from '../routing/content-filter.ts';

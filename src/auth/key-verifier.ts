@@ -60,7 +60,7 @@ export class KeyVerifier {
 
   async #current(maxAgeMs = KEYS_TTL_MS): Promise<Snapshot> {
     const snapshot = this.#snapshot;
-    if (snapshot && Date.now() - snapshot.readAt < maxAgeMs) return snapshot;
+    if (snapshot && this.#clock() - snapshot.readAt < maxAgeMs) return snapshot;
     this.#loading ??= this.#load().finally(() => {
       this.#loading = null;
     });
@@ -68,7 +68,7 @@ export class KeyVerifier {
   }
 
   async #load(): Promise<Snapshot> {
-    const readAt = Date.now();
+    const readAt = this.#clock();
     let all: ApiKey[];
     try {
       all = await this.#keys.list();

@@ -6,7 +6,8 @@ import { signatureHeaders } from '../signing/standard-webhooks.ts';
 import type { AttemptOutcome } from '../domain/index.ts';
 import { VERSION } from '../version.ts';
 import { maskHeaderValues } from './custom-headers.ts';
-import { guardedConnector, type LookupAll, type NetworkPolicy } from './ssrf-guard.ts';
+import { guardedConnector, type LookupAll } from './ssrf/guarded-connector.ts';
+import type { NetworkPolicy } from './ssrf/network-policy.ts';
 
 /** Bytes of the response body kept in the attempt log. */
 export const RESPONSE_SNIPPET_BYTES = 4096;

@@ -64,7 +64,7 @@ export class Ingestor {
   }
 
   /**
-   * One event for one subscription (the brief's ingest path); filtered when its event types
+   * One event for one subscription (POST /ingest/{subscription_id}); filtered when its event types
    * or its content filter do not match.
    */
   forSubscription(subscription: Subscription, event: IncomingEvent): Promise<Ingested> {

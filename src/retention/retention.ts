@@ -1,9 +1,9 @@
 // Deletes finished deliveries, their attempts and orphaned events once they are older than
-// the retention period. Works in small batches with a pause after each three times as long
-// as the batch took, so that deleting takes at most a quarter of the database's time (and,
-// on SQLite, of the event loop) from ingestion and delivery; small batches keep each stall
-// short. That still deletes several times faster than hookd can ingest. Unfinished
-// deliveries are never deleted, however old.
+// the retention period. Works in small batches, each followed by a pause twice as long as
+// the batch took (PAUSE_PER_BATCH_TIME), so that deleting takes at most a third of the
+// database's time (and, on SQLite, of the event loop) from ingestion and delivery; small
+// batches keep each stall short. That still deletes several times faster than hookd can
+// ingest. Unfinished deliveries are never deleted, however old.
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.ts';
 import type { IdempotencyKeys, Maintenance } from '../store/contracts.ts';
@@ -11,9 +11,10 @@ import { IDEMPOTENCY_WINDOW_MS } from '../ingest/ingestor.ts';
 
 const BATCH_SIZE = 200;
 const MIN_PAUSE_BETWEEN_BATCHES_MS = 5;
+/** The pause after a batch, in multiples of the time the batch took. */
 const PAUSE_PER_BATCH_TIME = 2;
 
-/** Waits three times as long as the batch took, at least MIN_PAUSE_BETWEEN_BATCHES_MS. */
+/** Waits PAUSE_PER_BATCH_TIME times as long as the batch took, at least MIN_PAUSE_BETWEEN_BATCHES_MS. */
 function pauseAfter(batchStarted: number): Promise<void> {
   const took = performance.now() - batchStarted;
   return new Promise((resolve) => setTimeout(resolve, Math.max(MIN_PAUSE_BETWEEN_BATCHES_MS, took * PAUSE_PER_BATCH_TIME)));

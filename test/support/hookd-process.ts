@@ -17,6 +17,12 @@ const NODE = path.join(REPO_ROOT, 'node_modules', '.bin', 'node');
 const MAIN = path.join(REPO_ROOT, 'src', 'main.ts');
 const HOOKD_SETTINGS = new Set(SETTINGS.map((setting) => setting.env));
 
+/**
+ * How long a hookd process may take to start (Node loading the TypeScript sources, migrations)
+ * before a test gives up: a second or two on an idle machine, far longer on a busy one.
+ */
+export const STARTUP_MS = 60_000;
+
 export interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -117,7 +123,7 @@ export class HookdProcess {
   }
 
   /** Resolves once /api/v1/health answers 200; fails at once if the process exits. */
-  async waitHealthy(timeoutMs = 20_000): Promise<void> {
+  async waitHealthy(timeoutMs = STARTUP_MS): Promise<void> {
     await eventually(async () => {
       if (!this.isRunning) throw new Error(`hookd ${this.role} exited while starting:\n${this.tail()}`);
       const response = await fetch(`${this.url}/api/v1/health`).catch(() => null);

@@ -11,6 +11,13 @@ export interface Received {
   at: number;
 }
 
+/**
+ * How long the waits below allow by default. A test passes as soon as its condition holds;
+ * this bound only decides how long a failing test takes to say so, so it is generous: a
+ * machine busy with other work can take seconds for what usually takes milliseconds.
+ */
+export const WAIT_MS = 30_000;
+
 export type Responder = (request: Received, res: http.ServerResponse) => void | Promise<void>;
 
 export interface Receiver {
@@ -18,7 +25,7 @@ export interface Receiver {
   requests: Received[];
   /** Replaces how the receiver answers (default: 200 "ok"). */
   respond(responder: Responder): void;
-  /** Resolves once `count` requests arrived, or rejects after `timeoutMs`. */
+  /** Resolves once `count` requests arrived, or rejects after `timeoutMs` (see WAIT_MS). */
   waitFor(count: number, timeoutMs?: number): Promise<Received[]>;
   close(): Promise<void>;
 }
@@ -62,7 +69,7 @@ export async function startReceiver(path = '/hook'): Promise<Receiver> {
     respond(next) {
       responder = next;
     },
-    async waitFor(count, timeoutMs = 5000) {
+    async waitFor(count, timeoutMs = WAIT_MS) {
       const deadline = Date.now() + timeoutMs;
       while (requests.length < count) {
         const left = deadline - Date.now();
@@ -85,12 +92,35 @@ export async function startReceiver(path = '/hook'): Promise<Receiver> {
 }
 
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 5000, what = 'condition'): Promise<T> {
+export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = WAIT_MS, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * Like `eventually`, for work that advances step by step (deliveries in order, a backlog
+ * draining): waits as long as `progress()` keeps changing, and fails only when it has not
+ * changed for `stallMs`. The whole may take as long as a busy machine needs; a stuck step
+ * still fails, within `stallMs`.
+ */
+export async function whileProgressing<T>(check: () => Promise<T | undefined> | T | undefined, progress: () => Promise<unknown> | unknown, stallMs: number, what = 'condition'): Promise<T> {
+  let last = await progress();
+  let movedAt = Date.now();
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    const now = await progress();
+    if (now !== last) {
+      last = now;
+      movedAt = Date.now();
+    } else if (Date.now() - movedAt > stallMs) {
+      throw new Error(`no progress for ${stallMs} ms (stuck at ${String(now)}) waiting for ${what}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

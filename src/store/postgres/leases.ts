@@ -23,8 +23,10 @@ const LIVE = `live as (select objid::bigint::int as id from pg_locks where lockt
 // subscriptions' rows (locked by the candidates' select): served now, tokens spent for what
 // was taken, a circuit's probe out, and this worker's slots, dropping those of workers gone.
 // $1 namespace, $2 now, $3–$5 quotas (subscription, count, fifo), $6 lease token, $7 worker,
-// $8 lease expiry, $9–$13 the plan's updates (subscription, tokens before the claim, refilled
-// at, half-open until, leases this worker held before the claim).
+// $8 lease expiry, $9–$12 the plan's updates (subscription, tokens before the claim, refilled
+// at, half-open until). This worker's slot count moves by what it took, read under the row
+// lock: a count computed beforehand in memory could be overwritten by an attempt's settlement
+// committed meanwhile, and undercount what is out (max_in_flight broken across processes).
 const CLAIM = `
   with ${LIVE},
   quota as (select * from unnest($3::uuid[], $4::int[], $5::boolean[]) as q (subscription_id, k, fifo)),
@@ -54,20 +56,24 @@ const CLAIM = `
       circuit_retry_at = case when u.half_open_until is not null and t.n > 0 then u.half_open_until else s.circuit_retry_at end,
       slots = (select coalesce(jsonb_object_agg(key, value), '{}'::jsonb) from jsonb_each(s.slots)
                where key <> ($7::int)::text and key::int in (select id from live))
-        || case when u.held + coalesce(t.n, 0) > 0
-             then jsonb_build_object(($7::int)::text, jsonb_build_array(u.held + coalesce(t.n, 0), $8::bigint)) else '{}'::jsonb end
-    from unnest($9::uuid[], $10::float8[], $11::bigint[], $12::bigint[], $13::int[]) as u (id, tokens, refilled_at, half_open_until, held)
+        || case when coalesce((s.slots -> ($7::int)::text ->> 0)::int, 0) + coalesce(t.n, 0) > 0
+             then jsonb_build_object(($7::int)::text, jsonb_build_array(
+               coalesce((s.slots -> ($7::int)::text ->> 0)::int, 0) + coalesce(t.n, 0),
+               greatest($8::bigint, coalesce((s.slots -> ($7::int)::text ->> 1)::bigint, 0))))
+             else '{}'::jsonb end
+    from unnest($9::uuid[], $10::float8[], $11::bigint[], $12::bigint[]) as u (id, tokens, refilled_at, half_open_until)
       left join taken t on t.subscription_id = u.id
     where s.id = u.id)
   select * from leased`;
 
 // This worker's slots after some of its attempts ended ($1 worker; $2, $3: subscriptions, in
-// id order so that settlements lock their rows in one order, and what it still holds).
+// id order so that settlements lock their rows in one order, and how many of its leases ended).
 const SET_SLOTS = `
-  update subscriptions s set slots = case when w.held > 0
-      then s.slots || jsonb_build_object($1::text, jsonb_build_array(w.held, coalesce((s.slots -> $1::text ->> 1)::bigint, 0)))
+  update subscriptions s set slots = case when coalesce((s.slots -> $1::text ->> 0)::int, 0) - w.ended > 0
+      then s.slots || jsonb_build_object($1::text, jsonb_build_array(
+        (s.slots -> $1::text ->> 0)::int - w.ended, coalesce((s.slots -> $1::text ->> 1)::bigint, 0)))
       else s.slots - $1::text end
-  from unnest($2::uuid[], $3::int[]) as w (id, held) where s.id = w.id`;
+  from unnest($2::uuid[], $3::int[]) as w (id, ended) where s.id = w.id`;
 
 // Attempt results in one statement: each written only while its lease holds; the finished
 // leave the queue for the delivery log, the others are rescheduled; every attempt is logged
@@ -79,10 +85,11 @@ const RECORD = `
       as v (id, token, status, due_at, attempt_id, attempt_number, outcome, status_code, error_details, duration_ms,
             response_body, request_headers, trigger, at)),
   slots as (
-    update subscriptions s set slots = case when w.held > 0
-        then s.slots || jsonb_build_object($1::text, jsonb_build_array(w.held, coalesce((s.slots -> $1::text ->> 1)::bigint, 0)))
+    update subscriptions s set slots = case when coalesce((s.slots -> $1::text ->> 0)::int, 0) - w.ended > 0
+        then s.slots || jsonb_build_object($1::text, jsonb_build_array(
+          (s.slots -> $1::text ->> 0)::int - w.ended, coalesce((s.slots -> $1::text ->> 1)::bigint, 0)))
         else s.slots - $1::text end
-    from unnest($16::uuid[], $17::int[]) as w (id, held) where s.id = w.id),
+    from unnest($16::uuid[], $17::int[]) as w (id, ended) where s.id = w.id),
   taken as (
     delete from queue q using v where v.status <> 'queued' and q.id = v.id and q.lease_token = v.token
     returning q.*, v.token as settled_token),
@@ -163,11 +170,10 @@ export class WorkerLeases implements LeaseKeeper {
       const plan = planClaims(rows.map(toCandidate), inFlight, { now, limit, circuitCooldownMs: request.circuitCooldownMs, reserve: request.reserve });
       if (plan.quotas.length === 0) return [];
       const { quotas, updates } = plan;
-      const held = this.#held.heldBySubscription(updates.map((u) => u.subscriptionId));
       const leased = (await trx.executeQuery<QueueRecord>(CompiledQuery.raw(CLAIM, [
         namespace, now, quotas.map((q) => q.subscriptionId), quotas.map((q) => q.count), quotas.map((q) => q.fifo), leaseToken, me, leaseExpiresAt,
         updates.map((u) => u.subscriptionId), updates.map((u) => u.rateTokens), updates.map((u) => u.rateRefilledAt),
-        updates.map((u) => u.halfOpenUntil), updates.map((u) => held.get(u.subscriptionId) ?? 0),
+        updates.map((u) => u.halfOpenUntil),
       ]))).rows;
       for (const row of leased) this.#held.hold(row.id as string, row.subscription_id as string, leaseToken, leaseExpiresAt);
       return leased;
@@ -177,7 +183,7 @@ export class WorkerLeases implements LeaseKeeper {
 
   async record(trx: Kysely<Database>, results: readonly AttemptResult[]): Promise<Map<number, QueueRecord>> {
     const me = await this.#presence.join();
-    const [subscriptions, held] = this.#slotsAfter(results.filter((r) => this.#held.holds(r.deliveryId, r.leaseToken)));
+    const [subscriptions, ended] = this.#endedBySubscription(results.filter((r) => this.#held.holds(r.deliveryId, r.leaseToken)));
     const column = <T>(pick: (r: AttemptResult) => T) => results.map(pick);
     const { rows } = await trx.executeQuery<QueueRecord>(CompiledQuery.raw(RECORD, [
       String(me),
@@ -185,7 +191,7 @@ export class WorkerLeases implements LeaseKeeper {
       column((r) => r.attempt.id), column((r) => r.attempt.attemptNumber), column((r) => r.attempt.outcome), column((r) => r.attempt.statusCode),
       column((r) => r.attempt.errorDetails), column((r) => r.attempt.durationMs), column((r) => r.attempt.responseBody),
       column((r) => JSON.stringify(r.attempt.requestHeaders)), column((r) => r.attempt.trigger), column((r) => r.attempt.createdAt),
-      subscriptions, held,
+      subscriptions, ended,
     ]));
     const byLease = new Map(rows.map((row) => [`${row.id as string}|${row.settled_token as string}`, row]));
     const taken = new Map<number, QueueRecord>();
@@ -196,15 +202,15 @@ export class WorkerLeases implements LeaseKeeper {
     return taken;
   }
 
-  /** This worker's leases per subscription once `ending` are over, in subscription id order. */
-  #slotsAfter(ending: readonly { deliveryId: string; leaseToken: string }[]): [string[], number[]] {
-    const ids = [...new Set(ending.map((e) => this.#held.subscriptionOf(e.deliveryId)!))].sort();
-    const held = this.#held.heldBySubscription(ids);
+  /** How many of this worker's leases `ending` gives up per subscription, in subscription id order. */
+  #endedBySubscription(ending: readonly { deliveryId: string; leaseToken: string }[]): [string[], number[]] {
+    const ended = new Map<string, number>();
     for (const e of ending) {
       const id = this.#held.subscriptionOf(e.deliveryId)!;
-      held.set(id, held.get(id)! - 1);
+      ended.set(id, (ended.get(id) ?? 0) + 1);
     }
-    return [ids, ids.map((id) => held.get(id)!)];
+    const ids = [...ended.keys()].sort();
+    return [ids, ids.map((id) => ended.get(id)!)];
   }
 
   ended(results: readonly AttemptResult[]): void {
@@ -216,8 +222,8 @@ export class WorkerLeases implements LeaseKeeper {
     if (mine.length === 0) return 0;
     const me = await this.#presence.join();
     const released = await this.#db.transaction().execute(async (trx) => {
-      const [subscriptions, held] = this.#slotsAfter(mine);
-      await trx.executeQuery(CompiledQuery.raw(SET_SLOTS, [String(me), subscriptions, held]));
+      const [subscriptions, ended] = this.#endedBySubscription(mine);
+      await trx.executeQuery(CompiledQuery.raw(SET_SLOTS, [String(me), subscriptions, ended]));
       const { rows } = await trx.executeQuery(CompiledQuery.raw(RELEASE, [mine.map((l) => l.deliveryId), mine.map((l) => l.leaseToken)]));
       return rows.length;
     });

@@ -1,5 +1,5 @@
 // The leases this process holds, in memory. On SQLite (one process) they are all the leases
-// there are; on PostgreSQL they are this worker's, mirrored into worker_slots for the others.
+// there are; on PostgreSQL they are this worker's, counted in their subscriptions' slots for the others.
 // A lease holds until its attempt ends or it is released; after expiresAt it no longer keeps
 // its delivery from being claimed again (the attempt outlived every timeout), and its late
 // result is refused once another claim took the delivery.
@@ -43,16 +43,6 @@ export class HeldLeases {
     const counts = new Map<string, number>();
     for (const held of this.#byDelivery.values()) {
       if (held.expiresAt > now) counts.set(held.subscriptionId, (counts.get(held.subscriptionId) ?? 0) + 1);
-    }
-    return counts;
-  }
-
-  /** Leases held, expired ones included, per subscription: what this worker has out. */
-  heldBySubscription(subscriptionIds: Iterable<string>): Map<string, number> {
-    const counts = new Map<string, number>();
-    for (const id of subscriptionIds) counts.set(id, 0);
-    for (const held of this.#byDelivery.values()) {
-      if (counts.has(held.subscriptionId)) counts.set(held.subscriptionId, counts.get(held.subscriptionId)! + 1);
     }
     return counts;
   }
