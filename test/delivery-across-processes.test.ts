@@ -1,10 +1,12 @@
 // Per-subscription limits hold across processes: two hookd instances on one PostgreSQL database
-// share max_in_flight, the rate limit and Idempotency-Keys. Real receivers on loopback.
+// share max_in_flight, the rate limit and Idempotency-Keys. Real receivers on loopback. Every
+// ingest must be accepted: while one process settles attempts the other's ingest must not
+// deadlock with it (it did, and answered 503, when both added to one counter row).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { uuidv7 } from 'uuidv7';
 import type { App } from '../src/app.ts';
-import { call, finished, subscribe } from './support/api.ts';
+import { call, finished, ingest, subscribe } from './support/api.ts';
 import { DELIVERY_CONFIG, slowResponder } from './support/delivery-app.ts';
 import { startReceiver, type Receiver } from './support/receiver.ts';
 import { STORE_NAMES, newTarget, startTestApp, type StoreTarget } from './support/stores.ts';
@@ -35,7 +37,7 @@ if (STORE_NAMES.includes('postgres')) {
       r.respond(slowResponder(300, held));
       const sub = await subscribe(one, r.url, { max_in_flight: 4 });
       const ids: string[] = [];
-      for (let i = 0; i < 24; i++) ids.push((await call(i % 2 ? one : two, 'POST', `/ingest/${sub}`, { event_type: 'shared' })).body.delivery_id);
+      for (let i = 0; i < 24; i++) ids.push((await ingest(i % 2 ? one : two, sub, { event_type: 'shared' })).delivery_id);
       for (const id of ids) assert.equal((await finished(one, id)).status, 'succeeded');
       assert.equal(held.max, 4);
       assert.ok(one.dispatcher && two.dispatcher);
@@ -46,7 +48,7 @@ if (STORE_NAMES.includes('postgres')) {
       receivers.push(r);
       const sub = await subscribe(one, r.url, { rate_limit_per_second: 10 });
       const started = Date.now();
-      for (let i = 0; i < 30; i++) await call(i % 2 ? one : two, 'POST', `/ingest/${sub}`, { event_type: 'rated' });
+      for (let i = 0; i < 30; i++) await ingest(i % 2 ? one : two, sub, { event_type: 'rated' });
       await r.waitFor(30);
       const elapsed = r.requests[29]!.at - started;
       assert.ok(elapsed >= 1800, `30 deliveries at 10/s over two workers took only ${elapsed} ms`);

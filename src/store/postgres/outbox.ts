@@ -33,9 +33,15 @@ const APPEND = `
 /** Writers spread each counter over this many rows, so that concurrent transactions seldom wait on one row. */
 const COUNTER_SHARDS = 8;
 
-/** The counter shard a transaction adds to. */
-export function counterShard(): number {
-  return randomInt(COUNTER_SHARDS);
+/**
+ * The counter shard a transaction adds to. Ingest adds to shards of its own (0–7), every other
+ * writer to the rest (8–15): an ingest statement takes its counter rows before its foreign-key
+ * checks wait on the subscription rows, while an attempt's settlement or a subscription's
+ * deletion holds those rows and then adds to counters. Sharing a counter row, the two
+ * deadlocked (and the ingest answered 503) when two processes worked on one subscription.
+ */
+export function counterShard(writer: 'ingest' | 'other'): number {
+  return randomInt(COUNTER_SHARDS) + (writer === 'ingest' ? 0 : COUNTER_SHARDS);
 }
 
 export async function appendEvents(db: Kysely<Database>, items: readonly NewEvent[]): Promise<void> {
@@ -51,13 +57,31 @@ export async function appendEvents(db: Kysely<Database>, items: readonly NewEven
   const counters = changes.rows;
   const q = queued.map(queueRow);
   const f = finished.map(finishedRow);
-  await db.executeQuery(CompiledQuery.raw(APPEND, [
+  const append = CompiledQuery.raw(APPEND, [
     items.map((i) => i.event.id), items.map((i) => i.event.eventType), items.map((i) => Buffer.from(i.event.payload)), items.map((i) => i.event.createdAt),
     q.map((r) => r.id), q.map((r) => r.event_id), q.map((r) => r.subscription_id), q.map((r) => r.event_type), q.map((r) => r.attempts),
     q.map((r) => r.due_at), q.map((r) => r.last_attempt_at), q.map((r) => r.manual_retry), q.map((r) => r.created_at), q.map((r) => r.updated_at),
     f.map((r) => r.id), f.map((r) => r.event_id), f.map((r) => r.subscription_id), f.map((r) => r.event_type), f.map((r) => r.status),
     f.map((r) => r.attempts), f.map((r) => r.last_attempt_at), f.map((r) => r.created_at), f.map((r) => r.updated_at),
     keys.map((k) => k.scope), keys.map((k) => k.key), keys.map((k) => k.requestHash), keys.map((k) => k.response), keys.map((k) => k.createdAt),
-    counters.map((c) => c.span), counters.map((c) => c.bucket), counters.map((c) => c.name), counters.map((c) => c.n), counterShard(),
-  ]));
+    counters.map((c) => c.span), counters.map((c) => c.bucket), counters.map((c) => c.name), counters.map((c) => c.n), counterShard('ingest'),
+  ]);
+  // The statement is its own transaction: when PostgreSQL chose it as a deadlock's victim (or
+  // a serialization failure's), nothing of it was written and it can simply run again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.executeQuery(append);
+      return;
+    } catch (error) {
+      if (attempt >= APPEND_ATTEMPTS || !isRetryable(error)) throw error;
+    }
+  }
+}
+
+const APPEND_ATTEMPTS = 3;
+
+function isRetryable(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: unknown } } | null)?.cause;
+  const code = cause?.code ?? (error as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
 }

@@ -101,7 +101,7 @@ class PostgresDialectOps implements Dialect {
     const sorted = [...rows].sort((x, y) => x.span - y.span || x.bucket - y.bucket || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
     await trx.executeQuery(CompiledQuery.raw(ADD_TO_COUNTERS, [
       sorted.map((r) => r.span), sorted.map((r) => r.bucket), sorted.map((r) => r.name), sorted.map((r) => r.n), sorted.map((r) => r.lastAt),
-      counterShard(),
+      counterShard('other'),
     ]));
   }
 
