@@ -92,9 +92,9 @@ describe('SQLite side thread', () => {
       });
       const [seed] = bigEvents(1, 16);
       await store.queue.enqueue([seed!]);
-      // 400,000 finished deliveries of one event type: counting them (what a replay does before
+      // 1,200,000 finished deliveries of one event type: counting them (what a replay does before
       // it starts) takes long enough to see where it runs.
-      const rows = 400_000;
+      const rows = 1_200_000;
       await sql`
         with recursive n(i) as (select 1 union all select i + 1 from n where i < ${rows})
         insert into deliveries (id, event_id, subscription_id, event_type, status, attempts, last_attempt_at, created_at, updated_at)

@@ -20,6 +20,8 @@ import { appendEvents, counterShard } from './outbox.ts';
 import { Presence, lockNamespace } from './presence.ts';
 
 const POOL_SIZE = 10;
+/** How long a pooled session may sit in an open transaction before PostgreSQL ends it. */
+const IDLE_IN_TRANSACTION_MS = 10_000;
 
 // BIGINT (int8) columns hold millisecond times and counts, well within 2^53: parse as numbers.
 const types = {
@@ -132,7 +134,11 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     types,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   };
-  const pool = new pg.Pool({ ...clientConfig, max: POOL_SIZE });
+  // A process stopped mid-transaction (SIGSTOP, a frozen VM, a debugger) would keep the rows
+  // it locked, a claim's subscription rows among them, and every other worker would skip that
+  // subscription for as long as the stall lasts. PostgreSQL ends such a session instead; hookd's
+  // transactions never wait on anything but their own statements, so they are never idle that long.
+  const pool = new pg.Pool({ ...clientConfig, max: POOL_SIZE, idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS });
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it on next use.
   });
