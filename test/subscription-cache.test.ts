@@ -56,8 +56,13 @@ if (STORE_NAMES.includes('postgres')) {
       assert.equal((await call(two, 'POST', `/ingest/${id}`, { event_type: 'x' })).status, 202);
       assert.equal((await call(two, 'POST', '/events', { event_type: 'x' })).body.deliveries, 1);
       await call(one, 'PATCH', `/subscriptions/${id}`, { active: false });
-      await eventually(async () => ((await call(two, 'POST', `/ingest/${id}`, { event_type: 'x' })).status === 409 ? true : undefined), LONG_TTL.subscriptionCacheTtlMs / 10, 'the other process to see the change, long before the TTL');
-      assert.equal((await call(two, 'POST', '/events', { event_type: 'x' })).body.deliveries, 0);
+      // Both lookups must see it: a 409 alone proves nothing about the fan-out list, since an
+      // earlier notification (the creation's, arriving late) can have emptied only the by-id entry.
+      await eventually(async () => {
+        const direct = await call(two, 'POST', `/ingest/${id}`, { event_type: 'x' });
+        const fanOut = await call(two, 'POST', '/events', { event_type: 'x' });
+        return direct.status === 409 && fanOut.body.deliveries === 0 ? true : undefined;
+      }, LONG_TTL.subscriptionCacheTtlMs / 10, 'the other process to see the change, long before the TTL');
     });
   });
 }
