@@ -4,7 +4,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { EVENT_TYPE_NAME } from '../ingest/ingestor.ts';
+import { EVENT_TYPE_NAME } from '../domain/index.ts';
 import { signingSecrets } from '../signing/signing-secrets.ts';
 import { verifyHubSignature } from '../signing/standard-webhooks.ts';
 import { checkIngestWithoutKey } from './auth.ts';
