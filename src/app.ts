@@ -30,6 +30,8 @@ export interface AppOptions {
   clock?: () => number;
   /** PostgreSQL schema to use (tests isolate themselves this way). */
   schema?: string;
+  /** False: the API is built and ready but takes no connections (`npm run gen:client` reads its OpenAPI document so). */
+  listen?: boolean;
 }
 
 export interface App {
@@ -97,8 +99,12 @@ export async function startApp(options: AppOptions): Promise<App> {
     if (role !== 'worker') {
       const access = await prepareAccess(store.apiKeys, config, logger, clock);
       server = await buildServer({ config, store, subscriptionCache, eventSchemas, ingestor, replayer, metrics, clock, version: VERSION, startedAt: clock(), access }, logger);
-      await server.listen({ port: config.port, host: config.host });
-      checkBoundAddresses(access, config.host, server.addresses().map((bound) => (typeof bound === 'string' ? bound : bound.address)));
+      if (options.listen === false) {
+        await server.ready();
+      } else {
+        await server.listen({ port: config.port, host: config.host });
+        checkBoundAddresses(access, config.host, server.addresses().map((bound) => (typeof bound === 'string' ? bound : bound.address)));
+      }
     }
   } catch (error) {
     await stop();
