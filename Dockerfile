@@ -2,11 +2,11 @@
 #   docker run -p 8000:8000 -v hookd-data:/data -e HOOKD_API_KEY=hk_... hookd
 # (SQLite in the /data volume), or `docker compose up` for hookd with PostgreSQL.
 
-# Build stage: the full install, whose `prepare` script builds dist/ (the hookd/verify
-# export and the web UI) with the dev tools.
+# Build stage: the full install, whose `prepare` script builds dist/ (the hookd/verify and hookd/client
+# exports and the web UI) with the dev tools.
 FROM node:24-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json tsconfig.json tsconfig.verify.json ./
+COPY package.json package-lock.json tsconfig.json tsconfig.verify.json tsconfig.client.json ./
 COPY bin ./bin
 COPY src ./src
 RUN npm ci

@@ -10,6 +10,7 @@ import { Sender } from './delivery/sender.ts';
 import { Operations } from './delivery/operations.ts';
 import { Replayer } from './delivery/replayer.ts';
 import { NetworkPolicy } from './delivery/ssrf/network-policy.ts';
+import { EventSchemas } from './ingest/event-schemas.ts';
 import { Ingestor } from './ingest/ingestor.ts';
 import { Metrics } from './metrics.ts';
 import { Retention } from './retention/retention.ts';
@@ -29,6 +30,8 @@ export interface AppOptions {
   clock?: () => number;
   /** PostgreSQL schema to use (tests isolate themselves this way). */
   schema?: string;
+  /** False: the API is built and ready but takes no connections (`npm run gen:client` reads its OpenAPI document so). */
+  listen?: boolean;
 }
 
 export interface App {
@@ -47,6 +50,8 @@ export async function startApp(options: AppOptions): Promise<App> {
   const clock = options.clock ?? Date.now;
   const store = await openStore(config.database, { secrets: new SecretBox(config.encryptionKey), ...(options.schema && { schema: options.schema }) });
   const subscriptionCache = new SubscriptionCache(store.subscriptions, config.subscriptionCacheTtlMs, clock);
+  // Dropped on every change to the catalog like the subscription cache, and bounded by its TTL.
+  const eventSchemas = new EventSchemas(store.eventTypes, config.subscriptionCacheTtlMs, clock);
   // In-flight is read at scrape time from the dispatcher, which only the serve and worker roles have.
   const metrics = new Metrics({ readModels: store.readModels, clock, inFlight: () => dispatcher?.inFlight ?? 0 });
   const ingestor = new Ingestor(store.queue, subscriptionCache, clock, { metrics });
@@ -62,6 +67,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     await sender?.close();
     await retention.stop();
     subscriptionCache.close();
+    eventSchemas.close();
     await store.close();
   };
   try {
@@ -92,9 +98,13 @@ export async function startApp(options: AppOptions): Promise<App> {
     }
     if (role !== 'worker') {
       const access = await prepareAccess(store.apiKeys, config, logger, clock);
-      server = await buildServer({ config, store, subscriptionCache, ingestor, replayer, metrics, clock, version: VERSION, startedAt: clock(), access }, logger);
-      await server.listen({ port: config.port, host: config.host });
-      checkBoundAddresses(access, config.host, server.addresses().map((bound) => (typeof bound === 'string' ? bound : bound.address)));
+      server = await buildServer({ config, store, subscriptionCache, eventSchemas, ingestor, replayer, metrics, clock, version: VERSION, startedAt: clock(), access }, logger);
+      if (options.listen === false) {
+        await server.ready();
+      } else {
+        await server.listen({ port: config.port, host: config.host });
+        checkBoundAddresses(access, config.host, server.addresses().map((bound) => (typeof bound === 'string' ? bound : bound.address)));
+      }
     }
   } catch (error) {
     await stop();

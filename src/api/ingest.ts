@@ -4,7 +4,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { EVENT_TYPE_NAME } from '../ingest/ingestor.ts';
+import { EVENT_TYPE_NAME } from '../domain/index.ts';
 import { signingSecrets } from '../signing/signing-secrets.ts';
 import { verifyHubSignature } from '../signing/standard-webhooks.ts';
 import { checkIngestWithoutKey } from './auth.ts';
@@ -13,6 +13,7 @@ import { IDEMPOTENCY_KEY_PATTERN, ingestOnce } from './idempotency.ts';
 import { fannedOutExample, ingestedExample } from './examples.ts';
 import { CHECKED_BY_HANDLER, errorResponses, isUuid } from './schemas.ts';
 import type { Ingestor } from '../ingest/ingestor.ts';
+import type { EventSchemas, SchemaIssue } from '../ingest/event-schemas.ts';
 import type { IdempotencyKeys, SubscriptionLookup } from '../store/contracts.ts';
 import './raw-body.ts';
 
@@ -40,14 +41,32 @@ function eventTypeOf(request: FastifyRequest): string {
   return type;
 }
 
+function refuse(eventType: string, issue: SchemaIssue | null): void {
+  if (issue) {
+    throw new ApiError(422, 'event_data_invalid', `${issue.path}: ${issue.message} (the schema of event type ${eventType})`, [{ field: issue.path, message: issue.message }]);
+  }
+}
+
+/**
+ * Refuses an event whose type validates its data (the catalog's `validate`) when the data does
+ * not match. Returns nothing to wait for while the compiled schemas are fresh.
+ */
+function checkData(eventSchemas: EventSchemas, eventType: string, request: FastifyRequest): Promise<void> | undefined {
+  const issue = eventSchemas.check(eventType, (request.body as Record<string, unknown>).data);
+  if (issue instanceof Promise) return issue.then((found) => refuse(eventType, found));
+  refuse(eventType, issue);
+  return undefined;
+}
+
 export interface IngestDeps {
   subscriptions: SubscriptionLookup;
+  eventSchemas: EventSchemas;
   ingestor: Ingestor;
   idempotencyKeys: IdempotencyKeys;
   clock: () => number;
 }
 
-export const ingestRoutes = ({ subscriptions, ingestor, idempotencyKeys, clock }: IngestDeps): FastifyPluginAsync => async (app) => {
+export const ingestRoutes = ({ subscriptions, eventSchemas, ingestor, idempotencyKeys, clock }: IngestDeps): FastifyPluginAsync => async (app) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
   api.post('/ingest/:subscription_id', {
@@ -84,6 +103,8 @@ export const ingestRoutes = ({ subscriptions, ingestor, idempotencyKeys, clock }
       throw new ApiError(409, 'subscription_inactive', 'The subscription is inactive; activate it to ingest events.');
     }
     const eventType = eventTypeOf(request);
+    const checking = checkData(eventSchemas, eventType, request);
+    if (checking) await checking;
     return ingestOnce(
       { request, reply, keys: idempotencyKeys, now: clock(), scope: `ingest:${subscription.id}` },
       (idempotency) => ingestor.forSubscription(subscription, { eventType, payload: raw, body: request.body, ...(idempotency && { idempotency }) }),
@@ -111,6 +132,8 @@ export const ingestRoutes = ({ subscriptions, ingestor, idempotencyKeys, clock }
     },
   }, async (request, reply) => {
     const eventType = eventTypeOf(request);
+    const checking = checkData(eventSchemas, eventType, request);
+    if (checking) await checking;
     return ingestOnce(
       { request, reply, keys: idempotencyKeys, now: clock(), scope: 'events' },
       (idempotency) => ingestor.fanOut({ eventType, payload: request.rawBody!, body: request.body, ...(idempotency && { idempotency }) }),

@@ -14,6 +14,7 @@ export const DOCS_PATH = '/docs';
 const TAGS = [
   { name: 'subscriptions', description: 'Where events go: target URLs, secrets, event-type filters, retry settings.' },
   { name: 'ingest', description: 'Hand hookd an event; answered 202 once it and its deliveries are committed.' },
+  { name: 'event types', description: 'The catalog of event types: descriptions, JSON Schemas and examples; optional validation of ingested data.' },
   { name: 'deliveries', description: 'Each event bound for one subscription, with every attempt made.' },
   { name: 'health', description: 'Liveness and the operator\'s summary.' },
   { name: 'operations', description: 'Prometheus metrics.' },

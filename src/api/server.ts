@@ -9,6 +9,7 @@ import type { Config } from '../config.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Store, SubscriptionLookup } from '../store/contracts.ts';
 import type { Ingestor } from '../ingest/ingestor.ts';
+import type { EventSchemas } from '../ingest/event-schemas.ts';
 import { FailedAuthLimit } from '../auth/failed-auth-limit.ts';
 import type { KeyVerifier } from '../auth/key-verifier.ts';
 import { registerAuth } from './auth.ts';
@@ -24,6 +25,7 @@ import { deliveryRoutes } from './deliveries.ts';
 import { deliveryControlRoutes } from './delivery-control.ts';
 import type { Replayer } from '../delivery/replayer.ts';
 import { eventRoutes } from './events.ts';
+import { eventTypeRoutes } from './event-types.ts';
 import { healthRoutes } from './health.ts';
 import { ingestRoutes } from './ingest.ts';
 import { idsInPath } from './log-ids.ts';
@@ -43,6 +45,8 @@ export interface ApiDeps {
   /** The cached lookups of the ingest path. */
   subscriptionCache: SubscriptionLookup;
   ingestor: Ingestor;
+  /** The compiled schemas of the event types that validate their events' data. */
+  eventSchemas: EventSchemas;
   replayer: Replayer;
   metrics: Metrics;
   clock: () => number;
@@ -116,7 +120,8 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
   await app.register(async (api) => {
     await api.register(healthRoutes({ storeKind: store.kind, maintenance, subscriptions, readModels, clock, version: deps.version, startedAt: deps.startedAt }));
     await api.register(subscriptionRoutes({ subscriptions, allowNetworks: deps.config.allowNetworks, clock }));
-    await api.register(ingestRoutes({ subscriptions: deps.subscriptionCache, ingestor: deps.ingestor, idempotencyKeys: store.idempotencyKeys, clock }));
+    await api.register(eventTypeRoutes({ eventTypes: store.eventTypes, clock }));
+    await api.register(ingestRoutes({ subscriptions: deps.subscriptionCache, eventSchemas: deps.eventSchemas, ingestor: deps.ingestor, idempotencyKeys: store.idempotencyKeys, clock }));
     await api.register(deliveryRoutes({ deliveryLog, subscriptions }));
     await api.register(deliveryControlRoutes({ deliveryLog, subscriptions, replayer: deps.replayer, clock }));
     await api.register(eventRoutes({ deliveryLog }));

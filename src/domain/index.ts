@@ -18,6 +18,7 @@
 // clock so that retry schedules can be tested without waiting.
 export * from './api-key.ts';
 export * from './delivery.ts';
+export * from './event-type.ts';
 export * from './operational-event.ts';
 export * from './policies.ts';
 export * from './secret.ts';

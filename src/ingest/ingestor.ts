@@ -9,9 +9,6 @@ import { eventTypeMatches } from '../routing/event-types.ts';
 import { newDelivery, type Delivery, type IdempotentResponse, type IngestedStatus, type NewEvent, type Subscription } from '../domain/index.ts';
 import type { Queue, SubscriptionLookup } from '../store/contracts.ts';
 
-/** Event types name one kind of event; unlike filter patterns they hold no `*`. */
-export const EVENT_TYPE_NAME = '^[A-Za-z0-9_.-]{1,100}$';
-
 const MAX_EVENTS_PER_COMMIT = 256;
 /** How long an Idempotency-Key's answer is kept and replayed. */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;

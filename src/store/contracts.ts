@@ -5,7 +5,7 @@
 // PostgreSQL sits in sqlite/ and postgres/. Nothing above this folder knows which database
 // it runs on. Failures are typed (errors.ts): unavailable, conflict, not found.
 import type {
-  ApiKey, Attempt, AttemptOutcome, AttemptTrigger, CircuitPolicy, Delivery, DeliveryStatus, EventRecord, IdempotentResponse,
+  ApiKey, Attempt, AttemptOutcome, AttemptTrigger, CircuitPolicy, Delivery, DeliveryStatus, EventRecord, EventType, IdempotentResponse,
   NewEvent, OperationalEvent, OperationalNotice, ReplayableStatus, Subscription,
 } from '../domain/index.ts';
 
@@ -140,6 +140,30 @@ export interface Subscriptions extends SubscriptionLookup {
   count(): Promise<number>;
   /** Calls `listener` with the id of every subscription created, changed, disabled or deleted. */
   onChanged(listener: (id: string) => void): () => void;
+}
+
+// --- The event-type catalog ---
+
+export interface EventTypeQuery {
+  limit: number;
+  /** Only names that sort after this one (bytewise). */
+  after?: string;
+}
+
+/** The event-type catalog. Every change is announced (onChanged), in every hookd process. */
+export interface EventTypes {
+  /** Adds an entry; false when one with this name exists already. */
+  create(eventType: EventType): Promise<boolean>;
+  get(name: string): Promise<EventType | undefined>;
+  /** Entries by name; the page's `nextAfter` is the last name when more may follow. */
+  list(query: EventTypeQuery): Promise<Page<EventType>>;
+  /** Replaces the entry's fields (not its name or creation time); false when it does not exist. */
+  update(eventType: EventType): Promise<boolean>;
+  delete(name: string): Promise<boolean>;
+  /** Every entry with `validate` on: what the ingest path checks events against. */
+  validating(): Promise<EventType[]>;
+  /** Calls `listener` with the name of every entry created, changed or deleted. */
+  onChanged(listener: (name: string) => void): () => void;
 }
 
 // --- The delivery log: what happened to each delivery, and operators' requests to send again ---
@@ -307,6 +331,7 @@ export interface Store {
   readonly location: string;
   readonly queue: Queue;
   readonly subscriptions: Subscriptions;
+  readonly eventTypes: EventTypes;
   readonly deliveryLog: DeliveryLog;
   readonly readModels: ReadModels;
   readonly apiKeys: ApiKeys;

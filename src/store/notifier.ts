@@ -1,10 +1,10 @@
 // Wake-ups between the parts of hookd and between hookd processes: in-process on SQLite,
 // LISTEN/NOTIFY on PostgreSQL (postgres/notifier.ts). A lost notification only delays work
 // until the next poll or cache expiry; correctness never depends on it. Only the store
-// publishes; callers listen through Queue.onDue and Subscriptions.onChanged.
+// publishes; callers listen through Queue.onDue, Subscriptions.onChanged and EventTypes.onChanged.
 import { EventEmitter } from 'node:events';
 
-export type Topic = 'deliveries-due' | 'subscription-changed';
+export type Topic = 'deliveries-due' | 'subscription-changed' | 'event-type-changed';
 export type Listener = (payload: string) => void;
 
 export interface Notifier {

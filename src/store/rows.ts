@@ -4,7 +4,7 @@
 // Subscription secrets and custom header values are sealed and opened here (secret-box.ts),
 // the one place where stored secrets are converted.
 import type {
-  ApiKey, Attempt, AttemptOutcome, AttemptTrigger, CircuitStatus, ContentFilter, Delivery, DeliveryStatus, EventRecord, OperationalEvent,
+  ApiKey, Attempt, EventType, AttemptOutcome, AttemptTrigger, CircuitStatus, ContentFilter, Delivery, DeliveryStatus, EventRecord, OperationalEvent,
   Ordering, Subscription,
 } from '../domain/index.ts';
 import type { AttemptSummary } from './contracts.ts';
@@ -256,5 +256,31 @@ export function fromOperationalEvent(e: OperationalEvent) {
     delivery_id: e.deliveryId,
     reason: e.reason,
     created_at: e.createdAt,
+  };
+}
+
+export function toEventType(row: Record<string, unknown>): EventType {
+  return {
+    name: row.name as string,
+    description: (row.description as string | null) ?? null,
+    schema: json<Record<string, unknown>>(row.schema),
+    example: json<unknown>(row.example),
+    deprecated: bool(row.deprecated),
+    validate: bool(row.validate),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+export function fromEventType(t: EventType) {
+  return {
+    name: t.name,
+    description: t.description,
+    schema: t.schema === null ? null : JSON.stringify(t.schema),
+    example: t.example === null ? null : JSON.stringify(t.example),
+    deprecated: t.deprecated,
+    validate: t.validate,
+    created_at: t.createdAt,
+    updated_at: t.updatedAt,
   };
 }

@@ -131,6 +131,18 @@ export interface OperationalEventsTable {
   created_at: number;
 }
 
+/** The event-type catalog; `schema` and `example` as JSON text. */
+export interface EventTypesTable {
+  name: string;
+  description: string | null;
+  schema: string | null;
+  example: string | null;
+  deprecated: Loose<boolean>;
+  validate: Loose<boolean>;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   subscriptions: SubscriptionsTable;
   events: EventsTable;
@@ -141,4 +153,5 @@ export interface Database {
   api_keys: ApiKeysTable;
   idempotency_keys: IdempotencyKeysTable;
   operational_events: OperationalEventsTable;
+  event_types: EventTypesTable;
 }

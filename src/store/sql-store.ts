@@ -3,6 +3,7 @@
 import { SqlApiKeys } from './api-keys.ts';
 import type { Store } from './contracts.ts';
 import { SqlDeliveryLog } from './delivery-log.ts';
+import { SqlEventTypes } from './event-types.ts';
 import { SqlIdempotencyKeys } from './idempotency-keys.ts';
 import { SqlMaintenance } from './maintenance.ts';
 import { SqlQueue } from './queue/queue.ts';
@@ -17,6 +18,7 @@ export function sqlStore(ctx: SqlContext, closeConnections: () => Promise<void>)
     location: ctx.dialect.location,
     queue: new SqlQueue(ctx),
     subscriptions: new SqlSubscriptions(ctx),
+    eventTypes: new SqlEventTypes(ctx),
     deliveryLog: new SqlDeliveryLog(ctx),
     readModels: new SqlReadModels(ctx),
     apiKeys: new SqlApiKeys(ctx),

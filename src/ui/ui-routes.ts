@@ -17,6 +17,9 @@ const UI_PAGES = [
   '/subscriptions/:id/edit',
   '/deliveries',
   '/deliveries/:id',
+  '/event-types',
+  '/event-types/new',
+  '/event-types/:name/edit',
   '/live',
 ] as const;
 

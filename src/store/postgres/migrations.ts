@@ -237,4 +237,18 @@ export const postgresMigrations: Record<string, readonly string[]> = {
     // the sum of those.
     `ALTER TABLE subscriptions ADD COLUMN slots jsonb NOT NULL DEFAULT '{}'`,
   ],
+  // The event-type catalog. The schema and the example are kept as the JSON text given (not
+  // jsonb), so they read back as written; names sort bytewise ("C"), as on SQLite.
+  '0010_event_types': [
+    `CREATE TABLE event_types (
+      name text COLLATE "C" PRIMARY KEY,
+      description text,
+      schema text,
+      example text,
+      deprecated boolean NOT NULL DEFAULT false,
+      validate boolean NOT NULL DEFAULT false,
+      created_at bigint NOT NULL,
+      updated_at bigint NOT NULL
+    )`,
+  ],
 };

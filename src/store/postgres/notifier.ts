@@ -6,7 +6,7 @@ import pg from 'pg';
 import { InProcessNotifier, type Listener, type Notifier, type Topic } from '../notifier.ts';
 
 const RECONNECT_DELAY_MS = 1000;
-const TOPICS: readonly Topic[] = ['deliveries-due', 'subscription-changed'];
+const TOPICS: readonly Topic[] = ['deliveries-due', 'subscription-changed', 'event-type-changed'];
 
 /** Publishes through NOTIFY and relays what other processes publish to local listeners. */
 export class PostgresNotifier implements Notifier {

@@ -238,4 +238,18 @@ export const sqliteMigrations: Record<string, readonly string[]> = {
     `CREATE INDEX deliveries_status ON deliveries (status, id) WHERE status <> 'succeeded'`,
     `CREATE INDEX deliveries_created_at ON deliveries (created_at)`,
   ],
+  // The event-type catalog. The schema and the example are kept as the JSON text given, so
+  // they read back as written (key order included).
+  '0010_event_types': [
+    `CREATE TABLE event_types (
+      name TEXT PRIMARY KEY,
+      description TEXT,
+      schema TEXT,
+      example TEXT,
+      deprecated INTEGER NOT NULL DEFAULT 0,
+      validate INTEGER NOT NULL DEFAULT 0,
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID`,
+  ],
 };

@@ -1,5 +1,6 @@
 // The hookd API as the app uses it: one request function that adds the API key and turns
 // every error answer into an ApiFailure, the shapes of the answers, and one function per call.
+import type { paths } from '../../client/api-types.ts';
 import { authHeaders, keyRejected } from './auth.ts';
 
 const BASE = '/api/v1';
@@ -68,129 +69,56 @@ export async function request<T>(method: string, path: string, options: RequestO
   );
 }
 
+// The shapes of the answers and bodies come from hookd's OpenAPI document, through the types
+// generated from it for hookd/client (src/client/api-types.ts, `npm run gen:client`): a change
+// to a route's schema changes them here, and the type check finds what the UI must follow.
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+type Operation<P extends keyof paths, M extends Method> = NonNullable<paths[P][M]>;
+
+/** The JSON answer of `method path` with `status`, as the OpenAPI document states it. */
+type Answer<P extends keyof paths, M extends Method, S extends number = 200> =
+  Operation<P, M> extends { responses: { [K in S]: { content: { 'application/json': infer T } } } } ? T : never;
+
+/** The JSON body `method path` takes. */
+type Body<P extends keyof paths, M extends Method> =
+  NonNullable<Operation<P, M> extends { requestBody?: infer B } ? B : never> extends { content: { 'application/json': infer T } } ? T : never;
+
 export interface Page<T> {
   items: T[];
   next_cursor: string | null;
 }
 
-export interface RetryPolicy {
-  max_attempts?: number;
-  initial_delay_ms?: number;
-  backoff_factor?: number;
-  max_delay_ms?: number;
-  jitter?: number;
-}
+export type Subscription = Answer<'/api/v1/subscriptions/{id}', 'get'>;
+export type SubscriptionWithSecret = Answer<'/api/v1/subscriptions', 'post', 201>;
+export type SubscriptionSettings = Body<'/api/v1/subscriptions/{id}', 'patch'>;
+export type RetryPolicy = NonNullable<SubscriptionSettings['retry_policy']>;
+export type RotateSecret = Body<'/api/v1/subscriptions/{id}/secret/rotate', 'post'>;
+export type RotatedSecret = Answer<'/api/v1/subscriptions/{id}/secret/rotate', 'post'>;
+export type Replayed = Answer<'/api/v1/subscriptions/{id}/replay', 'post'>;
+export type Ingested = Answer<'/api/v1/ingest/{subscription_id}', 'post', 202>;
 
-export interface Subscription {
-  id: string;
-  target_url: string;
-  event_types: string[] | null;
-  description: string | null;
-  active: boolean;
-  require_signed_ingest: boolean;
-  retry_policy: RetryPolicy | null;
-  /** Until when the secret replaced by the last rotation still signs beside the current one. */
-  previous_secret_expires_at?: string | null;
-  created_at: string;
-  updated_at: string;
-  /** Settings that later versions of hookd add (caps, filters, circuit, …): shown when present. */
-  [setting: string]: unknown;
-}
+export type DeliveryWithLogs = Answer<'/api/v1/deliveries/{id}', 'get'>;
+export type Delivery = Answer<'/api/v1/deliveries', 'get'>['items'][number];
+export type DeliveryStatus = Delivery['status'];
+export type Attempt = DeliveryWithLogs['logs'][number];
+export type Retried = Answer<'/api/v1/deliveries/{id}/retry', 'post'>;
+export type StoredEvent = Answer<'/api/v1/events/{id}', 'get'>;
 
-export interface SubscriptionSettings {
-  target_url?: string;
-  description?: string | null;
-  event_types?: string[] | null;
-  active?: boolean;
-  require_signed_ingest?: boolean;
-  retry_policy?: RetryPolicy | null;
-  secret?: string;
-}
+/** One `attempt` event of the live stream (its data is JSON). */
+export type LiveAttempt = Operation<'/api/v1/attempts/stream', 'get'>['responses'][200]['content']['text/event-stream'];
 
-export const DELIVERY_STATUSES = ['queued', 'delivering', 'succeeded', 'failed', 'filtered', 'cancelled'] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
-export const FINISHED: readonly string[] = ['succeeded', 'failed', 'filtered', 'cancelled'];
+export type Stats = Answer<'/api/v1/stats', 'get'>;
+export type StatsWindow = Stats['window'];
 
-export interface Delivery {
-  id: string;
-  subscription_id: string;
-  event_id: string;
-  event_type: string;
-  status: DeliveryStatus;
-  attempts: number;
-  next_attempt_at: string | null;
-  last_attempt_at: string | null;
-  created_at: string;
-  updated_at: string;
-}
+export type EventType = Answer<'/api/v1/event-types/{name}', 'get'>;
+export type NewEventType = Body<'/api/v1/event-types', 'post'>;
+export type EventTypeChanges = Body<'/api/v1/event-types/{name}', 'patch'>;
 
-export interface Attempt {
-  attempt_number: number;
-  outcome: string;
-  status_code: number | null;
-  error_details: string | null;
-  duration_ms: number;
-  response_body: string | null;
-  request_headers: Record<string, string>;
-  trigger: string;
-  created_at: string;
-}
+export const DELIVERY_STATUSES = ['queued', 'delivering', 'succeeded', 'failed', 'filtered', 'cancelled'] as const satisfies readonly DeliveryStatus[];
+export const FINISHED: readonly string[] = ['succeeded', 'failed', 'filtered', 'cancelled'] satisfies DeliveryStatus[];
 
-export interface DeliveryWithLogs extends Delivery {
-  logs: Attempt[];
-}
-
-export interface StoredEvent {
-  id: string;
-  event_type: string;
-  payload: string;
-  created_at: string;
-}
-
-export interface LiveAttempt {
-  id: string;
-  delivery_id: string;
-  subscription_id: string;
-  event_type: string;
-  attempt_number: number;
-  outcome: string;
-  status_code: number | null;
-  duration_ms: number;
-  trigger: string;
-  created_at: string;
-}
-
-export type StatsWindow = '1h' | '24h';
-
-export interface Stats {
-  window: StatsWindow;
-  from: string;
-  to: string;
-  deliveries: { last_hour: number; last_24h: number };
-  attempts: {
-    total: number;
-    succeeded: number;
-    failed: number;
-    by_outcome: Record<string, number>;
-    success_rate: number | null;
-    latency_ms: { p50: number | null; p95: number | null };
-  };
-  queue: { depth: number; due_now: number; in_flight: number; oldest_due_age_seconds: number };
-  series: { start: string; bucket_seconds: number; attempts: number[]; failures: number[]; p95_ms: (number | null)[] };
-  subscriptions: {
-    failing: { id: string; target_url: string; failures: number; last_failure_at: string }[];
-    inactive: { id: string; target_url: string; updated_at: string; disabled_reason: string | null }[];
-    inactive_total: number;
-  };
-}
-
-export interface DeliveryFilter {
-  subscription_id?: string;
-  status?: string;
-  event_type?: string;
-  since?: string;
-  until?: string;
-}
+/** The filters of the deliveries list (its query less the paging). */
+export type DeliveryFilter = Omit<NonNullable<Operation<'/api/v1/deliveries', 'get'>['parameters']['query']>, 'cursor' | 'limit'>;
 
 function query(params: Record<string, string | number | undefined>): string {
   const search = new URLSearchParams();
@@ -207,25 +135,40 @@ export const api = {
   subscriptions: (cursor: string | undefined, signal?: AbortSignal) =>
     request<Page<Subscription>>('GET', `/subscriptions${query({ limit: 100, cursor })}`, { signal }),
   subscription: (id: string, signal?: AbortSignal) => request<Subscription>('GET', `/subscriptions/${enc(id)}`, { signal }),
-  createSubscription: (settings: SubscriptionSettings) =>
-    request<Subscription & { secret: string }>('POST', '/subscriptions', { body: settings }),
+  createSubscription: (settings: SubscriptionSettings) => request<SubscriptionWithSecret>('POST', '/subscriptions', { body: settings }),
   updateSubscription: (id: string, settings: SubscriptionSettings) =>
     request<Subscription>('PATCH', `/subscriptions/${enc(id)}`, { body: settings }),
   deleteSubscription: (id: string) => request<void>('DELETE', `/subscriptions/${enc(id)}`),
   secret: (id: string) => request<{ secret: string }>('GET', `/subscriptions/${enc(id)}/secret`),
-  rotateSecret: (id: string, body: { secret?: string; grace_seconds?: number }) =>
-    request<{ secret: string; previous_secret_expires_at: string | null }>('POST', `/subscriptions/${enc(id)}/secret/rotate`, { body }),
+  rotateSecret: (id: string, body: RotateSecret) => request<RotatedSecret>('POST', `/subscriptions/${enc(id)}/secret/rotate`, { body }),
   replayFailed: (id: string, range: { since?: string; until?: string }) =>
-    request<{ count: number }>('POST', `/subscriptions/${enc(id)}/replay`, { body: { status: 'failed', ...range } }),
-  sendEvent: (subscriptionId: string, payload: string) =>
-    request<{ delivery_id: string; event_id: string; status: string }>('POST', `/ingest/${enc(subscriptionId)}`, { rawBody: payload }),
+    request<Replayed>('POST', `/subscriptions/${enc(id)}/replay`, { body: { status: 'failed', ...range } }),
+  sendEvent: (subscriptionId: string, payload: string) => request<Ingested>('POST', `/ingest/${enc(subscriptionId)}`, { rawBody: payload }),
 
   deliveries: (filter: DeliveryFilter, cursor: string | undefined, limit: number, signal?: AbortSignal) =>
     request<Page<Delivery>>('GET', `/deliveries${query({ ...filter, cursor, limit })}`, { signal }),
   delivery: (id: string, signal?: AbortSignal) => request<DeliveryWithLogs>('GET', `/deliveries/${enc(id)}`, { signal }),
-  retryDelivery: (id: string) => request<{ delivery_id: string; status: string }>('POST', `/deliveries/${enc(id)}/retry`),
+  retryDelivery: (id: string) => request<Retried>('POST', `/deliveries/${enc(id)}/retry`),
   event: (id: string, signal?: AbortSignal) => request<StoredEvent>('GET', `/events/${enc(id)}`, { signal }),
+
+  eventTypes: (cursor: string | undefined, signal?: AbortSignal) =>
+    request<Page<EventType>>('GET', `/event-types${query({ limit: 100, cursor })}`, { signal }),
+  eventType: (name: string, signal?: AbortSignal) => request<EventType>('GET', `/event-types/${enc(name)}`, { signal }),
+  createEventType: (body: NewEventType) => request<EventType>('POST', '/event-types', { body }),
+  updateEventType: (name: string, changes: EventTypeChanges) => request<EventType>('PATCH', `/event-types/${enc(name)}`, { body: changes }),
 };
+
+/** The whole catalog, page after page, up to `max`. */
+export async function allEventTypes(max: number, signal?: AbortSignal): Promise<EventType[]> {
+  const items: EventType[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await api.eventTypes(cursor, signal);
+    items.push(...page.items);
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor && items.length < max);
+  return items;
+}
 
 /** Every subscription, page after page, up to `max`. */
 export async function allSubscriptions(max: number, signal?: AbortSignal): Promise<{ items: Subscription[]; complete: boolean }> {

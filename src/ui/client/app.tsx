@@ -8,6 +8,8 @@ import { ApiKeyDialog } from './components/api-key-dialog.tsx';
 import { DashboardPage } from './pages/dashboard.tsx';
 import { DeliveriesPage } from './pages/deliveries.tsx';
 import { DeliveryPage } from './pages/delivery.tsx';
+import { EventTypeFormPage } from './pages/event-type-form.tsx';
+import { EventTypesPage } from './pages/event-types.tsx';
 import { LivePage } from './pages/live.tsx';
 import { SubscriptionFormPage } from './pages/subscription-form.tsx';
 import { SubscriptionPage } from './pages/subscription.tsx';
@@ -18,6 +20,7 @@ const NAV = [
   { href: '/', label: 'Dashboard' },
   { href: '/subscriptions', label: 'Subscriptions' },
   { href: '/deliveries', label: 'Deliveries' },
+  { href: '/event-types', label: 'Event types' },
   { href: '/live', label: 'Live tail' },
 ];
 
@@ -74,6 +77,9 @@ export function App() {
           <Route path="/subscriptions/:id" component={SubscriptionPage} />
           <Route path="/deliveries" component={DeliveriesPage} />
           <Route path="/deliveries/:id" component={DeliveryPage} />
+          <Route path="/event-types" component={EventTypesPage} />
+          <Route path="/event-types/new" component={EventTypeFormPage} />
+          <Route path="/event-types/:name/edit" component={EventTypeFormPage} />
           <Route path="/live" component={LivePage} />
           <Route default component={NotFound} />
         </Router>

@@ -5,7 +5,7 @@ const TONES: Record<string, string> = {
   failed: 'bad', http_error: 'bad', timeout: 'bad', network_error: 'bad', blocked: 'bad',
   queued: 'wait', delivering: 'busy',
   filtered: 'neutral', cancelled: 'neutral',
-  active: 'good', inactive: 'neutral',
+  active: 'good', inactive: 'neutral', deprecated: 'wait',
 };
 
 const LABELS: Record<string, string> = { http_error: 'HTTP error' };

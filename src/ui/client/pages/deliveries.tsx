@@ -3,7 +3,7 @@
 // address whose times are not times (edited by hand, say) has them ignored, with a notice.
 import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
-import { DELIVERY_STATUSES, api, type DeliveryFilter, type Subscription } from '../api.ts';
+import { DELIVERY_STATUSES, api, type DeliveryFilter, type DeliveryStatus, type Subscription } from '../api.ts';
 import { DeliveriesTable } from '../components/deliveries-table.tsx';
 import { Page } from '../components/page.tsx';
 import { instant } from '../components/replay-dialog.tsx';
@@ -38,6 +38,7 @@ function filterOf(query: Record<string, string>): { filter: DeliveryFilter; igno
     if (!value) continue;
     const why = problem(key, value);
     if (why) ignored.push(`${key}=${value} (${why})`);
+    else if (key === 'status') filter.status = value as DeliveryStatus; // one of them: problem() said so
     else filter[key] = key === 'since' || key === 'until' ? new Date(value).toISOString() : value;
   }
   return { filter, ignored };

@@ -1,10 +1,10 @@
 // Creating a subscription or changing one. The API checks every field; its 422 answers name
 // the field at fault, and the message is shown under that field.
-import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
-import { ApiFailure, api, type FieldError, type Subscription, type SubscriptionSettings } from '../api.ts';
+import { ApiFailure, allEventTypes, api, type EventType, type FieldError, type Subscription, type SubscriptionSettings } from '../api.ts';
 import { Page } from '../components/page.tsx';
+import { Field } from '../components/field.tsx';
 import { ErrorNotice, Loaded } from '../components/states.tsx';
 import { useResource } from '../use-resource.ts';
 
@@ -41,7 +41,7 @@ function initialValues(s: Subscription | undefined): FormValues {
 }
 
 function settingsFrom(values: FormValues, creating: boolean): SubscriptionSettings {
-  const types = values.event_types.split(/[\s,]+/).filter(Boolean);
+  const types = typesIn(values.event_types);
   // Text that is not a number is sent as text, so that the API's answer names the field.
   const number = (text: string) => (Number.isFinite(Number(text)) ? Number(text) : text);
   const retry = Object.fromEntries(RETRY_FIELDS.filter(({ key }) => values.retry[key].trim() !== '').map(({ key }) => [key, number(values.retry[key].trim())]));
@@ -64,15 +64,31 @@ function inputOf(field: string): string {
   return field.split('.')[0]!;
 }
 
-function Field(props: { name: string; label: string; hint?: string; errors: Record<string, string>; children: (attrs: Record<string, unknown>) => ComponentChildren }) {
-  const error = props.errors[props.name];
-  const describedBy = [props.hint && `${props.name}-hint`, error && `${props.name}-error`].filter(Boolean).join(' ');
+/** Catalog entries offered beside the event-types field, at most. */
+const MAX_OFFERED = 500;
+
+function typesIn(text: string): string[] {
+  return text.split(/[\s,]+/).filter(Boolean);
+}
+
+/**
+ * The catalog's event types as toggles: pressing one adds its name to the field or takes it
+ * out. Patterns (order.*, *) are still typed into the field.
+ */
+function CatalogChoices({ text, onChange }: { text: string; onChange: (text: string) => void }) {
+  const catalog = useResource((signal) => allEventTypes(MAX_OFFERED, signal), []);
+  const items: EventType[] = catalog.data ?? [];
+  if (items.length === 0) return null;
+  const chosen = typesIn(text);
+  const toggle = (name: string) => onChange((chosen.includes(name) ? chosen.filter((t) => t !== name) : [...chosen, name]).join(', '));
   return (
-    <div class={`field${error ? ' invalid' : ''}`}>
-      <label class="label" for={props.name}>{props.label}</label>
-      {props.children({ id: props.name, name: props.name, 'aria-invalid': error ? 'true' : undefined, 'aria-describedby': describedBy || undefined })}
-      {props.hint && <p class="hint" id={`${props.name}-hint`}>{props.hint}</p>}
-      {error && <p class="field-error" id={`${props.name}-error`}>{error}</p>}
+    <div class="catalog-choices" role="group" aria-label="Choose from the catalog">
+      <span class="hint">From the catalog:</span>
+      {items.map((t) => (
+        <button key={t.name} type="button" class={`chip${chosen.includes(t.name) ? ' chosen' : ''}`} aria-pressed={chosen.includes(t.name)} title={t.description ?? undefined} onClick={() => toggle(t.name)}>
+          <span class="mono">{t.name}</span>{t.deprecated && <span class="muted"> (deprecated)</span>}
+        </button>
+      ))}
     </div>
   );
 }
@@ -136,6 +152,7 @@ function SubscriptionForm({ existing }: { existing?: Subscription }) {
       <Field name="event_types" label="Event types" hint="Comma-separated: exact names (order.created), prefix.* or *. Empty: every event type." errors={errors}>
         {(attrs) => <input {...attrs} type="text" spellcheck={false} placeholder="order.created, user.*" value={values.event_types} onInput={(e) => set('event_types', e.currentTarget.value)} />}
       </Field>
+      <CatalogChoices text={values.event_types} onChange={(text) => set('event_types', text)} />
       {creating && (
         <Field name="secret" label="Signing secret" hint="Optional: leave empty and hookd generates a whsec_ secret." errors={errors}>
           {(attrs) => <input {...attrs} type="text" autoComplete="off" spellcheck={false} value={values.secret} onInput={(e) => set('secret', e.currentTarget.value)} />}
