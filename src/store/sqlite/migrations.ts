@@ -238,4 +238,9 @@ export const sqliteMigrations: Record<string, readonly string[]> = {
     `CREATE INDEX deliveries_status ON deliveries (status, id) WHERE status <> 'succeeded'`,
     `CREATE INDEX deliveries_created_at ON deliveries (created_at)`,
   ],
+  // The W3C trace context of the ingest request, carried to every attempt (tracing, issue 16).
+  '0012_event_trace_context': [
+    `ALTER TABLE events ADD COLUMN traceparent TEXT`,
+    `ALTER TABLE events ADD COLUMN tracestate TEXT`,
+  ],
 };
