@@ -59,7 +59,8 @@ for (const name of STORE_NAMES) {
     });
 
     test('no traceparent in, none out; a malformed one is dropped', async () => {
-      for (const headers of [{}, { traceparent: '00-00000000000000000000000000000000-00f067aa0ba902b7-01', tracestate: 'a=b' }, { traceparent: `${TRACEPARENT}-00` }, { traceparent: TRACEPARENT.toUpperCase() }]) {
+      const cases: Record<string, string>[] = [{}, { traceparent: '00-00000000000000000000000000000000-00f067aa0ba902b7-01', tracestate: 'a=b' }, { traceparent: `${TRACEPARENT}-00` }, { traceparent: TRACEPARENT.toUpperCase() }];
+      for (const headers of cases) {
         const answer = await call(app, 'POST', '/events', { event_type: 'c.d' }, headers);
         assert.equal(answer.status, 202);
         const delivered = await deliveredFor(answer.body.event_id);

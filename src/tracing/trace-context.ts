@@ -76,11 +76,6 @@ export function incomingTraceContext(headers: IncomingHttpHeaders): TraceContext
   return traceparent === null ? null : { traceparent, tracestate: parseTracestate(headers.tracestate) };
 }
 
-/** The trace id of a valid traceparent. */
-export function traceIdOf(traceparent: string): string {
-  return traceparent.slice(3, 35);
-}
-
 /** A version-00 traceparent naming a span as the parent (`flags`: the W3C trace flags, bit 0 = sampled). */
 export function formatTraceparent(traceId: string, spanId: string, flags: number): string {
   return `00-${traceId}-${spanId}-${(flags & 0xff).toString(16).padStart(2, '0')}`;
