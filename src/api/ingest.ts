@@ -27,6 +27,8 @@ const EventBody = Type.Object({
 const EventHeaders = Type.Object({
   'x-event-type': Type.Optional(Type.String({ pattern: EVENT_TYPE_NAME, description: 'The event type, when the body has no event_type.' })),
   'x-hub-signature-256': Type.Optional(Type.String({ description: '`sha256=` + hex HMAC-SHA256 of the body with the subscription secret.' })),
+  traceparent: Type.Optional(Type.String({ description: 'W3C trace context: stored with the event and carried to every attempt, so the receiver continues this trace. A malformed one is ignored.', examples: ['00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'] })),
+  tracestate: Type.Optional(Type.String({ description: 'W3C trace context vendor data, carried with a valid traceparent. A malformed one is ignored.' })),
   'idempotency-key': Type.Optional(Type.String({ pattern: IDEMPOTENCY_KEY_PATTERN.source, description: '1 to 255 printable ASCII characters, no spaces. Repeats within 24 hours get the first answer and create nothing.', [CHECKED_BY_HANDLER]: true })),
 });
 
