@@ -162,6 +162,21 @@ for (const name of STORE_NAMES) {
       assert.equal(spans.find((s) => s.spanId === carried[2])!.parentSpanId, ingest.spanId);
     });
 
+    test("a producer's unsampled trace stays unsampled: the receiver gets flags 00 and no span of it is exported", async () => {
+      const subscriptionId = await subscribe(app, receiver.url, { event_types: ['quiet.*'] });
+      const [quiet, loud] = [hex(16), hex(16)];
+      assert.equal((await call(app, 'POST', `/ingest/${subscriptionId}`, { event_type: 'quiet.a' }, { traceparent: `00-${quiet}-${hex(8)}-00` })).status, 202);
+      const [first] = await receiver.waitFor(1);
+      const carried = TRACEPARENT.exec(String(first!.headers.traceparent))!;
+      assert.deepEqual([carried[1], carried[3]], [quiet, '00']);
+      assert.equal((await call(app, 'POST', `/ingest/${subscriptionId}`, { event_type: 'quiet.b' }, { traceparent: `00-${loud}-${hex(8)}-01` })).status, 202);
+      const [, second] = await receiver.waitFor(2);
+      const loudAttempt = TRACEPARENT.exec(String(second!.headers.traceparent))![2];
+      // Spans are exported in the order they end: once the later attempt's span is in, the earlier one would be too.
+      const spans = await spansWhere(otlp, 'the sampled attempt span', (all) => all.some((s) => s.spanId === loudAttempt));
+      assert.deepEqual(spans.filter((s) => s.traceId === quiet), []);
+    });
+
     test('a refused ingest request has its span too, marked as an error with the API code', async () => {
       const traceId = hex(16);
       const answer = await call(app, 'POST', '/ingest/00000000-0000-7000-8000-00000000dead', { event_type: 'x.y' }, { traceparent: `00-${traceId}-${hex(8)}-01` });

@@ -29,7 +29,7 @@ import { formatTraceparent, incomingTraceContext } from './trace-context.ts';
 import type { AttemptEnd, AttemptSpan, IngestSpan, Tracing } from './tracing.ts';
 
 /** hookd's own attribute names, beside the semantic conventions' (messaging.* is still incubating there). */
-export const ATTR = {
+const ATTR = {
   messagingSystem: 'messaging.system',
   messagingOperationType: 'messaging.operation.type',
   messagingOperationName: 'messaging.operation.name',
