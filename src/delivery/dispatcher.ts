@@ -268,7 +268,8 @@ export class Dispatcher {
         signal: abort.signal,
       });
       this.#reserve.finished(delivery.id, performance.now());
-      if (abort.signal.aborted) return;
+      // Aborted at shutdown: the lease is released and the delivery is due again.
+      if (abort.signal.aborted) return span?.end({ ...result, deliveryStatus: 'queued' });
       const now = this.#clock();
       const next = nextStep(result, attemptNumber, effectivePolicy(this.#config.retry, subscription), now, this.#random);
       span?.end({ ...result, deliveryStatus: next.status });
