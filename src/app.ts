@@ -19,6 +19,8 @@ import { DatabaseTakenError } from './store/errors.ts';
 import { SecretBox, SecretUnavailableError } from './store/secret-box.ts';
 import type { Store } from './store/contracts.ts';
 import { SubscriptionCache } from './store/subscription-cache.ts';
+import { startTracing } from './tracing/start-tracing.ts';
+import type { Tracing } from './tracing/tracing.ts';
 import { VERSION } from './version.ts';
 
 export type Role = 'serve' | 'api' | 'worker';
@@ -59,12 +61,15 @@ export async function startApp(options: AppOptions): Promise<App> {
   let server: FastifyInstance | null = null;
   let dispatcher: Dispatcher | null = null;
   let sender: Sender | null = null;
+  let tracing: Tracing | null = null;
   const replayer = new Replayer(store.deliveryLog, clock, logger);
   const stop = async () => {
     await server?.close();
     await replayer.stop();
     await dispatcher?.stop();
     await sender?.close();
+    // After the dispatcher: the spans of its last attempts are exported too.
+    await tracing?.shutdown();
     await retention.stop();
     subscriptionCache.close();
     eventSchemas.close();
@@ -72,6 +77,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   };
   try {
     await store.maintenance.migrate();
+    if (config.tracing) tracing = await startTracing(config.tracing, logger);
     const sealed = await store.maintenance.prepareSecrets().catch((error: unknown) => {
       throw error instanceof SecretUnavailableError ? new ConfigError(error.message) : error;
     });
@@ -86,7 +92,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       sender = new Sender({ policy: new NetworkPolicy(config.allowNetworks), connectTimeoutMs: config.connectTimeoutMs, requestTimeoutMs: config.requestTimeoutMs, clock });
       const operations = new Operations(store.subscriptions, config);
       await operations.prepare(clock());
-      dispatcher = new Dispatcher({ queue: store.queue, subscriptions: subscriptionCache, disabler: store.subscriptions, sender, config, logger, metrics, operations, clock });
+      dispatcher = new Dispatcher({ queue: store.queue, subscriptions: subscriptionCache, disabler: store.subscriptions, sender, config, logger, metrics, operations, tracing, clock });
       dispatcher.start();
       retention.start();
     }
@@ -98,7 +104,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     }
     if (role !== 'worker') {
       const access = await prepareAccess(store.apiKeys, config, logger, clock);
-      server = await buildServer({ config, store, subscriptionCache, eventSchemas, ingestor, replayer, metrics, clock, version: VERSION, startedAt: clock(), access }, logger);
+      server = await buildServer({ config, store, subscriptionCache, eventSchemas, ingestor, replayer, metrics, clock, version: VERSION, startedAt: clock(), access, tracing }, logger);
       if (options.listen === false) {
         await server.ready();
       } else {

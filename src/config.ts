@@ -54,6 +54,27 @@ export interface Config {
   http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
   /** Requests with a wrong API key allowed per minute per client address; 0: no limit. */
   authFailuresPerMinute: number;
+  /** OpenTelemetry tracing; null (the default) when off. */
+  tracing: TracingConfig | null;
+}
+
+export const TRACE_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+export type TraceSamplerName = (typeof TRACE_SAMPLERS)[number];
+export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
+export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
+
+/** Tracing as the standard OTEL_* variables set it; the exporter reads its headers, timeout and compression itself. */
+export interface TracingConfig {
+  /** The OTLP/HTTP traces URL spans are sent to. */
+  endpoint: string;
+  protocol: OtlpProtocol;
+  serviceName: string;
+  sampler: TraceSamplerName;
+  /** The ratio of the traceidratio samplers. */
+  samplerRatio: number;
+  /** Batch span processor: the longest wait between two exports, and the most spans held (more are dropped). */
+  scheduleDelayMs: number;
+  maxQueueSize: number;
 }
 
 /** A configuration value that cannot be used; its message is one line for the operator. */
@@ -153,6 +174,26 @@ function optionalUrl(raw: string): string | null {
     throw new ConfigError(`must be an absolute http:// or https:// URL, got "${raw}"`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`must use http:// or https://, got "${raw}"`);
+  return value;
+}
+
+function otlpProtocol(raw: string): OtlpProtocol | null {
+  const value = raw.trim();
+  if (value === '') return null;
+  if (value === 'grpc') throw new ConfigError('grpc is not supported: use http/protobuf or http/json (an OpenTelemetry Collector takes both, on port 4318)');
+  if (!(OTLP_PROTOCOLS as readonly string[]).includes(value)) throw new ConfigError(`must be one of ${OTLP_PROTOCOLS.join(', ')}, got "${raw}"`);
+  return value as OtlpProtocol;
+}
+
+function traceSampler(raw: string): TraceSamplerName {
+  const value = raw.trim();
+  if (!(TRACE_SAMPLERS as readonly string[]).includes(value)) throw new ConfigError(`must be one of ${TRACE_SAMPLERS.join(', ')}, got "${raw}"`);
+  return value as TraceSamplerName;
+}
+
+function nonEmpty(raw: string): string {
+  const value = raw.trim();
+  if (value === '') throw new ConfigError('must not be empty');
   return value;
 }
 
@@ -320,6 +361,44 @@ const SETTING_TABLE = [
     doc: 'Requests with a wrong API key allowed per minute per client address; past it, every request of that address that needs a key gets 429 until the minute ends. 0: no limit.',
     parse: integer(0, 1_000_000),
   },
+  {
+    key: 'otelEndpoint', env: 'OTEL_EXPORTER_OTLP_ENDPOINT', default: '',
+    doc: 'OpenTelemetry tracing: the OTLP/HTTP base URL spans are sent to, `/v1/traces` appended (e.g. `http://localhost:4318`). Empty: tracing is off (see [Tracing](#tracing)).',
+    parse: optionalUrl,
+  },
+  {
+    key: 'otelTracesEndpoint', env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', default: '',
+    doc: 'The full OTLP/HTTP traces URL, used as it is; wins over OTEL_EXPORTER_OTLP_ENDPOINT and turns tracing on too.',
+    parse: optionalUrl,
+  },
+  {
+    key: 'otelProtocol', env: 'OTEL_EXPORTER_OTLP_PROTOCOL', default: 'http/protobuf',
+    doc: 'How spans are encoded: `http/protobuf` or `http/json` (`grpc` is not supported).',
+    parse: otlpProtocol,
+  },
+  {
+    key: 'otelTracesProtocol', env: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', default: '',
+    doc: 'The same for traces alone; wins over OTEL_EXPORTER_OTLP_PROTOCOL.',
+    parse: otlpProtocol,
+  },
+  { key: 'otelSdkDisabled', env: 'OTEL_SDK_DISABLED', default: 'false', doc: '`true` turns tracing off whatever the endpoint.', parse: boolean },
+  { key: 'otelServiceName', env: 'OTEL_SERVICE_NAME', default: 'hookd', doc: 'The `service.name` of the spans (more resource attributes: OTEL_RESOURCE_ATTRIBUTES).', parse: nonEmpty },
+  {
+    key: 'otelSampler', env: 'OTEL_TRACES_SAMPLER', default: 'parentbased_always_on',
+    doc: `Which traces are recorded: ${TRACE_SAMPLERS.join(', ')}. The parentbased ones follow the sampled flag of the producer's traceparent.`,
+    parse: traceSampler,
+  },
+  {
+    key: 'otelSamplerArg', env: 'OTEL_TRACES_SAMPLER_ARG', default: '',
+    doc: 'The ratio of traces the traceidratio samplers record, 0 to 1. Empty: 1.',
+    parse: optional(decimal(0, 1)),
+  },
+  { key: 'otelScheduleDelayMs', env: 'OTEL_BSP_SCHEDULE_DELAY', default: '5000', doc: 'Spans are exported at least this often (milliseconds), in batches.', parse: integer(1, 3_600_000) },
+  {
+    key: 'otelMaxQueueSize', env: 'OTEL_BSP_MAX_QUEUE_SIZE', default: '2048',
+    doc: 'The most ended spans held for export; beyond it spans are dropped rather than slow deliveries down.',
+    parse: integer(1, 10_000_000),
+  },
 ] as const satisfies readonly Setting[];
 
 export const SETTINGS: readonly Setting[] = SETTING_TABLE;
@@ -394,5 +473,22 @@ export function loadConfig(options: LoadOptions = {}): Config {
     allowedHosts: f.allowedHosts,
     http: { headersTimeoutMs: f.headersTimeoutMs, requestTimeoutMs: f.httpRequestTimeoutMs, keepAliveTimeoutMs: f.keepAliveTimeoutMs },
     authFailuresPerMinute: f.authFailuresPerMinute,
+    tracing: tracingConfig(f),
+  };
+}
+
+/** On when an OTLP endpoint is set and OTEL_SDK_DISABLED is not. */
+function tracingConfig(f: Flat): TracingConfig | null {
+  const base = f.otelEndpoint;
+  const endpoint = f.otelTracesEndpoint ?? (base === null ? null : `${base}${base.endsWith('/') ? '' : '/'}v1/traces`);
+  if (endpoint === null || f.otelSdkDisabled) return null;
+  return {
+    endpoint,
+    protocol: f.otelTracesProtocol ?? f.otelProtocol ?? 'http/protobuf',
+    serviceName: f.otelServiceName,
+    sampler: f.otelSampler,
+    samplerRatio: f.otelSamplerArg ?? 1,
+    scheduleDelayMs: f.otelScheduleDelayMs,
+    maxQueueSize: f.otelMaxQueueSize,
   };
 }

@@ -155,3 +155,40 @@ describe('README configuration table', () => {
     }
   });
 });
+
+describe('tracing settings (the standard OTEL_* variables)', () => {
+  it('are off without an endpoint, and with OTEL_SDK_DISABLED', () => {
+    assert.equal(loadConfig({ env: {} }).tracing, null);
+    assert.equal(loadConfig({ env: { OTEL_SERVICE_NAME: 'x', OTEL_TRACES_SAMPLER: 'always_on' } }).tracing, null);
+    assert.equal(loadConfig({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'true' } }).tracing, null);
+  });
+
+  it('send to OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces, or to OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as it is', () => {
+    assert.deepEqual(loadConfig({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' } }).tracing, {
+      endpoint: 'http://collector:4318/v1/traces', protocol: 'http/protobuf', serviceName: 'hookd', sampler: 'parentbased_always_on',
+      samplerRatio: 1, scheduleDelayMs: 5000, maxQueueSize: 2048,
+    });
+    assert.equal(loadConfig({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example/base/' } }).tracing?.endpoint, 'https://otlp.example/base/v1/traces');
+    const both = loadConfig({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://b:4318/traces' } });
+    assert.equal(both.tracing?.endpoint, 'http://b:4318/traces');
+  });
+
+  it('take the protocol, service name, sampler and batch settings', () => {
+    const tracing = loadConfig({ env: {
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://b:4318/v1/traces', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
+      OTEL_SERVICE_NAME: 'hookd-eu', OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25',
+      OTEL_BSP_SCHEDULE_DELAY: '1000', OTEL_BSP_MAX_QUEUE_SIZE: '10000',
+    } }).tracing;
+    assert.deepEqual(tracing, {
+      endpoint: 'http://b:4318/v1/traces', protocol: 'http/json', serviceName: 'hookd-eu', sampler: 'parentbased_traceidratio',
+      samplerRatio: 0.25, scheduleDelayMs: 1000, maxQueueSize: 10000,
+    });
+  });
+
+  it('refuse what hookd cannot do, naming the variable', () => {
+    assert.match(configError({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }).message, /^OTEL_EXPORTER_OTLP_PROTOCOL grpc is not supported/);
+    assert.match(configError({ OTEL_TRACES_SAMPLER: 'jaeger_remote' }).message, /^OTEL_TRACES_SAMPLER must be one of/);
+    assert.match(configError({ OTEL_TRACES_SAMPLER_ARG: '2' }).message, /^OTEL_TRACES_SAMPLER_ARG must be between 0 and 1/);
+    assert.match(configError({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }).message, /^OTEL_EXPORTER_OTLP_ENDPOINT must/);
+  });
+});

@@ -17,7 +17,8 @@ for (const name of STORE_NAMES) {
       const b = subscription();
       await created(store, a, b);
       const early = event({ createdAt: T0 - HOUR, eventType: 'order.created' });
-      const late = event({ createdAt: T0, eventType: 'user.registered' });
+      // An event's trace context is stored with it and read back (tracing).
+      const late = event({ createdAt: T0, eventType: 'user.registered', trace: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', tracestate: 'a=1' } });
       const d1 = delivery(early, a);
       const d2 = delivery(early, b, { status: 'filtered', nextAttemptAt: null });
       const d3 = delivery(late, a);
@@ -42,6 +43,7 @@ for (const name of STORE_NAMES) {
       assert.equal(await log.getDelivery(uuidv7()), undefined);
       assert.equal(await log.getEvent(uuidv7()), undefined);
       assert.deepEqual({ ...(await log.getEvent(late.id))!, payload: null }, { ...late, payload: null });
+      assert.equal((await log.getEvent(early.id))!.trace, null);
     });
 
     it('lists a delivery\'s attempts in order', async () => {

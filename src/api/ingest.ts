@@ -15,6 +15,9 @@ import { CHECKED_BY_HANDLER, errorResponses, isUuid } from './schemas.ts';
 import type { Ingestor } from '../ingest/ingestor.ts';
 import type { EventSchemas, SchemaIssue } from '../ingest/event-schemas.ts';
 import type { IdempotencyKeys, SubscriptionLookup } from '../store/contracts.ts';
+import type { TraceContext } from '../domain/index.ts';
+import { incomingTraceContext } from '../tracing/trace-context.ts';
+import type { IngestSpan, Tracing } from '../tracing/tracing.ts';
 import './raw-body.ts';
 
 const EventBody = Type.Object({
@@ -25,6 +28,8 @@ const EventBody = Type.Object({
 const EventHeaders = Type.Object({
   'x-event-type': Type.Optional(Type.String({ pattern: EVENT_TYPE_NAME, description: 'The event type, when the body has no event_type.' })),
   'x-hub-signature-256': Type.Optional(Type.String({ description: '`sha256=` + hex HMAC-SHA256 of the body with the subscription secret.' })),
+  traceparent: Type.Optional(Type.String({ description: 'W3C trace context: stored with the event and carried to every attempt, so the receiver continues this trace. A malformed one is ignored.', examples: ['00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'] })),
+  tracestate: Type.Optional(Type.String({ description: 'W3C trace context vendor data, carried with a valid traceparent. A malformed one is ignored.' })),
   'idempotency-key': Type.Optional(Type.String({ pattern: IDEMPOTENCY_KEY_PATTERN.source, description: '1 to 255 printable ASCII characters, no spaces. Repeats within 24 hours get the first answer and create nothing.', [CHECKED_BY_HANDLER]: true })),
 });
 
@@ -64,10 +69,47 @@ export interface IngestDeps {
   ingestor: Ingestor;
   idempotencyKeys: IdempotencyKeys;
   clock: () => number;
+  /** OpenTelemetry tracing; null when off. */
+  tracing: Tracing | null;
 }
 
-export const ingestRoutes = ({ subscriptions, eventSchemas, ingestor, idempotencyKeys, clock }: IngestDeps): FastifyPluginAsync => async (app) => {
+/**
+ * With tracing on, a span for every ingest request, refused ones included (hooks of this
+ * plugin only); the event stores the span's context. Off, the event stores the request's own
+ * valid `traceparent`, so receivers still continue the producer's trace.
+ */
+function traceIngests(app: Parameters<FastifyPluginAsync>[0], tracing: Tracing | null): {
+  traceOf: (request: FastifyRequest) => TraceContext | null;
+  accepted?: (request: FastifyRequest, event: Parameters<IngestSpan['accepted']>[0]) => void;
+} {
+  if (!tracing) return { traceOf: (request) => incomingTraceContext(request.headers) };
+  const spans = new WeakMap<FastifyRequest, IngestSpan>();
+  const errorCodes = new WeakMap<FastifyRequest, string>();
+  app.addHook('onRequest', (request, _reply, done) => {
+    spans.set(request, tracing.startIngest(request.routeOptions.url ?? request.url, request.headers));
+    done();
+  });
+  app.addHook('onError', (request, _reply, error, done) => {
+    if (error instanceof ApiError) errorCodes.set(request, error.code);
+    done();
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    spans.get(request)?.end(reply.statusCode, errorCodes.get(request));
+    done();
+  });
+  app.addHook('onRequestAbort', (request, done) => {
+    spans.get(request)?.end(499, 'client_closed_request');
+    done();
+  });
+  return {
+    traceOf: (request) => spans.get(request)?.trace ?? null,
+    accepted: (request, event) => spans.get(request)?.accepted(event),
+  };
+}
+
+export const ingestRoutes = ({ subscriptions, eventSchemas, ingestor, idempotencyKeys, clock, tracing }: IngestDeps): FastifyPluginAsync => async (app) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { traceOf, accepted } = traceIngests(app, tracing);
 
   api.post('/ingest/:subscription_id', {
     schema: {
@@ -107,9 +149,10 @@ export const ingestRoutes = ({ subscriptions, eventSchemas, ingestor, idempotenc
     if (checking) await checking;
     return ingestOnce(
       { request, reply, keys: idempotencyKeys, now: clock(), scope: `ingest:${subscription.id}` },
-      (idempotency) => ingestor.forSubscription(subscription, { eventType, payload: raw, body: request.body, ...(idempotency && { idempotency }) }),
+      (idempotency) => ingestor.forSubscription(subscription, { eventType, payload: raw, body: request.body, trace: traceOf(request), ...(idempotency && { idempotency }) }),
       (ingested) => {
         const delivery = ingested.deliveries[0]!;
+        accepted?.(request, { eventId: ingested.eventId, eventType, deliveries: delivery.status === 'queued' ? 1 : 0, subscription });
         request.log.info({ eventId: ingested.eventId, deliveryId: delivery.id, subscriptionId: subscription.id, eventType, status: delivery.status }, 'event ingested');
         return { delivery_id: delivery.id, event_id: ingested.eventId, status: delivery.status };
       },
@@ -136,9 +179,10 @@ export const ingestRoutes = ({ subscriptions, eventSchemas, ingestor, idempotenc
     if (checking) await checking;
     return ingestOnce(
       { request, reply, keys: idempotencyKeys, now: clock(), scope: 'events' },
-      (idempotency) => ingestor.fanOut({ eventType, payload: request.rawBody!, body: request.body, ...(idempotency && { idempotency }) }),
+      (idempotency) => ingestor.fanOut({ eventType, payload: request.rawBody!, body: request.body, trace: traceOf(request), ...(idempotency && { idempotency }) }),
       (ingested) => {
         const queued = ingested.deliveries.filter((d) => d.status === 'queued');
+        accepted?.(request, { eventId: ingested.eventId, eventType, deliveries: queued.length });
         request.log.info({ eventId: ingested.eventId, eventType, deliveries: queued.length }, 'event fanned out');
         return { event_id: ingested.eventId, deliveries: queued.length, delivery_ids: queued.map((d) => d.id) };
       },

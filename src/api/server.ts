@@ -38,6 +38,7 @@ import { CONTENT_FILTER_SHARED_SCHEMAS } from '../routing/content-filter-schema.
 import { statsRoutes } from './stats.ts';
 import { subscriptionRoutes } from './subscriptions.ts';
 import { uiRoutes } from '../ui/ui-routes.ts';
+import type { Tracing } from '../tracing/tracing.ts';
 
 export interface ApiDeps {
   config: Config;
@@ -54,6 +55,8 @@ export interface ApiDeps {
   startedAt: number;
   /** API keys and whether requests need none while no key exists (auth/access-policy.ts). */
   access: { keys: KeyVerifier; openWithoutKeys: boolean };
+  /** OpenTelemetry tracing; null or absent when off. */
+  tracing?: Tracing | null;
 }
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -121,7 +124,7 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
     await api.register(healthRoutes({ storeKind: store.kind, maintenance, subscriptions, readModels, clock, version: deps.version, startedAt: deps.startedAt }));
     await api.register(subscriptionRoutes({ subscriptions, allowNetworks: deps.config.allowNetworks, clock }));
     await api.register(eventTypeRoutes({ eventTypes: store.eventTypes, clock }));
-    await api.register(ingestRoutes({ subscriptions: deps.subscriptionCache, eventSchemas: deps.eventSchemas, ingestor: deps.ingestor, idempotencyKeys: store.idempotencyKeys, clock }));
+    await api.register(ingestRoutes({ subscriptions: deps.subscriptionCache, eventSchemas: deps.eventSchemas, ingestor: deps.ingestor, idempotencyKeys: store.idempotencyKeys, clock, tracing: deps.tracing ?? null }));
     await api.register(deliveryRoutes({ deliveryLog, subscriptions }));
     await api.register(deliveryControlRoutes({ deliveryLog, subscriptions, replayer: deps.replayer, clock }));
     await api.register(eventRoutes({ deliveryLog }));

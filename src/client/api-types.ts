@@ -4152,7 +4152,7 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody?: {
+            requestBody: {
                 content: {
                     "application/json": {
                         /**
@@ -8012,7 +8012,7 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody?: {
+            requestBody: {
                 content: {
                     "application/json": {
                         /** @description What the event means and when it is sent. */
@@ -8582,6 +8582,13 @@ export interface paths {
                     "x-event-type"?: string;
                     /** @description `sha256=` + hex HMAC-SHA256 of the body with the subscription secret. */
                     "x-hub-signature-256"?: string;
+                    /**
+                     * @description W3C trace context: stored with the event and carried to every attempt, so the receiver continues this trace. A malformed one is ignored.
+                     * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
+                     */
+                    traceparent?: string;
+                    /** @description W3C trace context vendor data, carried with a valid traceparent. A malformed one is ignored. */
+                    tracestate?: string;
                     /** @description 1 to 255 printable ASCII characters, no spaces. Repeats within 24 hours get the first answer and create nothing. */
                     "idempotency-key"?: string;
                 };
@@ -9130,6 +9137,13 @@ export interface paths {
                     "x-event-type"?: string;
                     /** @description `sha256=` + hex HMAC-SHA256 of the body with the subscription secret. */
                     "x-hub-signature-256"?: string;
+                    /**
+                     * @description W3C trace context: stored with the event and carried to every attempt, so the receiver continues this trace. A malformed one is ignored.
+                     * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
+                     */
+                    traceparent?: string;
+                    /** @description W3C trace context vendor data, carried with a valid traceparent. A malformed one is ignored. */
+                    tracestate?: string;
                     /** @description 1 to 255 printable ASCII characters, no spaces. Repeats within 24 hours get the first answer and create nothing. */
                     "idempotency-key"?: string;
                 };

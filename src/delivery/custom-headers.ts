@@ -14,7 +14,7 @@ export const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 export const FIELD_VALUE = /^[\t\x20-\x7e]*$/;
 const RESERVED_NAMES = new Set([
   'host', 'content-length', 'content-type', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer',
-  'proxy-connection', 'expect', 'user-agent',
+  'proxy-connection', 'expect', 'user-agent', 'traceparent', 'tracestate',
 ]);
 const RESERVED_PREFIXES = ['webhook-', 'x-hub-signature', 'x-hookd-'];
 

@@ -16,6 +16,7 @@ import type { Operations } from './operations.ts';
 import { PoolReserve } from './pool-reserve.ts';
 import { effectivePolicy, nextStep } from './retry-policy.ts';
 import type { Sender } from './sender.ts';
+import type { Tracing } from '../tracing/tracing.ts';
 
 const MAX_CLAIM_BATCH = 100;
 const MAX_WRITE_BATCH = 200;
@@ -42,6 +43,8 @@ export interface DispatcherOptions {
   logger: Logger;
   operations: Operations;
   metrics?: Metrics;
+  /** OpenTelemetry tracing: a span per attempt. Absent when off. */
+  tracing?: Tracing | null;
   clock?: () => number;
   random?: () => number;
 }
@@ -55,6 +58,7 @@ export class Dispatcher {
   readonly #log: Logger;
   readonly #metrics: Metrics | undefined;
   readonly #operations: Operations;
+  readonly #tracing: Tracing | null;
   /** Leases of the deliveries being sent now, to release them if shutdown runs out of time. */
   readonly #leases = new Map<string, { token: string; abort: AbortController }>();
   readonly #clock: () => number;
@@ -90,6 +94,7 @@ export class Dispatcher {
     this.#log = options.logger.child({ component: 'dispatcher' });
     this.#metrics = options.metrics;
     this.#operations = options.operations;
+    this.#tracing = options.tracing ?? null;
     this.#clock = options.clock ?? Date.now;
     this.#random = options.random ?? Math.random;
     // The lease outlives the whole attempt (connect + request + body) by a margin.
@@ -237,7 +242,7 @@ export class Dispatcher {
   }
 
   async #deliver(claimed: ClaimedDelivery): Promise<void> {
-    const { delivery, payload, leaseToken } = claimed;
+    const { delivery, payload, trace, leaseToken } = claimed;
     // The ids go on every line about this delivery; a child logger per delivery would cost
     // an allocation-heavy object on the hot path for lines that are mostly never written.
     const ids = { deliveryId: delivery.id, eventId: delivery.eventId, subscriptionId: delivery.subscriptionId };
@@ -249,6 +254,7 @@ export class Dispatcher {
       // Deleted meanwhile: deletion already cancelled the delivery, and our lease is void.
       if (!subscription) return;
       const attemptNumber = delivery.attempts + 1;
+      const span = this.#tracing?.startAttempt({ subscription, delivery, attemptNumber, targetUrl: subscription.targetUrl }, trace);
       const result = await this.#sender.send({
         url: subscription.targetUrl,
         secrets: signingSecrets(subscription, this.#clock()),
@@ -258,12 +264,15 @@ export class Dispatcher {
         eventType: delivery.eventType,
         attemptNumber,
         body: payload,
+        trace: span ? span.trace : trace,
         signal: abort.signal,
       });
       this.#reserve.finished(delivery.id, performance.now());
-      if (abort.signal.aborted) return;
+      // Aborted at shutdown: the lease is released and the delivery is due again.
+      if (abort.signal.aborted) return span?.end({ ...result, deliveryStatus: 'queued' });
       const now = this.#clock();
       const next = nextStep(result, attemptNumber, effectivePolicy(this.#config.retry, subscription), now, this.#random);
+      span?.end({ ...result, deliveryStatus: next.status });
       const reason = next.status === 'failed' ? `failed after ${attemptNumber} attempt(s): ${result.errorDetails ?? result.outcome}` : '';
       const notice = next.status === 'failed' ? this.#operations.notice('delivery.failed', subscription, delivery, reason, now) : null;
       const recorded = await this.#writer.submit({

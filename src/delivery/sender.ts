@@ -3,7 +3,8 @@
 // total) and in what is kept of the response (the first 4 KiB, for the log).
 import { Agent, errors as undiciErrors, request } from 'undici';
 import { signatureHeaders } from '../signing/standard-webhooks.ts';
-import type { AttemptOutcome } from '../domain/index.ts';
+import type { AttemptOutcome, TraceContext } from '../domain/index.ts';
+import { traceHeaders } from '../tracing/trace-context.ts';
 import { VERSION } from '../version.ts';
 import { maskHeaderValues } from './custom-headers.ts';
 import { guardedConnector, type LookupAll } from './ssrf/guarded-connector.ts';
@@ -26,6 +27,8 @@ export interface OutgoingWebhook {
   eventType: string;
   attemptNumber: number;
   body: Uint8Array;
+  /** The trace the receiver continues (`traceparent`, `tracestate`); none when null. */
+  trace?: TraceContext | null;
   /** Aborts the attempt (used when shutdown runs out of time). */
   signal?: AbortSignal;
 }
@@ -115,6 +118,7 @@ export class Sender {
       'x-hookd-event-type': webhook.eventType,
       'x-hookd-delivery-id': webhook.deliveryId,
       'x-hookd-attempt': String(webhook.attemptNumber),
+      ...traceHeaders(webhook.trace),
     };
     // Custom header values may be credentials: the attempt log keeps only their names.
     const requestHeaders = { ...maskHeaderValues(webhook.headers), ...hookdHeaders };

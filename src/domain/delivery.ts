@@ -1,12 +1,23 @@
 // Events, their deliveries and each delivery's attempts: the records of the outbox and of
 // the delivery log.
 
+/**
+ * The W3C trace context an event carries to its deliveries: the `traceparent` (version 00,
+ * validated) and the `tracestate` that came with it, if any.
+ */
+export interface TraceContext {
+  traceparent: string;
+  tracestate: string | null;
+}
+
 export interface EventRecord {
   id: string;
   eventType: string;
   /** The request body exactly as received; sent byte for byte. */
   payload: Uint8Array;
   createdAt: number;
+  /** The trace the event belongs to (the ingest request's), when it had one. */
+  trace?: TraceContext | null;
 }
 
 export const DELIVERY_STATUSES = ['queued', 'delivering', 'succeeded', 'failed', 'filtered', 'cancelled'] as const;

@@ -6,7 +6,7 @@ import { Batcher } from '../batcher.ts';
 import type { IngestPath, Metrics } from '../metrics.ts';
 import { matchesFilter } from '../routing/content-filter.ts';
 import { eventTypeMatches } from '../routing/event-types.ts';
-import { newDelivery, type Delivery, type IdempotentResponse, type IngestedStatus, type NewEvent, type Subscription } from '../domain/index.ts';
+import { newDelivery, type Delivery, type IdempotentResponse, type IngestedStatus, type NewEvent, type Subscription, type TraceContext } from '../domain/index.ts';
 import type { Queue, SubscriptionLookup } from '../store/contracts.ts';
 
 const MAX_EVENTS_PER_COMMIT = 256;
@@ -29,6 +29,8 @@ export interface IncomingEvent {
   eventType: string;
   payload: Uint8Array;
   body: unknown;
+  /** The trace context to store with the event and carry to its deliveries. */
+  trace?: TraceContext | null;
   /** Set when the request carried an Idempotency-Key: the answer is stored with the event. */
   idempotency?: Omit<IdempotentResponse, 'response' | 'createdAt'>;
 }
@@ -89,7 +91,7 @@ export class Ingestor {
     const idempotency: IdempotentResponse | undefined = incoming.idempotency && {
       ...incoming.idempotency, response: JSON.stringify(ingested), createdAt: now,
     };
-    const failure = await this.#commits.submit({ event: { id: eventId, eventType, payload, createdAt: now }, deliveries, ...(idempotency && { idempotency }) });
+    const failure = await this.#commits.submit({ event: { id: eventId, eventType, payload, createdAt: now, trace: incoming.trace ?? null }, deliveries, ...(idempotency && { idempotency }) });
     if (failure) throw failure;
     committed?.(deliveries);
     return ingested;

@@ -6,7 +6,7 @@
 // it runs on. Failures are typed (errors.ts): unavailable, conflict, not found.
 import type {
   ApiKey, Attempt, AttemptOutcome, AttemptTrigger, CircuitPolicy, Delivery, DeliveryStatus, EventRecord, EventType, IdempotentResponse,
-  NewEvent, OperationalEvent, OperationalNotice, ReplayableStatus, Subscription,
+  NewEvent, OperationalEvent, OperationalNotice, ReplayableStatus, Subscription, TraceContext,
 } from '../domain/index.ts';
 
 export type StoreKind = 'sqlite' | 'postgres';
@@ -28,6 +28,8 @@ export interface Page<T> {
 export interface ClaimedDelivery {
   delivery: Delivery;
   payload: Uint8Array;
+  /** The event's trace context, carried to the receiver. */
+  trace: TraceContext | null;
   leaseToken: string;
 }
 

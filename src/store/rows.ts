@@ -5,7 +5,7 @@
 // the one place where stored secrets are converted.
 import type {
   ApiKey, Attempt, EventType, AttemptOutcome, AttemptTrigger, CircuitStatus, ContentFilter, Delivery, DeliveryStatus, EventRecord, OperationalEvent,
-  Ordering, Subscription,
+  Ordering, Subscription, TraceContext,
 } from '../domain/index.ts';
 import type { AttemptSummary } from './contracts.ts';
 import type { SecretBox } from './secret-box.ts';
@@ -160,7 +160,13 @@ export function toEvent(row: Record<string, unknown>): EventRecord {
     eventType: row.event_type as string,
     payload: bytes(row.payload),
     createdAt: Number(row.created_at),
+    trace: traceContextOf(row),
   };
+}
+
+/** An event row's trace context, or null when it was ingested without one. */
+export function traceContextOf(row: { traceparent?: unknown; tracestate?: unknown }): TraceContext | null {
+  return typeof row.traceparent === 'string' ? { traceparent: row.traceparent, tracestate: typeof row.tracestate === 'string' ? row.tracestate : null } : null;
 }
 
 export function toAttempt(row: Record<string, unknown>): Attempt {

@@ -44,6 +44,9 @@ export interface EventsTable {
   event_type: string;
   payload: Uint8Array;
   created_at: number;
+  /** The W3C trace context of the ingest request (validated), carried to every attempt. */
+  traceparent: ColumnType<string | null, string | null | undefined, string | null>;
+  tracestate: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** The unfinished deliveries: what claims read. */

@@ -23,7 +23,7 @@ export function subscription(overrides: Partial<Subscription> = {}): Subscriptio
 }
 
 export function event(overrides: Partial<EventRecord> = {}): EventRecord {
-  return { id: uuidv7(), eventType: 'order.created', payload: Buffer.from('{"n":1}'), createdAt: T0, ...overrides };
+  return { id: uuidv7(), eventType: 'order.created', payload: Buffer.from('{"n":1}'), createdAt: T0, trace: null, ...overrides };
 }
 
 export function delivery(ev: EventRecord, sub: Subscription, overrides: Partial<Delivery> = {}): Delivery {

@@ -7,7 +7,7 @@
 import { CompiledQuery, sql, type Expression, type Kysely, type SqlBool } from 'kysely';
 import type { AttemptResult, ClaimRequest, ClaimedDelivery, Lease } from '../contracts.ts';
 import type { Dialect, LeaseKeeper, QueueRecord } from '../dialect.ts';
-import { fromQueueRow } from '../rows.ts';
+import { fromQueueRow, traceContextOf } from '../rows.ts';
 import type { Database } from '../schema.ts';
 import { eligibleSubscriptions, toCandidate } from '../queue/candidates.ts';
 import { planClaims } from '../queue/claim-plan.ts';
@@ -46,7 +46,7 @@ const CLAIM = `
     update queue d set lease_token = $6, leased_by = $7, lease_expires_at = $8
     from events e
     where d.id = any (array(select id from picked)) and e.id = d.event_id
-    returning d.*, e.payload),
+    returning d.*, e.payload, e.traceparent, e.tracestate),
   taken as (select subscription_id, count(*)::int as n from leased group by subscription_id),
   served as (
     update subscriptions s set last_claimed_at = $2,
@@ -178,7 +178,7 @@ export class WorkerLeases implements LeaseKeeper {
       for (const row of leased) this.#held.hold(row.id as string, row.subscription_id as string, leaseToken, leaseExpiresAt);
       return leased;
     });
-    return claimed.map((row) => ({ delivery: fromQueueRow(row, true), payload: row.payload as Uint8Array, leaseToken }));
+    return claimed.map((row) => ({ delivery: fromQueueRow(row, true), payload: row.payload as Uint8Array, trace: traceContextOf(row), leaseToken }));
   }
 
   async record(trx: Kysely<Database>, results: readonly AttemptResult[]): Promise<Map<number, QueueRecord>> {

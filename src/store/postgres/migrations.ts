@@ -251,4 +251,9 @@ export const postgresMigrations: Record<string, readonly string[]> = {
       updated_at bigint NOT NULL
     )`,
   ],
+  // The W3C trace context of the ingest request, carried to every attempt (tracing, issue 16).
+  '0012_event_trace_context': [
+    `ALTER TABLE events ADD COLUMN traceparent text`,
+    `ALTER TABLE events ADD COLUMN tracestate text`,
+  ],
 };

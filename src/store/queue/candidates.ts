@@ -2,7 +2,8 @@
 // cool-down over, with due work in the queue. Each dialect orders and counts them its own way
 // (round robin in memory on SQLite; served-longest-ago first, rows locked, on PostgreSQL).
 import type { Kysely } from 'kysely';
-import type { CircuitState, Ordering } from '../../domain/index.ts';
+import type { CircuitState, Ordering, TraceContext } from '../../domain/index.ts';
+import { traceContextOf } from '../rows.ts';
 import type { Database } from '../schema.ts';
 import type { ClaimCandidate } from './claim-plan.ts';
 
@@ -29,9 +30,9 @@ export function toCandidate(row: Record<string, unknown>): ClaimCandidate {
   };
 }
 
-/** The payloads of these events, by id. */
-export async function payloadsOf(db: Kysely<Database>, eventIds: readonly string[]): Promise<Map<string, Uint8Array>> {
+/** What a claimed delivery needs of its event: the payload and the trace context, by event id. */
+export async function payloadsOf(db: Kysely<Database>, eventIds: readonly string[]): Promise<Map<string, { payload: Uint8Array; trace: TraceContext | null }>> {
   if (eventIds.length === 0) return new Map();
-  const rows = await db.selectFrom('events').select(['id', 'payload']).where('id', 'in', [...new Set(eventIds)]).execute();
-  return new Map(rows.map((e) => [e.id, e.payload]));
+  const rows = await db.selectFrom('events').select(['id', 'payload', 'traceparent', 'tracestate']).where('id', 'in', [...new Set(eventIds)]).execute();
+  return new Map(rows.map((e) => [e.id, { payload: e.payload, trace: traceContextOf(e) }]));
 }

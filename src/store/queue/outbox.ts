@@ -21,6 +21,7 @@ async function insertChunked(trx: Kysely<Database>, table: 'queue' | 'deliveries
 export async function insertEventRows(trx: Kysely<Database>, items: readonly NewEvent[], changes = new CounterChanges()): Promise<CounterChanges> {
   await trx.insertInto('events').values(items.map(({ event }) => ({
     id: event.id, event_type: event.eventType, payload: event.payload, created_at: event.createdAt,
+    traceparent: event.trace?.traceparent ?? null, tracestate: event.trace?.tracestate ?? null,
   }))).execute();
   const deliveries = items.flatMap((item) => item.deliveries);
   const queued = deliveries.filter((d) => d.status === 'queued' || d.status === 'delivering');

@@ -81,8 +81,8 @@ export class LocalLeases implements LeaseKeeper {
     for (const probe of probes) {
       await this.#db.updateTable('subscriptions').set({ circuit_state: 'half_open', circuit_retry_at: probe.until }).where('id', '=', probe.id).execute();
     }
-    const payloads = await payloadsOf(this.#db, rows.map((row) => row.event_id as string));
-    return rows.map((row) => ({ delivery: fromQueueRow(row, true), payload: payloads.get(row.event_id as string)!, leaseToken }));
+    const events = await payloadsOf(this.#db, rows.map((row) => row.event_id as string));
+    return rows.map((row) => ({ delivery: fromQueueRow(row, true), ...events.get(row.event_id as string)!, leaseToken }));
   }
 
   /** Up to `limit` subscriptions with due work, taking turns: those after the last one served first. */

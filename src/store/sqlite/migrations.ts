@@ -252,4 +252,9 @@ export const sqliteMigrations: Record<string, readonly string[]> = {
       updated_at INTEGER NOT NULL
     ) STRICT, WITHOUT ROWID`,
   ],
+  // The W3C trace context of the ingest request, carried to every attempt (tracing, issue 16).
+  '0012_event_trace_context': [
+    `ALTER TABLE events ADD COLUMN traceparent TEXT`,
+    `ALTER TABLE events ADD COLUMN tracestate TEXT`,
+  ],
 };
