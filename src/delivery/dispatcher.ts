@@ -251,6 +251,7 @@ export class Dispatcher {
       const attemptNumber = delivery.attempts + 1;
       const result = await this.#sender.send({
         url: subscription.targetUrl,
+        destination: subscription.destination,
         secrets: signingSecrets(subscription, this.#clock()),
         headers: subscription.headers,
         messageId: delivery.eventId,

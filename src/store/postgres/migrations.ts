@@ -237,4 +237,9 @@ export const postgresMigrations: Record<string, readonly string[]> = {
     // the sum of those.
     `ALTER TABLE subscriptions ADD COLUMN slots jsonb NOT NULL DEFAULT '{}'`,
   ],
+  // A broker destination instead of a target URL (target_url is then ''): a JSON object whose
+  // url is sealed like the secrets (store/secret-box.ts).
+  '0011_destinations': [
+    `ALTER TABLE subscriptions ADD COLUMN destination jsonb`,
+  ],
 };

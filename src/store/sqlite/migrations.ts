@@ -238,4 +238,9 @@ export const sqliteMigrations: Record<string, readonly string[]> = {
     `CREATE INDEX deliveries_status ON deliveries (status, id) WHERE status <> 'succeeded'`,
     `CREATE INDEX deliveries_created_at ON deliveries (created_at)`,
   ],
+  // A broker destination instead of a target URL (target_url is then ''): a JSON object whose
+  // url is sealed like the secrets (store/secret-box.ts).
+  '0011_destinations': [
+    `ALTER TABLE subscriptions ADD COLUMN destination TEXT`,
+  ],
 };
