@@ -8,11 +8,13 @@ interface BodySchema {
   type?: unknown;
   required?: unknown[];
   additionalProperties?: unknown;
+  /** Alternatives that each require fields (a subscription needs target_url or destination). */
+  anyOf?: unknown[];
 }
 
 /** A closed object (only the properties it names) that requires none of them. */
 function onlyOptionalSettings(schema: BodySchema | undefined): boolean {
-  return schema?.type === 'object' && schema.additionalProperties === false && !(schema.required?.length);
+  return schema?.type === 'object' && schema.additionalProperties === false && !(schema.required?.length) && !(schema.anyOf?.length);
 }
 
 /** Whether the route's body is only a set of optional settings. */

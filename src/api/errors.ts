@@ -97,11 +97,18 @@ function fieldOf(issue: AjvIssue, part: string | undefined): string {
   return field || (part === 'body' ? 'body' : part ?? 'request');
 }
 
+/** The values of a discriminated oneOf's tag (a destination's `type`). */
+function discriminatorValues(issue: AjvIssue): string[] {
+  const branches = (issue.parentSchema?.oneOf ?? []) as { properties?: Record<string, { const?: unknown }> }[];
+  return branches.map((branch) => String(branch.properties?.[String(issue.params.tag)]?.const));
+}
+
 function describeIssue(issue: AjvIssue): string {
   if (issue.keyword === 'required') return 'is required';
   if (issue.keyword === 'additionalProperties') return 'is not a known field';
   const formatMessage = issue.parentSchema?.[FORMAT_MESSAGE];
-  if ((issue.keyword === 'pattern' || issue.keyword === 'format') && typeof formatMessage === 'string') return formatMessage;
+  if ((issue.keyword === 'pattern' || issue.keyword === 'format' || issue.keyword === 'not') && typeof formatMessage === 'string') return formatMessage;
+  if (issue.keyword === 'discriminator') return `must be an object whose ${String(issue.params.tag)} is one of ${discriminatorValues(issue).join(', ')}`;
   if (issue.keyword === 'enum') {
     return `must be one of ${((issue.params.allowedValues ?? []) as unknown[]).map((value) => (typeof value === 'string' ? value : JSON.stringify(value))).join(', ')}`;
   }
