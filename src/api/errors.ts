@@ -92,7 +92,7 @@ function simplifyAlternatives(issues: AjvIssue[]): AjvIssue[] {
 
 function fieldOf(issue: AjvIssue, part: string | undefined): string {
   const path = issue.instancePath.replace(/^\//, '').replace(/\//g, '.');
-  const extra = (issue.params.missingProperty ?? issue.params.additionalProperty) as string | undefined;
+  const extra = (issue.params.missingProperty ?? issue.params.additionalProperty ?? (issue.keyword === 'discriminator' ? issue.params.tag : undefined)) as string | undefined;
   const field = [path, extra].filter(Boolean).join('.');
   return field || (part === 'body' ? 'body' : part ?? 'request');
 }
@@ -108,7 +108,7 @@ function describeIssue(issue: AjvIssue): string {
   if (issue.keyword === 'additionalProperties') return 'is not a known field';
   const formatMessage = issue.parentSchema?.[FORMAT_MESSAGE];
   if ((issue.keyword === 'pattern' || issue.keyword === 'format' || issue.keyword === 'not') && typeof formatMessage === 'string') return formatMessage;
-  if (issue.keyword === 'discriminator') return `must be an object whose ${String(issue.params.tag)} is one of ${discriminatorValues(issue).join(', ')}`;
+  if (issue.keyword === 'discriminator') return `must be one of ${discriminatorValues(issue).join(', ')}`;
   if (issue.keyword === 'enum') {
     return `must be one of ${((issue.params.allowedValues ?? []) as unknown[]).map((value) => (typeof value === 'string' ? value : JSON.stringify(value))).join(', ')}`;
   }

@@ -4,6 +4,8 @@
 
 interface Entry<C> {
   connection: Promise<C>;
+  /** The connection, once open. */
+  opened?: C;
   users: number;
   idleTimer: NodeJS.Timeout | null;
 }
@@ -19,12 +21,17 @@ export class ConnectionPool<C> {
   readonly #open: (key: string) => Promise<C>;
   readonly #close: (connection: C) => Promise<void>;
   readonly #idleMs: number;
+  readonly #usable: (connection: C) => boolean;
 
-  /** `key` is the destination URL; `open` must call `forget` when the connection breaks. */
-  constructor(options: { open: (key: string) => Promise<C>; close: (connection: C) => Promise<void>; idleMs: number }) {
+  /**
+   * `key` is the destination URL. `open` should call `forget` when the connection breaks;
+   * `usable` is asked before each use, for clients that may close without saying so.
+   */
+  constructor(options: { open: (key: string) => Promise<C>; close: (connection: C) => Promise<void>; idleMs: number; usable?: (connection: C) => boolean }) {
     this.#open = options.open;
     this.#close = options.close;
     this.#idleMs = options.idleMs;
+    this.#usable = options.usable ?? (() => true);
   }
 
   /** Connections open or opening. */
@@ -33,6 +40,15 @@ export class ConnectionPool<C> {
   }
 
   async acquire(key: string): Promise<Lease<C>> {
+    const lease = await this.#acquire(key);
+    if (this.#usable(lease.connection)) return lease;
+    // Closed since its last use: drop it and open a new one.
+    lease.release();
+    this.forget(key, lease.connection);
+    return this.#acquire(key);
+  }
+
+  async #acquire(key: string): Promise<Lease<C>> {
     let entry = this.#entries.get(key);
     if (entry === undefined) {
       const opening = this.#open(key);
@@ -40,7 +56,9 @@ export class ConnectionPool<C> {
       entry = created;
       this.#entries.set(key, created);
       // A failed open is not kept: the next attempt tries again.
-      opening.catch(() => {
+      opening.then((connection) => {
+        created.opened = connection;
+      }, () => {
         if (this.#entries.get(key) === created) this.#entries.delete(key);
       });
     }
@@ -75,13 +93,10 @@ export class ConnectionPool<C> {
   /** Drops a broken connection (closing it, in case it is half open). */
   forget(key: string, connection: C): void {
     const entry = this.#entries.get(key);
-    if (entry === undefined) return;
-    void entry.connection.then((current) => {
-      if (current !== connection || this.#entries.get(key) !== entry) return;
-      this.#entries.delete(key);
-      if (entry.idleTimer !== null) clearTimeout(entry.idleTimer);
-      this.#close(connection).catch(() => {});
-    }, () => {});
+    if (entry === undefined || entry.opened !== connection) return;
+    this.#entries.delete(key);
+    if (entry.idleTimer !== null) clearTimeout(entry.idleTimer);
+    this.#close(connection).catch(() => {});
   }
 
   #closeIdle(key: string, entry: Entry<C>): void {

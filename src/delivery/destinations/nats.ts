@@ -35,6 +35,7 @@ export class NatsSender implements DestinationSender<NatsDestination> {
       open: (url) => this.#connect(url),
       close: (connection) => connection.nc.close(),
       idleMs: options.brokerIdleMs ?? DEFAULT_BROKER_IDLE_MS,
+      usable: (connection) => !connection.nc.isClosed(),
     });
   }
 

@@ -33,6 +33,7 @@ export class RedisSender implements DestinationSender<RedisDestination> {
         if (client.isOpen) await client.close();
       },
       idleMs: options.brokerIdleMs ?? DEFAULT_BROKER_IDLE_MS,
+      usable: (client) => client.isReady,
     });
   }
 
