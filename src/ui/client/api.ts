@@ -81,9 +81,19 @@ export interface RetryPolicy {
   jitter?: number;
 }
 
+/** A broker instead of an HTTP target URL; answers show the URL's password as ****. */
+export type Destination =
+  | { type: 'rabbitmq'; url: string; exchange: string; routing_key: string }
+  | { type: 'nats'; url: string; subject: string }
+  | { type: 'redis'; url: string; stream: string; max_len?: number | null };
+
+export type DestinationKind = Destination['type'];
+
 export interface Subscription {
   id: string;
-  target_url: string;
+  /** Null when the deliveries go to a broker (destination). */
+  target_url: string | null;
+  destination?: Destination | null;
   event_types: string[] | null;
   description: string | null;
   active: boolean;
@@ -99,6 +109,7 @@ export interface Subscription {
 
 export interface SubscriptionSettings {
   target_url?: string;
+  destination?: Destination;
   description?: string | null;
   event_types?: string[] | null;
   active?: boolean;
@@ -178,8 +189,8 @@ export interface Stats {
   queue: { depth: number; due_now: number; in_flight: number; oldest_due_age_seconds: number };
   series: { start: string; bucket_seconds: number; attempts: number[]; failures: number[]; p95_ms: (number | null)[] };
   subscriptions: {
-    failing: { id: string; target_url: string; failures: number; last_failure_at: string }[];
-    inactive: { id: string; target_url: string; updated_at: string; disabled_reason: string | null }[];
+    failing: { id: string; target_url: string | null; destination?: Destination | null; failures: number; last_failure_at: string }[];
+    inactive: { id: string; target_url: string | null; destination?: Destination | null; updated_at: string; disabled_reason: string | null }[];
     inactive_total: number;
   };
 }
