@@ -3,7 +3,7 @@
 // password masked), and the checks the schema cannot make (the host's network policy).
 import net from 'node:net';
 import Type, { type Static } from 'typebox';
-import { BROKER_SCHEMES, maskedUrl, shownDestination, type BrokerDestination } from '../domain/index.ts';
+import { BROKER_SCHEMES, destinationJson, maskedUrl, type BrokerDestination } from '../domain/index.ts';
 import type { AddressVerdict, NetworkPolicy } from '../delivery/ssrf/network-policy.ts';
 import { ApiError, invalidField } from './errors.ts';
 import { FORMAT_MESSAGE } from './schemas.ts';
@@ -73,13 +73,7 @@ export const DestinationView = Type.Union([
 ], { description: `${KINDS_DESCRIPTION} Null: deliveries go to target_url.` });
 
 export function destinationView(destination: BrokerDestination | null) {
-  if (destination === null) return null;
-  const shown = shownDestination(destination);
-  switch (shown.type) {
-    case 'rabbitmq': return { type: shown.type, url: shown.url, exchange: shown.exchange, routing_key: shown.routingKey };
-    case 'nats': return { type: shown.type, url: shown.url, subject: shown.subject };
-    case 'redis': return { type: shown.type, url: shown.url, stream: shown.stream, max_len: shown.maxLen };
-  }
+  return destination === null ? null : destinationJson(destination);
 }
 
 /**

@@ -65,3 +65,13 @@ export function maskedUrl(raw: string): string {
 export function shownDestination<D extends BrokerDestination>(destination: D): D {
   return { ...destination, url: maskedUrl(destination.url) };
 }
+
+/** The destination as JSON shows it (API answers, operational events): snake_case, the URL masked. */
+export function destinationJson(destination: BrokerDestination) {
+  const shown = shownDestination(destination);
+  switch (shown.type) {
+    case 'rabbitmq': return { type: shown.type, url: shown.url, exchange: shown.exchange, routing_key: shown.routingKey };
+    case 'nats': return { type: shown.type, url: shown.url, subject: shown.subject };
+    case 'redis': return { type: shown.type, url: shown.url, stream: shown.stream, max_len: shown.maxLen };
+  }
+}
