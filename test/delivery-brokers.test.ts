@@ -111,6 +111,26 @@ for (const name of STORE_NAMES) {
         assert.equal(seen.size, count, `every event arrived (at least once): ${[...seen].sort((a, b) => a - b).join(',')}`);
       });
 
+      test(`${broker}: FIFO keeps the ingestion order, and a manual retry of a delivered event publishes it again`, async () => {
+        const here = await place();
+        const sub = await subscribeTo(app, here.destination(), { ordering: 'fifo' });
+        const ids: string[] = [];
+        for (let i = 0; i < 12; i++) ids.push((await ingest(app, sub, { event_type: 'fifo', data: { i } })).delivery_id);
+        for (const id of ids) assert.equal((await finished(app, id)).status, 'succeeded');
+        const arrived = await here.awaitCount(12);
+        assert.deepEqual(arrived.map((m) => JSON.parse(m.body.toString()).data.i), [...Array(12).keys()]);
+        const retried = await call(app, 'POST', `/deliveries/${ids[0]}/retry`);
+        assert.equal(retried.status, 202, JSON.stringify(retried.body));
+        const again = await eventually(async () => {
+          const { body } = await call(app, 'GET', `/deliveries/${ids[0]}`);
+          return body.status === 'succeeded' && body.logs.length === 2 ? body : undefined;
+        });
+        assert.deepEqual(again.logs.map((l: { trigger: string; outcome: string }) => [l.trigger, l.outcome]), [['scheduled', 'success'], ['manual', 'success']]);
+        const all = await here.awaitCount(13);
+        assert.equal(JSON.parse(all[12]!.body.toString()).data.i, 0);
+        assert.equal(all[12]!.headers['x-hookd-attempt'], '2');
+      });
+
       test(`${broker}: wrong credentials give a clear attempt error, and the circuit opens`, async () => {
         const here = await place();
         let destination: Record<string, unknown>;

@@ -120,7 +120,10 @@ export class RabbitMqSender implements DestinationSender<RabbitMqDestination> {
         headers,
       }, (error) => {
         // A channel the broker closed fails its waiting publishes with "channel closed": say why.
-        if (error) reject(exchange.closedBecause ?? error);
+        if (error) {
+          exchange.returned.delete(key);
+          reject(exchange.closedBecause ?? error);
+        }
         else resolve();
       });
     });
