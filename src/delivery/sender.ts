@@ -35,8 +35,11 @@ export class Sender {
   #broker(kind: BrokerKind): Promise<DestinationSender<BrokerDestination>> {
     let sender = this.#brokers.get(kind);
     if (sender === undefined) {
-      sender = BROKER_MODULES[kind](this.#options) as Promise<DestinationSender<BrokerDestination>>;
-      this.#brokers.set(kind, sender);
+      const loading = BROKER_MODULES[kind](this.#options) as Promise<DestinationSender<BrokerDestination>>;
+      // A client that failed to load is tried again by the next attempt.
+      loading.catch(() => this.#brokers.delete(kind));
+      this.#brokers.set(kind, loading);
+      sender = loading;
     }
     return sender;
   }
@@ -47,6 +50,6 @@ export class Sender {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.#http.close(), ...[...this.#brokers.values()].map(async (sender) => (await sender).close())]);
+    await Promise.all([this.#http.close(), ...[...this.#brokers.values()].map(async (sender) => (await sender.catch(() => null))?.close())]);
   }
 }
