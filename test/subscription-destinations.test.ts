@@ -82,6 +82,7 @@ for (const name of STORE_NAMES) {
       await expect({ destination: { ...DESTINATIONS.nats, subject: 'orders.*' } }, 'validation_failed', 'destination.subject', /no wildcards/);
       await expect({ destination: { ...DESTINATIONS.redis, url: 'redis://127.0.0.1:6379' } }, 'destination_blocked', 'destination.url', /loopback|blocked/);
       await expect({ destination: { ...DESTINATIONS.redis, extra: 1 } }, 'validation_failed', 'destination.extra', /not a known field/);
+      await expect({ destination: null }, 'validation_failed', 'destination', /object/);
     });
   });
 }

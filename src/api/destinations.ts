@@ -56,6 +56,7 @@ type DestinationBody = Static<typeof RabbitMqBody> | Static<typeof NatsBody> | S
 
 /** The destination a request may set: one of the kinds, told apart by `type`. */
 export const Destination = Type.Unsafe<DestinationBody>({
+  type: 'object',
   oneOf: [RabbitMqBody, NatsBody, RedisBody],
   discriminator: { propertyName: 'type' },
   description: KINDS_DESCRIPTION,

@@ -10,11 +10,13 @@ interface BodySchema {
   additionalProperties?: unknown;
   /** Alternatives that each require fields (a subscription needs target_url or destination). */
   anyOf?: unknown[];
+  /** A change of settings must name at least one (PATCH). */
+  minProperties?: number;
 }
 
 /** A closed object (only the properties it names) that requires none of them. */
 function onlyOptionalSettings(schema: BodySchema | undefined): boolean {
-  return schema?.type === 'object' && schema.additionalProperties === false && !(schema.required?.length) && !(schema.anyOf?.length);
+  return schema?.type === 'object' && schema.additionalProperties === false && !(schema.required?.length) && !(schema.anyOf?.length) && !schema.minProperties;
 }
 
 /** Whether the route's body is only a set of optional settings. */
