@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import type { App } from '../src/app.ts';
 import { call, finished, ingest } from './support/api.ts';
-import { BROKER_NAMES, BROKER_PORTS, brokerPlace, privateNats, type BrokerName, type BrokerPlace } from './support/brokers.ts';
+import { BROKER_NAMES, BROKER_PORTS, brokerPlace, privateNats, type BrokerPlace } from './support/brokers.ts';
 import { DELIVERY_CONFIG, FAST_RETRY, useDeliveryApp } from './support/delivery-app.ts';
 import { eventually, whileProgressing } from './support/receiver.ts';
 import { STORE_NAMES } from './support/stores.ts';
@@ -170,4 +170,3 @@ for (const name of STORE_NAMES) {
   }
 }
 
-export type { BrokerName };
