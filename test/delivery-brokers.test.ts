@@ -169,4 +169,3 @@ for (const name of STORE_NAMES) {
     });
   }
 }
-
