@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BacklogResult } from './backlog.ts';
 import type { StoreKind } from './databases.ts';
+import type { DestinationFigure, DestinationsPlan } from './destinations.ts';
 import type { ProfileSummary } from './profile.ts';
 import type { RetentionResult } from './retention.ts';
 import type { StoreResult, WorkerScaling } from './scenarios.ts';
@@ -48,6 +49,9 @@ export interface BenchResults {
   shapes?: Partial<Record<ShapeName, ShapeResult>>;
   shapePlan?: ShapePlan;
   profiles: Record<string, ProfileSummary>;
+  /** Deliveries/s to each destination kind (HTTP and the brokers), per store. */
+  destinations: Partial<Record<StoreKind, DestinationFigure[]>>;
+  destinationsPlan?: DestinationsPlan;
 }
 
 type Row = (string | number)[];
@@ -225,6 +229,20 @@ function profileTables(profiles: Record<string, ProfileSummary>, repoRoot: strin
   ].join('\n')).join('\n\n');
 }
 
+function destinationsTable(destinations: Partial<Record<StoreKind, DestinationFigure[]>>, plan: DestinationsPlan | undefined): string {
+  const intro = plan
+    ? `${n(plan.events)} events of 1 KB ingested first (hookd's API alone), then delivered by one hookd (\`serve\`), one subscription with max_in_flight ${plan.maxInFlight}; `
+      + 'the rate is counted from the first arrival to the last, at the receiver (HTTP) or at the broker (queue depth, stream length).\n\n'
+    : '';
+  return intro + table(
+    ['store', 'destination', 'delivered', 'seconds', 'deliveries/s', 'vs HTTP'],
+    Object.entries(destinations).flatMap(([kind, figures]) => {
+      const http = figures.find((f) => f.kind === 'http')?.perSec;
+      return figures.map((f) => [kind, f.kind, `${n(f.delivered)} of ${n(f.events)}`, f.seconds, n(f.perSec), http ? `${Math.round((f.perSec / http) * 100)} %` : '–']);
+    }),
+  );
+}
+
 export function renderReport(results: BenchResults, repoRoot: string): string {
   const m = results.machine;
   const parts = [
@@ -242,6 +260,7 @@ export function renderReport(results: BenchResults, repoRoot: string): string {
   if (results.multi) parts.push('## PostgreSQL, separate API and worker processes\n\n' + multiTable(results.multi));
   if (Object.keys(results.backlog).length > 0) parts.push('## Backlog\n\n' + backlogTables(results.backlog));
   if (Object.keys(results.retention).length > 0) parts.push('## Retention under load\n\n' + retentionTable(results.retention));
+  if (Object.keys(results.destinations ?? {}).length > 0) parts.push('## Deliveries to brokers, next to HTTP\n\n' + destinationsTable(results.destinations, results.destinationsPlan));
   if (results.shapes && Object.keys(results.shapes).length > 0) {
     parts.push('## Burst, fan-out and steady (load generator and receiver in one process)\n\n' + shapeTables(results.shapes, results.shapePlan));
   }

@@ -10,6 +10,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { measureBacklog, type BacklogPlan } from './backlog.ts';
+import { DESTINATION_KINDS, measureDestination, type DestinationsPlan } from './destinations.ts';
 import { localPostgresServer } from './cpu.ts';
 import { POSTGRES_ADMIN_URL, postgresAvailable, type StoreKind } from './databases.ts';
 import { cleanUpAll } from './processes.ts';
@@ -22,7 +23,7 @@ import { REPO_ROOT, profileHookd, startReceiver, type Receiver } from './service
 import { SHAPES, runShape, type ShapeName, type ShapePlan, type ShapeResult, type ShapeSystem } from './shapes.ts';
 import type { PhaseName, ThroughputPlan } from './throughput.ts';
 
-const SCENARIOS = ['baseline', 'sqlite', 'postgres', 'multi', 'backlog', 'retention', ...SHAPES] as const;
+const SCENARIOS = ['baseline', 'sqlite', 'postgres', 'multi', 'backlog', 'retention', 'destinations', ...SHAPES] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const isShape = (scenario: Scenario): scenario is ShapeName => (SHAPES as readonly string[]).includes(scenario);
 const RESULTS_DIR = path.join(REPO_ROOT, 'bench', 'results');
@@ -33,6 +34,7 @@ interface Plan {
   backlog: BacklogPlan;
   retention: RetentionPlan;
   shapes: ShapePlan;
+  destinations: DestinationsPlan;
 }
 
 const FULL_THROUGHPUT: ThroughputPlan = {
@@ -59,6 +61,7 @@ const PLANS: Record<'full' | 'quick', Plan> = {
     backlog: { deliveries: 1_000_000, subscriptions: 8, events: 100, drainMs: 60_000, windowMs: 10_000 },
     retention: { expired: 1_000_000, throughput: FULL_THROUGHPUT },
     shapes: FULL_SHAPES,
+    destinations: { events: 20_000, ingestConcurrency: 64, maxInFlight: 64, drainMs: 120_000 },
   },
   quick: {
     throughput: QUICK_THROUGHPUT,
@@ -66,6 +69,7 @@ const PLANS: Record<'full' | 'quick', Plan> = {
     backlog: { deliveries: 10_000, subscriptions: 8, events: 100, drainMs: 1500, windowMs: 1000 },
     retention: { expired: 5000, throughput: QUICK_THROUGHPUT },
     shapes: { ...FULL_SHAPES, warmUpRequests: 50, burstEvents: 1000, fanOutEvents: 10, steadyMs: 2000, maxLoadMs: 30_000, drainMs: 10_000 },
+    destinations: { events: 500, ingestConcurrency: 16, maxInFlight: 64, drainMs: 30_000 },
   },
 };
 
@@ -76,6 +80,9 @@ const USAGE = `Usage: npm run bench -- [--quick] [--only ${SCENARIOS.join('|')}[
   --profile   run every hookd process under --cpu-prof (profiles in bench/results/profiles/);
               the sqlite and postgres scenarios then run their saturation phase only, and
               the report lists each process's functions with the most self time
+
+destinations delivers a backlog to HTTP, RabbitMQ, NATS JetStream and Redis Streams in turn
+(the brokers on this machine: 5672 guest/guest, 4222, 6379) and reports deliveries/s for each.
 
 burst, fanout and steady are issue 13's shapes: each runs on the bare relay, hookd on
 SQLite and hookd on PostgreSQL, with the load generator and the receiver in this process.
@@ -157,7 +164,7 @@ async function main(): Promise<number> {
   const results: BenchResults = {
     command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
     startedAt: new Date().toISOString(), quick: opts.quick, machine: await machine(withPostgres), tree: tree(),
-    skipped: [], stores: {}, backlog: {}, retention: {}, profiles: {},
+    skipped: [], stores: {}, backlog: {}, retention: {}, profiles: {}, destinations: {},
   };
   const stores: StoreKind[] = withPostgres ? ['sqlite', 'postgres'] : ['sqlite'];
   if (!withPostgres) results.skipped.push(`PostgreSQL scenarios: no server answered at ${POSTGRES_ADMIN_URL}`);
@@ -197,6 +204,15 @@ async function main(): Promise<number> {
         if (withPostgres) await attempt('multi', async () => { results.multi = await multiProcess(receiver, plan.multi, [1, 2]); });
       } else if (scenario === 'backlog') {
         for (const kind of stores) await attempt(`backlog (${kind})`, async () => { results.backlog[kind] = await measureBacklog(kind, receiver, plan.backlog); });
+      } else if (scenario === 'destinations') {
+        results.destinationsPlan = plan.destinations;
+        for (const kind of stores) {
+          for (const destination of DESTINATION_KINDS) {
+            await attempt(`destinations (${kind}, ${destination})`, async () => {
+              (results.destinations[kind] ??= []).push(await measureDestination(kind, destination, receiver, plan.destinations));
+            });
+          }
+        }
       } else if (scenario === 'retention') {
         for (const kind of stores) await attempt(`retention (${kind})`, async () => { results.retention[kind] = await measureRetention(kind, receiver, plan.retention); });
       } else {

@@ -30,8 +30,26 @@ export async function currentOpenApiDocument(): Promise<Record<string, unknown>>
   }
 }
 
+/**
+ * Drops `anyOf` alternatives that only list required fields (a subscription needs target_url or
+ * destination): openapi-typescript turns each into `unknown`, and `{ …fields } | unknown` is
+ * `unknown`, which would leave the whole body unchecked. The server still enforces them.
+ */
+function withoutRequiredOnlyAlternatives(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withoutRequiredOnlyAlternatives);
+  if (node === null || typeof node !== 'object') return node;
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) copy[key] = withoutRequiredOnlyAlternatives(value);
+  const alternatives = copy.anyOf;
+  const requiredOnly = (alternative: unknown) => typeof alternative === 'object' && alternative !== null
+    && Object.keys(alternative).every((k) => k === 'required');
+  if (copy.properties && Array.isArray(alternatives) && alternatives.every(requiredOnly)) delete copy.anyOf;
+  return copy;
+}
+
 /** The TypeScript types of `document`, as the file holds them. */
 export async function clientTypes(document: Record<string, unknown>): Promise<string> {
-  const ast = await openapiTS(document as unknown as Parameters<typeof openapiTS>[0], { alphabetize: false });
+  const shaped = withoutRequiredOnlyAlternatives(document);
+  const ast = await openapiTS(shaped as Parameters<typeof openapiTS>[0], { alphabetize: false });
   return HEADER + '\n' + astToString(ast);
 }

@@ -19,6 +19,8 @@ const HEADER_C = `Bearer next_${randomBytes(12).toString('hex')}`;
 const REJECTED_HEADER = `rejected_${randomBytes(12).toString('hex')}`;
 const REJECTED_SECRET = `whsec_!!${randomBytes(12).toString('hex')}`;
 const WRONG_KEY = `hk_${randomBytes(32).toString('base64url')}`;
+// A broker URL's password (RabbitMQ refuses it, so its attempts carry the broker's error).
+const BROKER_PASSWORD = `pw-${randomBytes(12).toString('hex')}`;
 
 interface Recorded {
   what: string;
@@ -69,7 +71,7 @@ for (const name of STORE_NAMES) {
       const secrets = new Map<string, string>([
         ['API key', API_KEY], ['encryption key', ENCRYPTION_KEY.toString('base64')], ['secret A', SECRET_A],
         ['header A', HEADER_A], ['header B', HEADER_B], ['header C', HEADER_C], ['rejected header', REJECTED_HEADER],
-        ['rejected secret', REJECTED_SECRET], ['wrong key', WRONG_KEY],
+        ['rejected secret', REJECTED_SECRET], ['wrong key', WRONG_KEY], ['broker password', BROKER_PASSWORD],
       ]);
       const a = await api('POST', '/api/v1/subscriptions', { target_url: receiver.url, secret: SECRET_A, headers: { Authorization: HEADER_A, 'X-Api-Key': HEADER_B } }, { reveals: (b) => b.secret });
       const b = await api('POST', '/api/v1/subscriptions', { target_url: `${receiver.url}?b`, event_types: ['order.*'] }, { reveals: (b) => b.secret });
@@ -91,6 +93,20 @@ for (const name of STORE_NAMES) {
       secrets.set('rotated secret A', rotated.body.secret);
       await api('GET', `/api/v1/subscriptions/${a.body.id}/secret`, undefined, { reveals: (b) => b.secret });
       const again = await api('POST', `/api/v1/ingest/${a.body.id}`, event, { key: null, headers: { 'x-hub-signature-256': signature } });
+
+      const broker = await api('POST', '/api/v1/subscriptions', {
+        destination: { type: 'rabbitmq', url: `amqp://guest:${BROKER_PASSWORD}@127.0.0.1:5672`, exchange: '', routing_key: 'hookd-leak-test' }, event_types: ['broker.*'],
+      }, { reveals: (b) => b.secret });
+      assert.equal(broker.status, 201);
+      await api('PATCH', `/api/v1/subscriptions/${broker.body.id}`, { destination: broker.body.destination, description: 'sent back masked' });
+      const published = await api('POST', `/api/v1/ingest/${broker.body.id}`, '{"event_type":"broker.test"}');
+      const refused = await eventually(async () => {
+        const delivery = await api('GET', `/api/v1/deliveries/${published.body.delivery_id}`);
+        return delivery.body.logs.length > 0 ? delivery.body.logs[0] : undefined;
+      }, 30_000, 'the broker attempt');
+      assert.equal(refused.outcome, 'rejected', JSON.stringify(refused));
+      await api('GET', `/api/v1/subscriptions/${broker.body.id}`);
+      await api('GET', '/api/v1/stats');
 
       const deliveryIds = [ingested.body.delivery_id, again.body.delivery_id, ...fanned.body.delivery_ids];
       for (const id of deliveryIds) {
@@ -121,7 +137,7 @@ for (const name of STORE_NAMES) {
       }
       assert.deepEqual(hits, []);
       const revealing = answers.filter((answer) => answer.reveals !== undefined);
-      assert.ok(revealing.length === 4 && revealing.every((answer) => answer.text.includes(answer.reveals!)), 'the scan does see what answers hold');
+      assert.ok(revealing.length === 5 && revealing.every((answer) => answer.text.includes(answer.reveals!)), 'the scan does see what answers hold');
       assert.ok(answers.length >= 25, `${answers.length} answers scanned`);
     });
   });

@@ -85,7 +85,7 @@ describe('SQLite side thread', () => {
       const now = Date.now();
       const subscriptionId = uuidv7();
       await store.subscriptions.create({
-        id: subscriptionId, targetUrl: 'https://example.com/hook', secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+        id: subscriptionId, targetUrl: 'https://example.com/hook', destination: null, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
         eventTypes: null, description: null, active: true, requireSignedIngest: false, retryPolicy: null, headers: {},
         previousSecret: null, previousSecretExpiresAt: null, maxInFlight: 10, rateLimitPerSecond: null, ordering: 'parallel',
         filter: null, disabledReason: null, system: false, circuit: CLOSED_CIRCUIT, createdAt: now, updatedAt: now,

@@ -71,7 +71,7 @@ for (const name of STORE_NAMES) {
       await store.queue.recordAttempts(claimed.map((c, i) => result(c, 'l', i >= 8 ? 'failed' : 'succeeded', i < 5 ? T0 + 1000 : T0 + 2 * MINUTE + 1000, null, { durationMs: (i + 1) * 10 })), CIRCUIT_DEFAULTS);
 
       const stats = await store.readModels.attemptStats({ from: T0, to: T0 + 5 * MINUTE, bucketMs: MINUTE });
-      assert.deepEqual(stats.byOutcome, { success: 8, http_error: 2, timeout: 0, network_error: 0, blocked: 0 });
+      assert.deepEqual(stats.byOutcome, { success: 8, http_error: 2, timeout: 0, network_error: 0, blocked: 0, rejected: 0 });
       assert.equal(stats.p50Ms, 50);
       assert.equal(stats.p95Ms, 100);
       assert.deepEqual(stats.buckets, [
@@ -79,7 +79,7 @@ for (const name of STORE_NAMES) {
         { start: T0 + 2 * MINUTE, attempts: 5, failures: 2, p95Ms: 100 },
       ]);
       const empty = await store.readModels.attemptStats({ from: T0 + HOUR, to: T0 + 2 * HOUR, bucketMs: MINUTE });
-      assert.deepEqual(empty, { byOutcome: { success: 0, http_error: 0, timeout: 0, network_error: 0, blocked: 0 }, p50Ms: null, p95Ms: null, buckets: [] });
+      assert.deepEqual(empty, { byOutcome: { success: 0, http_error: 0, timeout: 0, network_error: 0, blocked: 0, rejected: 0 }, p50Ms: null, p95Ms: null, buckets: [] });
     });
 
     it('failingSubscriptions and inactiveSubscriptions name the subscriptions that need a look', async () => {

@@ -8,7 +8,10 @@ interface BodySchema {
   type?: unknown;
   required?: unknown[];
   additionalProperties?: unknown;
-  minProperties?: unknown;
+  /** Alternatives that each require fields (a subscription needs target_url or destination). */
+  anyOf?: unknown[];
+  /** A change of settings must name at least one (PATCH). */
+  minProperties?: number;
 }
 
 /**
@@ -16,7 +19,7 @@ interface BodySchema {
  * of them (PATCH needs at least one change: its body may not be left out).
  */
 function onlyOptionalSettings(schema: BodySchema | undefined): boolean {
-  return schema?.type === 'object' && schema.additionalProperties === false && !(schema.required?.length) && !(Number(schema.minProperties) > 0);
+  return schema?.type === 'object' && schema.additionalProperties === false && !(schema.required?.length) && !(schema.anyOf?.length) && !(Number(schema.minProperties) > 0);
 }
 
 /** Whether the route's body is only a set of optional settings. */

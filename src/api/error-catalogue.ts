@@ -37,6 +37,7 @@ export const ERROR_CATALOGUE = {
   validation_failed: { status: 422, when: 'a field is missing, of the wrong type or out of range (the message names it)' },
   invalid_cursor: { status: 422, when: 'a `cursor` that is not a `next_cursor` this server issued' },
   target_url_blocked: { status: 422, when: 'a `target_url` whose host is an IP address in a blocked range (the message says which)' },
+  destination_blocked: { status: 422, when: 'a broker `destination` whose URL\'s host is an IP address in a blocked range (the message says which)' },
   payload_too_deep: { status: 422, when: 'JSON nesting arrays and objects more than 64 levels deep' },
   invalid_filter: { status: 422, when: 'a content filter that does not follow the grammar (the message says where)' },
   invalid_event_schema: { status: 422, when: 'an event type `schema` that Ajv cannot compile, or over 64 KiB as JSON (the message says why)' },

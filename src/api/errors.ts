@@ -92,16 +92,23 @@ function simplifyAlternatives(issues: AjvIssue[]): AjvIssue[] {
 
 function fieldOf(issue: AjvIssue, part: string | undefined): string {
   const path = issue.instancePath.replace(/^\//, '').replace(/\//g, '.');
-  const extra = (issue.params.missingProperty ?? issue.params.additionalProperty) as string | undefined;
+  const extra = (issue.params.missingProperty ?? issue.params.additionalProperty ?? (issue.keyword === 'discriminator' ? issue.params.tag : undefined)) as string | undefined;
   const field = [path, extra].filter(Boolean).join('.');
   return field || (part === 'body' ? 'body' : part ?? 'request');
+}
+
+/** The values of a discriminated oneOf's tag (a destination's `type`). */
+function discriminatorValues(issue: AjvIssue): string[] {
+  const branches = (issue.parentSchema?.oneOf ?? []) as { properties?: Record<string, { const?: unknown }> }[];
+  return branches.map((branch) => String(branch.properties?.[String(issue.params.tag)]?.const));
 }
 
 function describeIssue(issue: AjvIssue): string {
   if (issue.keyword === 'required') return 'is required';
   if (issue.keyword === 'additionalProperties') return 'is not a known field';
   const formatMessage = issue.parentSchema?.[FORMAT_MESSAGE];
-  if ((issue.keyword === 'pattern' || issue.keyword === 'format') && typeof formatMessage === 'string') return formatMessage;
+  if ((issue.keyword === 'pattern' || issue.keyword === 'format' || issue.keyword === 'not') && typeof formatMessage === 'string') return formatMessage;
+  if (issue.keyword === 'discriminator') return `must be one of ${discriminatorValues(issue).join(', ')}`;
   if (issue.keyword === 'enum') {
     return `must be one of ${((issue.params.allowedValues ?? []) as unknown[]).map((value) => (typeof value === 'string' ? value : JSON.stringify(value))).join(', ')}`;
   }

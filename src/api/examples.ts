@@ -10,6 +10,7 @@ const CREATED_AT = '2025-06-01T12:00:00.000Z';
 export const subscriptionExample = {
   id: SUBSCRIPTION_ID,
   target_url: 'https://example.com/webhooks/hookd',
+  destination: null,
   event_types: ['order.created', 'order.*'],
   description: 'Order events for the billing service',
   active: true,
@@ -34,7 +35,18 @@ export const subscriptionWithSecretExample = { ...subscriptionExample, ...secret
 
 export const rotatedSecretExample = { secret: 'whsec_dGhlIG5ldyBzZWNyZXQgYWZ0ZXIgcm90YXRpb24=', previous_secret_expires_at: '2025-06-02T12:00:00.000Z' };
 
-export const subscriptionListExample = { items: [subscriptionExample], next_cursor: null };
+/** A subscription whose deliveries go to a broker: a RabbitMQ exchange, the password masked. */
+export const brokerSubscriptionExample = {
+  ...subscriptionExample,
+  id: '0197a3c2-6a20-7b11-9e07-3c1d5f8a2b40',
+  target_url: null,
+  destination: { type: 'rabbitmq', url: 'amqp://hookd:****@rabbitmq.internal:5672/%2F', exchange: 'orders', routing_key: 'order.events' },
+  description: 'Order events for the warehouse queue',
+  headers: {},
+  filter: null,
+};
+
+export const subscriptionListExample = { items: [subscriptionExample, brokerSubscriptionExample], next_cursor: null };
 
 export const ingestedExample = { delivery_id: DELIVERY_ID, event_id: EVENT_ID, status: 'queued' };
 

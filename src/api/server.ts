@@ -74,7 +74,8 @@ function withoutHandlerChecks(schema: unknown): unknown {
 // not checked here: the handlers answer 404 for an id that is not one, as for an unknown id.
 function validators() {
   // verbose: each issue carries its schema, from which errors.ts takes a field's own message.
-  const common = { useDefaults: true, removeAdditional: false, allErrors: false, strict: false, verbose: true } as const;
+  // discriminator: a destination is validated against the one kind its `type` names.
+  const common = { useDefaults: true, removeAdditional: false, allErrors: false, strict: false, verbose: true, discriminator: true } as const;
   const body = addFormats(new Ajv({ ...common, coerceTypes: false }));
   const text = addFormats(new Ajv({ ...common, coerceTypes: 'array' }));
   const path = new Ajv({ ...common, coerceTypes: 'array', validateFormats: false });

@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
 import { ATTEMPT_OUTCOMES } from '../domain/index.ts';
 import type { ReadModels, StatsRange } from '../store/contracts.ts';
+import { DestinationView, destinationView } from './destinations.ts';
 import { Timestamp, errorResponses, iso } from './schemas.ts';
 
 const HOUR_MS = 3_600_000;
@@ -56,13 +57,15 @@ const Stats = Type.Object({
   subscriptions: Type.Object({
     failing: Type.Array(Type.Object({
       id: Type.String(),
-      target_url: Type.String(),
+      target_url: Type.Union([Type.String(), Type.Null()]),
+      destination: DestinationView,
       failures: Type.Integer({ description: 'Failed attempts in the window.' }),
       last_failure_at: Timestamp,
     }), { description: `Up to ${LIST_LIMIT} subscriptions with failed attempts in the window, most failures first.` }),
     inactive: Type.Array(Type.Object({
       id: Type.String(),
-      target_url: Type.String(),
+      target_url: Type.Union([Type.String(), Type.Null()]),
+      destination: DestinationView,
       updated_at: Timestamp,
       disabled_reason: Type.Union([Type.String(), Type.Null()], { description: 'Why hookd disabled it; null when an operator did.' }),
     }), { description: `Up to ${LIST_LIMIT} inactive subscriptions, most recently changed first.` }),
@@ -80,7 +83,7 @@ function statsExample() {
     deliveries: { last_hour: 20, last_24h: 310 },
     attempts: {
       total: 20, succeeded: 18, failed: 2,
-      by_outcome: { success: 18, http_error: 1, timeout: 1, network_error: 0, blocked: 0 },
+      by_outcome: { success: 18, http_error: 1, timeout: 1, network_error: 0, blocked: 0, rejected: 0 },
       success_rate: 0.9,
       latency_ms: { p50: 42, p95: 180 },
     },
@@ -93,7 +96,7 @@ function statsExample() {
       p95_ms: attempts.map((n) => (n > 0 ? 180 : null)),
     },
     subscriptions: {
-      failing: [{ id: '0197a3c2-5f10-7c3e-8a41-2b9d6e0f4a11', target_url: 'https://example.com/webhooks/hookd', failures: 2, last_failure_at: '2025-06-01T11:58:10.000Z' }],
+      failing: [{ id: '0197a3c2-5f10-7c3e-8a41-2b9d6e0f4a11', target_url: 'https://example.com/webhooks/hookd', destination: null, failures: 2, last_failure_at: '2025-06-01T11:58:10.000Z' }],
       inactive: [],
       inactive_total: 0,
     },
@@ -159,8 +162,8 @@ export const statsRoutes = ({ readModels, clock }: { readModels: ReadModels; clo
       },
       series: { start: iso(range.from), bucket_seconds: range.bucketMs / 1000, ...series },
       subscriptions: {
-        failing: failing.map((s) => ({ id: s.id, target_url: s.targetUrl, failures: s.failures, last_failure_at: iso(s.lastFailureAt) })),
-        inactive: inactive.items.map((s) => ({ id: s.id, target_url: s.targetUrl, updated_at: iso(s.updatedAt), disabled_reason: s.disabledReason })),
+        failing: failing.map((s) => ({ id: s.id, target_url: s.targetUrl, destination: destinationView(s.destination), failures: s.failures, last_failure_at: iso(s.lastFailureAt) })),
+        inactive: inactive.items.map((s) => ({ id: s.id, target_url: s.targetUrl, destination: destinationView(s.destination), updated_at: iso(s.updatedAt), disabled_reason: s.disabledReason })),
         inactive_total: inactive.total,
       },
     };

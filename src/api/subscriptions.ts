@@ -14,6 +14,7 @@ import {
   CLOSED_CIRCUIT, MIN_RATE_LIMIT_PER_SECOND, RETRY_BOUNDS, SUBSCRIPTION_DEFAULTS, generateSecret, newSubscription, type Bounds, type ContentFilter, type Subscription,
 } from '../domain/index.ts';
 import { CONTENT_FILTER_SCHEMA } from '../routing/content-filter-schema.ts';
+import { Destination, DestinationView, checkDestination, destinationView } from './destinations.ts';
 import { ApiError, invalidField, notFound } from './errors.ts';
 import { rotatedSecretExample, secretExample, subscriptionExample, subscriptionListExample, subscriptionWithSecretExample } from './examples.ts';
 import {
@@ -83,7 +84,8 @@ const RotateBody = Type.Object({
 }, { additionalProperties: false });
 
 const settings = {
-  target_url: TargetUrl,
+  target_url: Type.Optional(TargetUrl),
+  destination: Type.Optional(Destination),
   secret: Type.Optional(Secret),
   event_types: Type.Optional(EventTypes),
   description: Type.Optional(Description),
@@ -96,14 +98,21 @@ const settings = {
   ordering: Type.Optional(Ordering),
   filter: Type.Optional(Filter),
 };
-const CreateBody = Type.Object(settings, { additionalProperties: false });
-const ReplaceBody = Type.Object(settings, { additionalProperties: false });
-const PatchBody = Type.Object({ ...settings, target_url: Type.Optional(TargetUrl) }, { additionalProperties: false, minProperties: 1 });
+// Deliveries go to target_url (HTTP) or to destination (a broker): one of them, never both.
+// Setting one on a subscription that has the other switches it over.
+const ONE_DESTINATION = {
+  not: { required: ['target_url', 'destination'] },
+  [FORMAT_MESSAGE]: 'give target_url (an HTTP receiver) or destination (a broker), not both',
+};
+const CreateBody = Type.Object(settings, { additionalProperties: false, anyOf: [{ required: ['target_url'] }, { required: ['destination'] }], ...ONE_DESTINATION });
+const ReplaceBody = CreateBody;
+const PatchBody = Type.Object(settings, { additionalProperties: false, minProperties: 1, ...ONE_DESTINATION });
 type PatchBody = Static<typeof PatchBody>;
 
 const SubscriptionView = Type.Object({
   id: Type.String(),
-  target_url: Type.String(),
+  target_url: Type.Union([Type.String(), Type.Null()], { description: 'Where deliveries are POSTed; null when they go to a broker (destination).' }),
+  destination: DestinationView,
   event_types: Type.Union([Type.Array(Type.String()), Type.Null()]),
   description: Type.Union([Type.String(), Type.Null()]),
   active: Type.Boolean(),
@@ -137,6 +146,7 @@ export function subscriptionView(s: Subscription) {
   return {
     id: s.id,
     target_url: s.targetUrl,
+    destination: destinationView(s.destination),
     event_types: s.eventTypes,
     description: s.description,
     active: s.active,
@@ -235,9 +245,14 @@ function applySettings(base: Subscription, body: PatchBody, replace: boolean, no
     if (body[key] !== undefined) return convert(body[key] as NonNullable<PatchBody[K]> | null);
     return replace ? fallback : current;
   };
+  const target = body.target_url !== undefined
+    ? { targetUrl: checkTargetUrl(body.target_url, policy), destination: null }
+    : body.destination !== undefined
+      ? { targetUrl: null, destination: checkDestination(body.destination, base.destination, policy) }
+      : { targetUrl: base.targetUrl, destination: base.destination };
   return {
     ...base,
-    targetUrl: body.target_url !== undefined ? checkTargetUrl(body.target_url, policy) : base.targetUrl,
+    ...target,
     // A secret changes only when one is given explicitly, even on PUT, and then at once:
     // a rotation's grace period ends with it (use .../secret/rotate for a gradual change).
     secret: body.secret !== undefined ? checkSecret(body.secret) : base.secret,
@@ -287,7 +302,7 @@ export const subscriptionRoutes = ({ subscriptions, allowNetworks, clock }: Subs
     },
   }, async (request, reply) => {
     const now = clock();
-    const blank = newSubscription({ id: uuidv7(), targetUrl: '', secret: request.body.secret ?? generateSecret() }, now);
+    const blank = newSubscription({ id: uuidv7(), targetUrl: null, secret: request.body.secret ?? generateSecret() }, now);
     const subscription = applySettings(blank, request.body, true, now, policy);
     await subscriptions.create(subscription);
     request.log.info({ subscriptionId: subscription.id }, 'subscription created');

@@ -1258,6 +1258,7 @@ export interface paths {
                          *         {
                          *           "id": "0197a3c2-5f10-7c3e-8a41-2b9d6e0f4a11",
                          *           "target_url": "https://example.com/webhooks/hookd",
+                         *           "destination": null,
                          *           "event_types": [
                          *             "order.created",
                          *             "order.*"
@@ -1290,6 +1291,42 @@ export interface paths {
                          *           "previous_secret_expires_at": null,
                          *           "created_at": "2025-06-01T12:00:00.000Z",
                          *           "updated_at": "2025-06-01T12:00:00.000Z"
+                         *         },
+                         *         {
+                         *           "id": "0197a3c2-6a20-7b11-9e07-3c1d5f8a2b40",
+                         *           "target_url": null,
+                         *           "destination": {
+                         *             "type": "rabbitmq",
+                         *             "url": "amqp://hookd:****@rabbitmq.internal:5672/%2F",
+                         *             "exchange": "orders",
+                         *             "routing_key": "order.events"
+                         *           },
+                         *           "event_types": [
+                         *             "order.created",
+                         *             "order.*"
+                         *           ],
+                         *           "description": "Order events for the warehouse queue",
+                         *           "active": true,
+                         *           "require_signed_ingest": false,
+                         *           "retry_policy": {
+                         *             "max_attempts": 5
+                         *           },
+                         *           "headers": {},
+                         *           "max_in_flight": 10,
+                         *           "rate_limit_per_second": null,
+                         *           "ordering": "parallel",
+                         *           "filter": null,
+                         *           "circuit": {
+                         *             "state": "closed",
+                         *             "consecutive_failures": 0,
+                         *             "retry_at": null,
+                         *             "failing_since": null
+                         *           },
+                         *           "disabled_reason": null,
+                         *           "system": false,
+                         *           "previous_secret_expires_at": null,
+                         *           "created_at": "2025-06-01T12:00:00.000Z",
+                         *           "updated_at": "2025-06-01T12:00:00.000Z"
                          *         }
                          *       ],
                          *       "next_cursor": null
@@ -1298,7 +1335,34 @@ export interface paths {
                         "application/json": {
                             items: {
                                 id: string;
-                                target_url: string;
+                                /** @description Where deliveries are POSTed; null when they go to a broker (destination). */
+                                target_url: string | null;
+                                /** @description A broker instead of an HTTP target URL: a RabbitMQ exchange, a NATS JetStream subject or a Redis stream. Each message carries the payload as its body, byte for byte, and the headers an HTTP delivery gets (webhook-id, webhook-timestamp, webhook-signature, x-hookd-event-type, …) as message headers. Null: deliveries go to target_url. */
+                                destination: {
+                                    /** @enum {string} */
+                                    type: "rabbitmq";
+                                    /** @description The URL, its password shown as ****. */
+                                    url: string;
+                                    /** @description The exchange to publish to; "" is the default exchange, which routes by queue name. */
+                                    exchange: string;
+                                    /** @description The routing key of every message. */
+                                    routing_key: string;
+                                } | {
+                                    /** @enum {string} */
+                                    type: "nats";
+                                    /** @description The URL, its password shown as ****. */
+                                    url: string;
+                                    /** @description The subject to publish to; a JetStream stream must capture it. */
+                                    subject: string;
+                                } | {
+                                    /** @enum {string} */
+                                    type: "redis";
+                                    /** @description The URL, its password shown as ****. */
+                                    url: string;
+                                    /** @description The stream key XADD appends to. */
+                                    stream: string;
+                                    max_len: number | null;
+                                } | null;
                                 event_types: string[] | null;
                                 description: string | null;
                                 active: boolean;
@@ -1834,7 +1898,43 @@ export interface paths {
                          * Format: uri
                          * @description Absolute http:// or https:// URL that receives the webhooks, without credentials. A host that is an IP address in a blocked range gets 422 target_url_blocked.
                          */
-                        target_url: string;
+                        target_url?: string;
+                        /** @description A broker instead of an HTTP target URL: a RabbitMQ exchange, a NATS JetStream subject or a Redis stream. Each message carries the payload as its body, byte for byte, and the headers an HTTP delivery gets (webhook-id, webhook-timestamp, webhook-signature, x-hookd-event-type, …) as message headers. */
+                        destination?: {
+                            /** @enum {string} */
+                            type: "rabbitmq";
+                            /**
+                             * @description An amqp:// or amqps:// URL (amqp://user:password@host:5672/vhost). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
+                             * @example amqp://hookd:secret@rabbitmq.internal:5672/%2F
+                             */
+                            url: string;
+                            /** @description The exchange to publish to; "" is the default exchange, which routes by queue name. */
+                            exchange: string;
+                            /** @description The routing key of every message. */
+                            routing_key: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "nats";
+                            /**
+                             * @description A nats:// URL (nats://user:password@host:4222, or nats://token@host:4222). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
+                             * @example nats://hookd:secret@nats.internal:4222
+                             */
+                            url: string;
+                            /** @description The subject to publish to; a JetStream stream must capture it. */
+                            subject: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "redis";
+                            /**
+                             * @description A redis:// or rediss:// URL (redis://user:password@host:6379/0, the path being the database). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
+                             * @example redis://default:secret@redis.internal:6379/0
+                             */
+                            url: string;
+                            /** @description The stream key XADD appends to. */
+                            stream: string;
+                            /** @description Trims the stream to about this many entries (XADD MAXLEN ~). Absent or null: never trimmed. */
+                            max_len?: number | null;
+                        };
                         /** @description HMAC signing secret; `whsec_` + base64, or any string. Generated when absent. */
                         secret?: string;
                         /** @description Event types to deliver: exact names, `*`, or `prefix.*`. Null or absent: every event type. */
@@ -1878,6 +1978,7 @@ export interface paths {
                          * @example {
                          *       "id": "0197a3c2-5f10-7c3e-8a41-2b9d6e0f4a11",
                          *       "target_url": "https://example.com/webhooks/hookd",
+                         *       "destination": null,
                          *       "event_types": [
                          *         "order.created",
                          *         "order.*"
@@ -1915,7 +2016,34 @@ export interface paths {
                          */
                         "application/json": {
                             id: string;
-                            target_url: string;
+                            /** @description Where deliveries are POSTed; null when they go to a broker (destination). */
+                            target_url: string | null;
+                            /** @description A broker instead of an HTTP target URL: a RabbitMQ exchange, a NATS JetStream subject or a Redis stream. Each message carries the payload as its body, byte for byte, and the headers an HTTP delivery gets (webhook-id, webhook-timestamp, webhook-signature, x-hookd-event-type, …) as message headers. Null: deliveries go to target_url. */
+                            destination: {
+                                /** @enum {string} */
+                                type: "rabbitmq";
+                                /** @description The URL, its password shown as ****. */
+                                url: string;
+                                /** @description The exchange to publish to; "" is the default exchange, which routes by queue name. */
+                                exchange: string;
+                                /** @description The routing key of every message. */
+                                routing_key: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "nats";
+                                /** @description The URL, its password shown as ****. */
+                                url: string;
+                                /** @description The subject to publish to; a JetStream stream must capture it. */
+                                subject: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "redis";
+                                /** @description The URL, its password shown as ****. */
+                                url: string;
+                                /** @description The stream key XADD appends to. */
+                                stream: string;
+                                max_len: number | null;
+                            } | null;
                             event_types: string[] | null;
                             description: string | null;
                             active: boolean;
@@ -2470,6 +2598,7 @@ export interface paths {
                          * @example {
                          *       "id": "0197a3c2-5f10-7c3e-8a41-2b9d6e0f4a11",
                          *       "target_url": "https://example.com/webhooks/hookd",
+                         *       "destination": null,
                          *       "event_types": [
                          *         "order.created",
                          *         "order.*"
@@ -2506,7 +2635,34 @@ export interface paths {
                          */
                         "application/json": {
                             id: string;
-                            target_url: string;
+                            /** @description Where deliveries are POSTed; null when they go to a broker (destination). */
+                            target_url: string | null;
+                            /** @description A broker instead of an HTTP target URL: a RabbitMQ exchange, a NATS JetStream subject or a Redis stream. Each message carries the payload as its body, byte for byte, and the headers an HTTP delivery gets (webhook-id, webhook-timestamp, webhook-signature, x-hookd-event-type, …) as message headers. Null: deliveries go to target_url. */
+                            destination: {
+                                /** @enum {string} */
+                                type: "rabbitmq";
+                                /** @description The URL, its password shown as ****. */
+                                url: string;
+                                /** @description The exchange to publish to; "" is the default exchange, which routes by queue name. */
+                                exchange: string;
+                                /** @description The routing key of every message. */
+                                routing_key: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "nats";
+                                /** @description The URL, its password shown as ****. */
+                                url: string;
+                                /** @description The subject to publish to; a JetStream stream must capture it. */
+                                subject: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "redis";
+                                /** @description The URL, its password shown as ****. */
+                                url: string;
+                                /** @description The stream key XADD appends to. */
+                                stream: string;
+                                max_len: number | null;
+                            } | null;
                             event_types: string[] | null;
                             description: string | null;
                             active: boolean;
@@ -3042,7 +3198,43 @@ export interface paths {
                          * Format: uri
                          * @description Absolute http:// or https:// URL that receives the webhooks, without credentials. A host that is an IP address in a blocked range gets 422 target_url_blocked.
                          */
-                        target_url: string;
+                        target_url?: string;
+                        /** @description A broker instead of an HTTP target URL: a RabbitMQ exchange, a NATS JetStream subject or a Redis stream. Each message carries the payload as its body, byte for byte, and the headers an HTTP delivery gets (webhook-id, webhook-timestamp, webhook-signature, x-hookd-event-type, …) as message headers. */
+                        destination?: {
+                            /** @enum {string} */
+                            type: "rabbitmq";
+                            /**
+                             * @description An amqp:// or amqps:// URL (amqp://user:password@host:5672/vhost). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
+                             * @example amqp://hookd:secret@rabbitmq.internal:5672/%2F
+                             */
+                            url: string;
+                            /** @description The exchange to publish to; "" is the default exchange, which routes by queue name. */
+                            exchange: string;
+                            /** @description The routing key of every message. */
+                            routing_key: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "nats";
+                            /**
+                             * @description A nats:// URL (nats://user:password@host:4222, or nats://token@host:4222). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
+                             * @example nats://hookd:secret@nats.internal:4222
+                             */
+                            url: string;
+                            /** @description The subject to publish to; a JetStream stream must capture it. */
+                            subject: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "redis";
+                            /**
+                             * @description A redis:// or rediss:// URL (redis://user:password@host:6379/0, the path being the database). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
+                             * @example redis://default:secret@redis.internal:6379/0
+                             */
+                            url: string;
+                            /** @description The stream key XADD appends to. */
+                            stream: string;
+                            /** @description Trims the stream to about this many entries (XADD MAXLEN ~). Absent or null: never trimmed. */
+                            max_len?: number | null;
+                        };
                         /** @description HMAC signing secret; `whsec_` + base64, or any string. Generated when absent. */
                         secret?: string;
                         /** @description Event types to deliver: exact names, `*`, or `prefix.*`. Null or absent: every event type. */
@@ -3086,6 +3278,7 @@ export interface paths {
                          * @example {
                          *       "id": "0197a3c2-5f10-7c3e-8a41-2b9d6e0f4a11",
                          *       "target_url": "https://example.com/webhooks/hookd",
+                         *       "destination": null,
                          *       "event_types": [
                          *         "order.created",
                          *         "order.*"
@@ -3122,7 +3315,34 @@ export interface paths {
                          */
                         "application/json": {
                             id: string;
-                            target_url: string;
+                            /** @description Where deliveries are POSTed; null when they go to a broker (destination). */
+                            target_url: string | null;
+                            /** @description A broker instead of an HTTP target URL: a RabbitMQ exchange, a NATS JetStream subject or a Redis stream. Each message carries the payload as its body, byte for byte, and the headers an HTTP delivery gets (webhook-id, webhook-timestamp, webhook-signature, x-hookd-event-type, …) as message headers. Null: deliveries go to target_url. */
+                            destination: {
+                                /** @enum {string} */
+                                type: "rabbitmq";
+                                /** @description The URL, its password shown as ****. */
+                                url: string;
+                                /** @description The exchange to publish to; "" is the default exchange, which routes by queue name. */
+                                exchange: string;
+                                /** @description The routing key of every message. */
+                                routing_key: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "nats";
+                                /** @description The URL, its password shown as ****. */
+                                url: string;
+                                /** @description The subject to publish to; a JetStream stream must capture it. */
+                                subject: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "redis";
+                                /** @description The URL, its password shown as ****. */
+                                url: string;
+                                /** @description The stream key XADD appends to. */
+                                stream: string;
+                                max_len: number | null;
+                            } | null;
                             event_types: string[] | null;
                             description: string | null;
                             active: boolean;
@@ -4160,6 +4380,42 @@ export interface paths {
                          * @description Absolute http:// or https:// URL that receives the webhooks, without credentials. A host that is an IP address in a blocked range gets 422 target_url_blocked.
                          */
                         target_url?: string;
+                        /** @description A broker instead of an HTTP target URL: a RabbitMQ exchange, a NATS JetStream subject or a Redis stream. Each message carries the payload as its body, byte for byte, and the headers an HTTP delivery gets (webhook-id, webhook-timestamp, webhook-signature, x-hookd-event-type, …) as message headers. */
+                        destination?: {
+                            /** @enum {string} */
+                            type: "rabbitmq";
+                            /**
+                             * @description An amqp:// or amqps:// URL (amqp://user:password@host:5672/vhost). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
+                             * @example amqp://hookd:secret@rabbitmq.internal:5672/%2F
+                             */
+                            url: string;
+                            /** @description The exchange to publish to; "" is the default exchange, which routes by queue name. */
+                            exchange: string;
+                            /** @description The routing key of every message. */
+                            routing_key: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "nats";
+                            /**
+                             * @description A nats:// URL (nats://user:password@host:4222, or nats://token@host:4222). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
+                             * @example nats://hookd:secret@nats.internal:4222
+                             */
+                            url: string;
+                            /** @description The subject to publish to; a JetStream stream must capture it. */
+                            subject: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "redis";
+                            /**
+                             * @description A redis:// or rediss:// URL (redis://user:password@host:6379/0, the path being the database). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
+                             * @example redis://default:secret@redis.internal:6379/0
+                             */
+                            url: string;
+                            /** @description The stream key XADD appends to. */
+                            stream: string;
+                            /** @description Trims the stream to about this many entries (XADD MAXLEN ~). Absent or null: never trimmed. */
+                            max_len?: number | null;
+                        };
                         /** @description HMAC signing secret; `whsec_` + base64, or any string. Generated when absent. */
                         secret?: string;
                         /** @description Event types to deliver: exact names, `*`, or `prefix.*`. Null or absent: every event type. */
@@ -4203,6 +4459,7 @@ export interface paths {
                          * @example {
                          *       "id": "0197a3c2-5f10-7c3e-8a41-2b9d6e0f4a11",
                          *       "target_url": "https://example.com/webhooks/hookd",
+                         *       "destination": null,
                          *       "event_types": [
                          *         "order.created",
                          *         "order.*"
@@ -4239,7 +4496,34 @@ export interface paths {
                          */
                         "application/json": {
                             id: string;
-                            target_url: string;
+                            /** @description Where deliveries are POSTed; null when they go to a broker (destination). */
+                            target_url: string | null;
+                            /** @description A broker instead of an HTTP target URL: a RabbitMQ exchange, a NATS JetStream subject or a Redis stream. Each message carries the payload as its body, byte for byte, and the headers an HTTP delivery gets (webhook-id, webhook-timestamp, webhook-signature, x-hookd-event-type, …) as message headers. Null: deliveries go to target_url. */
+                            destination: {
+                                /** @enum {string} */
+                                type: "rabbitmq";
+                                /** @description The URL, its password shown as ****. */
+                                url: string;
+                                /** @description The exchange to publish to; "" is the default exchange, which routes by queue name. */
+                                exchange: string;
+                                /** @description The routing key of every message. */
+                                routing_key: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "nats";
+                                /** @description The URL, its password shown as ****. */
+                                url: string;
+                                /** @description The subject to publish to; a JetStream stream must capture it. */
+                                subject: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "redis";
+                                /** @description The URL, its password shown as ****. */
+                                url: string;
+                                /** @description The stream key XADD appends to. */
+                                stream: string;
+                                max_len: number | null;
+                            } | null;
                             event_types: string[] | null;
                             description: string | null;
                             active: boolean;
@@ -9770,7 +10054,7 @@ export interface paths {
                             logs: {
                                 attempt_number: number;
                                 /** @enum {unknown} */
-                                outcome: "success" | "http_error" | "timeout" | "network_error" | "blocked";
+                                outcome: "success" | "http_error" | "timeout" | "network_error" | "blocked" | "rejected";
                                 status_code: number | null;
                                 error_details: string | null;
                                 duration_ms: number;
@@ -10369,7 +10653,7 @@ export interface paths {
                             logs: {
                                 attempt_number: number;
                                 /** @enum {unknown} */
-                                outcome: "success" | "http_error" | "timeout" | "network_error" | "blocked";
+                                outcome: "success" | "http_error" | "timeout" | "network_error" | "blocked" | "rejected";
                                 status_code: number | null;
                                 error_details: string | null;
                                 duration_ms: number;
@@ -13639,7 +13923,8 @@ export interface paths {
                          *           "http_error": 1,
                          *           "timeout": 1,
                          *           "network_error": 0,
-                         *           "blocked": 0
+                         *           "blocked": 0,
+                         *           "rejected": 0
                          *         },
                          *         "success_rate": 0.9,
                          *         "latency_ms": {
@@ -13848,6 +14133,7 @@ export interface paths {
                          *           {
                          *             "id": "0197a3c2-5f10-7c3e-8a41-2b9d6e0f4a11",
                          *             "target_url": "https://example.com/webhooks/hookd",
+                         *             "destination": null,
                          *             "failures": 2,
                          *             "last_failure_at": "2025-06-01T11:58:10.000Z"
                          *           }
@@ -13882,6 +14168,7 @@ export interface paths {
                                     timeout: number;
                                     network_error: number;
                                     blocked: number;
+                                    rejected: number;
                                 };
                                 /** @description Succeeded / total; null without attempts. */
                                 success_rate: number | null;
@@ -13912,7 +14199,33 @@ export interface paths {
                                 /** @description Up to 10 subscriptions with failed attempts in the window, most failures first. */
                                 failing: {
                                     id: string;
-                                    target_url: string;
+                                    target_url: string | null;
+                                    /** @description A broker instead of an HTTP target URL: a RabbitMQ exchange, a NATS JetStream subject or a Redis stream. Each message carries the payload as its body, byte for byte, and the headers an HTTP delivery gets (webhook-id, webhook-timestamp, webhook-signature, x-hookd-event-type, …) as message headers. Null: deliveries go to target_url. */
+                                    destination: {
+                                        /** @enum {string} */
+                                        type: "rabbitmq";
+                                        /** @description The URL, its password shown as ****. */
+                                        url: string;
+                                        /** @description The exchange to publish to; "" is the default exchange, which routes by queue name. */
+                                        exchange: string;
+                                        /** @description The routing key of every message. */
+                                        routing_key: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        type: "nats";
+                                        /** @description The URL, its password shown as ****. */
+                                        url: string;
+                                        /** @description The subject to publish to; a JetStream stream must capture it. */
+                                        subject: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        type: "redis";
+                                        /** @description The URL, its password shown as ****. */
+                                        url: string;
+                                        /** @description The stream key XADD appends to. */
+                                        stream: string;
+                                        max_len: number | null;
+                                    } | null;
                                     /** @description Failed attempts in the window. */
                                     failures: number;
                                     /** Format: date-time */
@@ -13921,7 +14234,33 @@ export interface paths {
                                 /** @description Up to 10 inactive subscriptions, most recently changed first. */
                                 inactive: {
                                     id: string;
-                                    target_url: string;
+                                    target_url: string | null;
+                                    /** @description A broker instead of an HTTP target URL: a RabbitMQ exchange, a NATS JetStream subject or a Redis stream. Each message carries the payload as its body, byte for byte, and the headers an HTTP delivery gets (webhook-id, webhook-timestamp, webhook-signature, x-hookd-event-type, …) as message headers. Null: deliveries go to target_url. */
+                                    destination: {
+                                        /** @enum {string} */
+                                        type: "rabbitmq";
+                                        /** @description The URL, its password shown as ****. */
+                                        url: string;
+                                        /** @description The exchange to publish to; "" is the default exchange, which routes by queue name. */
+                                        exchange: string;
+                                        /** @description The routing key of every message. */
+                                        routing_key: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        type: "nats";
+                                        /** @description The URL, its password shown as ****. */
+                                        url: string;
+                                        /** @description The subject to publish to; a JetStream stream must capture it. */
+                                        subject: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        type: "redis";
+                                        /** @description The URL, its password shown as ****. */
+                                        url: string;
+                                        /** @description The stream key XADD appends to. */
+                                        stream: string;
+                                        max_len: number | null;
+                                    } | null;
                                     /** Format: date-time */
                                     updated_at: string;
                                     /** @description Why hookd disabled it; null when an operator did. */

@@ -257,6 +257,7 @@ export class Dispatcher {
       const span = this.#tracing?.startAttempt({ subscription, delivery, attemptNumber, targetUrl: subscription.targetUrl }, trace);
       const result = await this.#sender.send({
         url: subscription.targetUrl,
+        destination: subscription.destination,
         secrets: signingSecrets(subscription, this.#clock()),
         headers: subscription.headers,
         messageId: delivery.eventId,

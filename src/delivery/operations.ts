@@ -7,7 +7,7 @@
 import { uuidv7 } from 'uuidv7';
 import type { Config } from '../config.ts';
 import {
-  generateSecret, newDelivery, newSubscription, type Delivery, type OperationalEventType, type OperationalNotice, type Subscription,
+  destinationJson, generateSecret, newDelivery, newSubscription, type Delivery, type OperationalEventType, type OperationalNotice, type Subscription,
 } from '../domain/index.ts';
 import type { Subscriptions } from '../store/contracts.ts';
 import { StoreConflictError } from '../store/errors.ts';
@@ -60,6 +60,7 @@ export class Operations {
       data: {
         subscription_id: subscription.id,
         target_url: subscription.targetUrl,
+        destination: subscription.destination && destinationJson(subscription.destination),
         reason,
         ...(delivery && { delivery_id: delivery.id, event_id: delivery.eventId, event_type: delivery.eventType, attempts: delivery.attempts + 1 }),
       },

@@ -1,171 +1,55 @@
-// Sends one attempt: a signed POST through undici, over keep-alive pools per origin, dialled
-// only through the SSRF-guarded connector. Every attempt is bounded in time (connect and
-// total) and in what is kept of the response (the first 4 KiB, for the log).
-import { Agent, errors as undiciErrors, request } from 'undici';
-import { signatureHeaders } from '../signing/standard-webhooks.ts';
-import type { AttemptOutcome, TraceContext } from '../domain/index.ts';
-import { traceHeaders } from '../tracing/trace-context.ts';
-import { VERSION } from '../version.ts';
-import { maskHeaderValues } from './custom-headers.ts';
-import { guardedConnector, type LookupAll } from './ssrf/guarded-connector.ts';
-import type { NetworkPolicy } from './ssrf/network-policy.ts';
+// Sends one attempt to wherever the subscription's deliveries go: its HTTP target URL, or the
+// broker of its destination. The dispatcher sees one sender and one result shape; each kind
+// lives in destinations/, and a broker's client is loaded the first time a subscription uses
+// that kind (most hookd processes never load one).
+import type { BrokerDestination, BrokerKind } from '../domain/index.ts';
+import { HttpSender } from './destinations/http.ts';
+import type { DestinationSender, OutgoingWebhook, SendResult, SenderOptions } from './destinations/outgoing.ts';
 
-/** Bytes of the response body kept in the attempt log. */
-export const RESPONSE_SNIPPET_BYTES = 4096;
-/** Bytes read past the snippet so a small response leaves its connection reusable. */
-const DRAIN_LIMIT_BYTES = 64 * 1024;
+export type { OutgoingWebhook, SendResult, SenderOptions } from './destinations/outgoing.ts';
 
-export interface OutgoingWebhook {
-  url: string;
-  /** Every secret signs `webhook-signature`; the first also signs `x-hub-signature-256`. */
-  secrets: readonly string[];
-  /** The subscription's custom headers; hookd's own headers are set after them. */
-  headers: Readonly<Record<string, string>>;
-  /** Stable across retries: the event id (`webhook-id`). */
-  messageId: string;
-  deliveryId: string;
-  eventType: string;
-  attemptNumber: number;
-  body: Uint8Array;
-  /** The trace the receiver continues (`traceparent`, `tracestate`); none when null. */
-  trace?: TraceContext | null;
-  /** Aborts the attempt (used when shutdown runs out of time). */
-  signal?: AbortSignal;
-}
+type BrokerSenders = { [K in BrokerKind]: DestinationSender<Extract<BrokerDestination, { type: K }>> };
 
-export interface SendResult {
-  outcome: AttemptOutcome;
-  statusCode: number | null;
-  errorDetails: string | null;
-  durationMs: number;
-  responseBody: string | null;
-  requestHeaders: Record<string, string>;
-  /** The receiver's Retry-After header, when it sent one. */
-  retryAfter: string | null;
-}
-
-export interface SenderOptions {
-  policy: NetworkPolicy;
-  connectTimeoutMs: number;
-  requestTimeoutMs: number;
-  lookup?: LookupAll;
-  clock?: () => number;
-}
-
-async function readSnippet(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {
-  const kept: Buffer[] = [];
-  let keptBytes = 0;
-  let seenBytes = 0;
-  try {
-    for await (const chunk of body) {
-      seenBytes += chunk.length;
-      if (keptBytes < RESPONSE_SNIPPET_BYTES) {
-        const part = chunk.subarray(0, RESPONSE_SNIPPET_BYTES - keptBytes);
-        kept.push(part);
-        keptBytes += part.length;
-      }
-      if (seenBytes > RESPONSE_SNIPPET_BYTES + DRAIN_LIMIT_BYTES) {
-        // A large or endless body: stop reading and drop the connection rather than buffer it.
-        body.destroy();
-        break;
-      }
-    }
-  } catch {
-    // The body stalled past the timeout or the connection broke: the status stands; keep what arrived.
-  }
-  // PostgreSQL text cannot hold NUL characters (binary or compressed bodies have them).
-  return Buffer.concat(kept).toString('utf8').replaceAll('\u0000', '\uFFFD');
-}
-
-function classify(error: unknown, timedOut: boolean): { outcome: AttemptOutcome; details: string } {
-  const err = error as { code?: string; message?: string; cause?: unknown; name?: string };
-  if (err?.code === 'HOOKD_BLOCKED_ADDRESS') return { outcome: 'blocked', details: `blocked: ${err.message}` };
-  if (timedOut || err?.name === 'TimeoutError' || err?.code === 'UND_ERR_HEADERS_TIMEOUT' || err?.code === 'UND_ERR_BODY_TIMEOUT') {
-    return { outcome: 'timeout', details: 'the receiver did not answer in time' };
-  }
-  if (err instanceof undiciErrors.ConnectTimeoutError || err?.code === 'UND_ERR_CONNECT_TIMEOUT') {
-    return { outcome: 'timeout', details: `connect timeout: ${err.message}` };
-  }
-  const code = err?.code ? `${err.code}: ` : '';
-  return { outcome: 'network_error', details: `${code}${err?.message ?? String(error)}` };
-}
+const BROKER_MODULES: { [K in BrokerKind]: (options: SenderOptions) => Promise<BrokerSenders[K]> } = {
+  rabbitmq: async (options) => new (await import('./destinations/rabbitmq.ts')).RabbitMqSender(options),
+  nats: async (options) => new (await import('./destinations/nats.ts')).NatsSender(options),
+  redis: async (options) => new (await import('./destinations/redis.ts')).RedisSender(options),
+};
 
 export class Sender {
-  readonly #agent: Agent;
-  readonly #requestTimeoutMs: number;
-  readonly #clock: () => number;
+  readonly #options: SenderOptions;
+  readonly #http: HttpSender;
+  readonly #brokers = new Map<BrokerKind, Promise<DestinationSender<BrokerDestination>>>();
 
   constructor(options: SenderOptions) {
-    this.#requestTimeoutMs = options.requestTimeoutMs;
-    this.#clock = options.clock ?? Date.now;
-    this.#agent = new Agent({
-      connect: guardedConnector({
-        policy: options.policy, connectTimeoutMs: options.connectTimeoutMs,
-        ...(options.lookup && { lookup: options.lookup }),
-      }),
-      keepAliveTimeout: 30_000,
-      headersTimeout: options.requestTimeoutMs,
-      bodyTimeout: options.requestTimeoutMs,
-    });
+    this.#options = options;
+    this.#http = new HttpSender(options);
   }
 
   async send(webhook: OutgoingWebhook): Promise<SendResult> {
-    const timestamp = Math.floor(this.#clock() / 1000);
-    const hookdHeaders: Record<string, string> = {
-      'content-type': 'application/json',
-      'user-agent': `hookd/${VERSION}`,
-      ...signatureHeaders(webhook.secrets, webhook.messageId, timestamp, webhook.body),
-      'x-hookd-event-type': webhook.eventType,
-      'x-hookd-delivery-id': webhook.deliveryId,
-      'x-hookd-attempt': String(webhook.attemptNumber),
-      ...traceHeaders(webhook.trace),
-    };
-    // Custom header values may be credentials: the attempt log keeps only their names.
-    const requestHeaders = { ...maskHeaderValues(webhook.headers), ...hookdHeaders };
-    const started = performance.now();
-    // One timer per attempt, cleared when it ends: AbortSignal.timeout would keep a timer and
-    // a signal alive for the whole timeout after the attempt finished, tens of thousands at
-    // a time under load, which the garbage collector then has to carry.
-    const abort = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      abort.abort(new DOMException('the attempt timed out', 'TimeoutError'));
-    }, this.#requestTimeoutMs);
-    const stop = () => abort.abort(webhook.signal?.reason);
-    webhook.signal?.addEventListener('abort', stop, { once: true });
-    const elapsed = () => Math.round(performance.now() - started);
-    try {
-      if (webhook.signal?.aborted) stop();
-      const response = await request(webhook.url, {
-        method: 'POST', headers: { ...webhook.headers, ...hookdHeaders }, body: webhook.body, dispatcher: this.#agent, signal: abort.signal,
-      });
-      // The status is the receiver's answer; a body that stalls afterwards only loses the snippet.
-      const responseBody = await readSnippet(response.body);
-      const statusCode = response.statusCode;
-      const success = statusCode >= 200 && statusCode < 300;
-      const retryAfter = response.headers['retry-after'];
-      return {
-        outcome: success ? 'success' : 'http_error',
-        statusCode,
-        errorDetails: success ? null : statusCode >= 300 && statusCode < 400
-          ? `HTTP ${statusCode}: redirects are not followed`
-          : `HTTP ${statusCode}`,
-        durationMs: elapsed(),
-        responseBody,
-        requestHeaders,
-        retryAfter: typeof retryAfter === 'string' ? retryAfter : null,
-      };
-    } catch (error) {
-      const { outcome, details } = classify(error, timedOut);
-      return { outcome, statusCode: null, errorDetails: details, durationMs: elapsed(), responseBody: null, requestHeaders, retryAfter: null };
-    } finally {
-      clearTimeout(timer);
-      webhook.signal?.removeEventListener('abort', stop);
-    }
+    const destination = webhook.destination;
+    if (destination === null) return this.#http.send(webhook.url!, webhook);
+    return (await this.#broker(destination.type)).send(destination, webhook);
   }
 
-  close(): Promise<void> {
-    return this.#agent.close();
+  #broker(kind: BrokerKind): Promise<DestinationSender<BrokerDestination>> {
+    let sender = this.#brokers.get(kind);
+    if (sender === undefined) {
+      const loading = BROKER_MODULES[kind](this.#options) as Promise<DestinationSender<BrokerDestination>>;
+      // A client that failed to load is tried again by the next attempt.
+      loading.catch(() => this.#brokers.delete(kind));
+      this.#brokers.set(kind, loading);
+      sender = loading;
+    }
+    return sender;
+  }
+
+  /** Whether a kind's client has been loaded (it is, once a subscription of that kind was sent to). */
+  loaded(kind: BrokerKind): boolean {
+    return this.#brokers.has(kind);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.#http.close(), ...[...this.#brokers.values()].map(async (sender) => (await sender.catch(() => null))?.close())]);
   }
 }

@@ -47,7 +47,8 @@ export interface Delivery {
   updatedAt: number;
 }
 
-export const ATTEMPT_OUTCOMES = ['success', 'http_error', 'timeout', 'network_error', 'blocked'] as const;
+/** rejected: a broker answered but refused the message or the credentials (see the attempt's error). */
+export const ATTEMPT_OUTCOMES = ['success', 'http_error', 'timeout', 'network_error', 'blocked', 'rejected'] as const;
 export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
 export const ATTEMPT_TRIGGERS = ['scheduled', 'manual'] as const;
 export type AttemptTrigger = (typeof ATTEMPT_TRIGGERS)[number];

@@ -5,6 +5,8 @@
 // Glossary
 //   subscription  a target URL with its secret, event-type filter and delivery settings
 //                 (an "endpoint" elsewhere)
+//   destination   where a subscription's deliveries go when not to an HTTP target URL: a
+//                 RabbitMQ exchange, a NATS JetStream subject or a Redis stream
 //   event         one ingested payload, kept as the exact bytes received
 //   delivery      one event bound for one subscription; the unit of work of the queue
 //   attempt       one try of a delivery (an HTTP request), with its outcome
@@ -18,6 +20,7 @@
 // clock so that retry schedules can be tested without waiting.
 export * from './api-key.ts';
 export * from './delivery.ts';
+export * from './destination.ts';
 export * from './event-type.ts';
 export * from './operational-event.ts';
 export * from './policies.ts';

@@ -1,5 +1,6 @@
 // A subscription: where deliveries go and how. Its settings are the user's; its circuit and
 // disabledReason are kept by hookd from the attempts' outcomes.
+import type { BrokerDestination } from './destination.ts';
 import type { RetryPolicy } from './policies.ts';
 
 /**
@@ -36,7 +37,10 @@ export const CLOSED_CIRCUIT: Readonly<CircuitStatus> = { state: 'closed', consec
 
 export interface Subscription {
   id: string;
-  targetUrl: string;
+  /** The HTTP receiver; null when the deliveries go to a broker (destination). */
+  targetUrl: string | null;
+  /** The broker the deliveries are published to; null for an HTTP receiver (targetUrl). */
+  destination: BrokerDestination | null;
   secret: string;
   /** Event-type patterns; null means every event type. */
   eventTypes: string[] | null;
@@ -86,11 +90,12 @@ export const SUBSCRIPTION_DEFAULTS: Readonly<SubscriptionSettings> = {
 
 /** A subscription as first stored: the defaults, then the given settings; healthy, not yet rotated. */
 export function newSubscription(
-  fields: Pick<Subscription, 'id' | 'targetUrl' | 'secret'> & Partial<SubscriptionSettings> & { system?: boolean },
+  fields: Pick<Subscription, 'id' | 'targetUrl' | 'secret'> & Partial<SubscriptionSettings> & { system?: boolean; destination?: BrokerDestination | null },
   now: number,
 ): Subscription {
   return {
     ...SUBSCRIPTION_DEFAULTS,
+    destination: null,
     headers: {},
     previousSecret: null,
     previousSecretExpiresAt: null,

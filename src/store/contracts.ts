@@ -247,7 +247,8 @@ export interface AttemptStats {
 
 export interface FailingSubscription {
   id: string;
-  targetUrl: string;
+  targetUrl: Subscription['targetUrl'];
+  destination: Subscription['destination'];
   /** Failed attempts in the range. */
   failures: number;
   lastFailureAt: number;

@@ -37,10 +37,10 @@ export class SqlMaintenance implements Maintenance {
       if (after !== undefined) q = q.where('id', '>', after);
       const rows = await q.orderBy('id').limit(SEAL_BATCH).execute();
       for (const row of rows) {
-        const { id, secret, previous_secret, headers } = fromSubscription(toSubscription(row, this.#ctx.secrets), this.#ctx.secrets);
+        const { id, secret, previous_secret, headers, destination } = fromSubscription(toSubscription(row, this.#ctx.secrets), this.#ctx.secrets);
         // Only the secret columns, and only while they are as read: a setting changed meanwhile
         // moved updated_at, and its own write sealed them already.
-        const result = await this.#ctx.db.updateTable('subscriptions').set({ secret, previous_secret, headers })
+        const result = await this.#ctx.db.updateTable('subscriptions').set({ secret, previous_secret, headers, destination })
           .where('id', '=', id).where('updated_at', '=', Number(row.updated_at)).executeTakeFirst();
         if (result.numUpdatedRows > 0n) sealed++;
       }

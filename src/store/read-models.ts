@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import { ATTEMPT_OUTCOMES, DELIVERY_STATUSES, type AttemptOutcome, type DeliveryStatus, type OperationalEvent, type Subscription } from '../domain/index.ts';
 import type { AttemptBucket, AttemptStats, AttemptSummary, FailingSubscription, PendingFigures, QueueFigures, ReadModels, StatsRange } from './contracts.ts';
 import { MINUTE_MS, MINUTES_KEPT_MS, QUARTER_MS, counterName } from './counters.ts';
-import { toAttemptSummary, toOperationalEvent, toSubscription } from './rows.ts';
+import { toAttemptSummary, toDestination, toOperationalEvent, toSubscription } from './rows.ts';
 import type { SqlContext } from './sql-context.ts';
 
 const HOUR_MS = 3_600_000;
@@ -153,6 +153,12 @@ export class SqlReadModels implements ReadModels {
     return { byOutcome, p50Ms: percentile(overall, total, 50), p95Ms: percentile(overall, total, 95), buckets };
   }
 
+  /** Where a subscription's deliveries go (see toSubscription). */
+  #whereTo(row: { id: string; target_url: string; destination: unknown }): Pick<FailingSubscription, 'targetUrl' | 'destination'> {
+    const destination = toDestination(row.id, row.destination, this.#ctx.secrets);
+    return { targetUrl: destination ? null : row.target_url, destination };
+  }
+
   async failingSubscriptions(from: number, to: number, limit: number): Promise<FailingSubscription[]> {
     const span = to - from > MINUTES_KEPT_MS ? QUARTER_MS : MINUTE_MS;
     const counts = await this.#timed(from, to, 'failures:', span);
@@ -163,10 +169,10 @@ export class SqlReadModels implements ReadModels {
       bySubscription.set(id, { failures: seen.failures + c.n, last: Math.max(seen.last, c.lastAt ?? 0) });
     }
     if (bySubscription.size === 0) return [];
-    const live = await this.#ctx.reads.selectFrom('subscriptions').select(['id', 'target_url'])
+    const live = await this.#ctx.reads.selectFrom('subscriptions').select(['id', 'target_url', 'destination'])
       .where('id', 'in', [...bySubscription.keys()]).where('deleted_at', 'is', null).execute();
     return live
-      .map((s) => ({ id: s.id, targetUrl: s.target_url, failures: bySubscription.get(s.id)!.failures, lastFailureAt: bySubscription.get(s.id)!.last }))
+      .map((s) => ({ id: s.id, ...this.#whereTo(s), failures: bySubscription.get(s.id)!.failures, lastFailureAt: bySubscription.get(s.id)!.last }))
       .sort((a, b) => b.failures - a.failures || (a.id < b.id ? -1 : 1))
       .slice(0, limit);
   }

@@ -4,8 +4,8 @@
 // Subscription secrets and custom header values are sealed and opened here (secret-box.ts),
 // the one place where stored secrets are converted.
 import type {
-  ApiKey, Attempt, EventType, AttemptOutcome, AttemptTrigger, CircuitStatus, ContentFilter, Delivery, DeliveryStatus, EventRecord, OperationalEvent,
-  Ordering, Subscription, TraceContext,
+  ApiKey, Attempt, AttemptOutcome, AttemptTrigger, BrokerDestination, CircuitStatus, ContentFilter, Delivery, DeliveryStatus, EventRecord,
+  EventType, OperationalEvent, Ordering, Subscription, TraceContext,
 } from '../domain/index.ts';
 import type { AttemptSummary } from './contracts.ts';
 import type { SecretBox } from './secret-box.ts';
@@ -25,7 +25,7 @@ function bytes(value: unknown): Uint8Array {
 }
 
 /** Where a sealed value lives; it is bound to that place (see secret-box.ts). */
-export function secretContext(subscriptionId: string, column: 'secret' | 'previous_secret' | 'headers', header?: string): string {
+export function secretContext(subscriptionId: string, column: 'secret' | 'previous_secret' | 'headers' | 'destination', header?: string): string {
   return `subscriptions.${column}${header === undefined ? '' : `.${header.toLowerCase()}`}:${subscriptionId}`;
 }
 
@@ -33,12 +33,21 @@ function mapHeaderValues(id: string, headers: Record<string, string>, convert: (
   return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, convert(value, secretContext(id, 'headers', name))]));
 }
 
+/** A stored broker destination, its URL opened (null for an HTTP target). */
+export function toDestination(id: string, value: unknown, secrets: SecretBox): BrokerDestination | null {
+  const stored = json<BrokerDestination>(value);
+  return stored && { ...stored, url: secrets.open(stored.url, secretContext(id, 'destination')) };
+}
+
 export function toSubscription(row: Record<string, unknown>, secrets: SecretBox): Subscription {
   const id = row.id as string;
   const previousSecret = (row.previous_secret as string | null) ?? null;
+  const destination = toDestination(id, row.destination, secrets);
   return {
     id,
-    targetUrl: row.target_url as string,
+    // A broker subscription keeps '' in the NOT NULL column of the HTTP target.
+    targetUrl: destination ? null : row.target_url as string,
+    destination,
     secret: secrets.open(row.secret as string, secretContext(id, 'secret')),
     eventTypes: json<string[]>(row.event_types),
     description: (row.description as string | null) ?? null,
@@ -68,7 +77,8 @@ export function toSubscription(row: Record<string, unknown>, secrets: SecretBox)
 export function fromSubscription(s: Subscription, secrets: SecretBox) {
   return {
     id: s.id,
-    target_url: s.targetUrl,
+    target_url: s.targetUrl ?? '',
+    destination: s.destination && JSON.stringify({ ...s.destination, url: secrets.seal(s.destination.url, secretContext(s.id, 'destination')) }),
     secret: secrets.seal(s.secret, secretContext(s.id, 'secret')),
     event_types: s.eventTypes === null ? null : JSON.stringify(s.eventTypes),
     description: s.description,

@@ -35,6 +35,8 @@ export interface SubscriptionsTable {
   disabled_reason: string | null;
   last_claimed_at: number | null;
   system: Loose<boolean>;
+  /** A broker destination as JSON, its url sealed; null for an HTTP target (target_url is then set). */
+  destination: Loose<string | null>;
   /** PostgreSQL only: deliveries in flight per worker process (postgres/leases.ts). */
   slots?: Loose<string>;
 }

@@ -31,6 +31,7 @@ import type { AttemptEnd, AttemptSpan, IngestSpan, Tracing } from './tracing.ts'
 /** hookd's own attribute names, beside the semantic conventions' (messaging.* is still incubating there). */
 const ATTR = {
   messagingSystem: 'messaging.system',
+  destinationKind: 'hookd.destination.type',
   messagingOperationType: 'messaging.operation.type',
   messagingOperationName: 'messaging.operation.name',
   messagingMessageId: 'messaging.message.id',
@@ -80,6 +81,8 @@ function contextOf(span: Span, tracestate: string | null): TraceContext {
 }
 
 const MESSAGING: Attributes = { [ATTR.messagingSystem]: 'hookd' };
+/** The ports a destination URL means when it names none. */
+const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443, 'amqp:': 5672, 'amqps:': 5671, 'nats:': 4222, 'redis:': 6379, 'rediss:': 6379 };
 
 export class OtelTracing implements Tracing {
   readonly #provider: TracerProvider;
@@ -148,18 +151,20 @@ export class OtelTracing implements Tracing {
     };
   }
 
-  startAttempt(attempt: { subscription: Subscription; delivery: Delivery; attemptNumber: number; targetUrl: string }, event: TraceContext | null): AttemptSpan {
+  startAttempt(attempt: { subscription: Subscription; delivery: Delivery; attemptNumber: number; targetUrl: string | null }, event: TraceContext | null): AttemptSpan {
     const { subscription, delivery, attemptNumber } = attempt;
     const parent = event ? remoteParent(event) : null;
-    const target = new URL(attempt.targetUrl);
+    const broker = subscription.destination;
+    const target = new URL(broker ? broker.url : attempt.targetUrl ?? '');
     const attributes: Attributes = {
       ...MESSAGING, [ATTR.messagingOperationType]: 'send', [ATTR.messagingOperationName]: 'deliver',
       [ATTR.messagingMessageId]: delivery.eventId, [ATTR.messagingDestination]: delivery.eventType,
       [ATTR.eventType]: delivery.eventType, [ATTR.subscriptionId]: subscription.id, [ATTR.deliveryId]: delivery.id,
       [ATTR.attemptNumber]: attemptNumber,
-      // The host and port only: a target URL's path and query may hold a credential.
-      [ATTR_HTTP_REQUEST_METHOD]: 'POST', [ATTR_SERVER_ADDRESS]: target.hostname,
-      [ATTR_SERVER_PORT]: Number(target.port || (target.protocol === 'https:' ? 443 : 80)),
+      // The host and port only: a URL's credentials, path and query may hold secrets.
+      [ATTR_SERVER_ADDRESS]: target.hostname,
+      [ATTR_SERVER_PORT]: Number(target.port || DEFAULT_PORTS[target.protocol] || 0),
+      ...(broker ? { [ATTR.destinationKind]: broker.type } : { [ATTR_HTTP_REQUEST_METHOD]: 'POST' }),
     };
     const application = applicationOf(subscription);
     if (application !== null) attributes[ATTR.applicationId] = application;

@@ -34,7 +34,7 @@ export interface AttemptSpan {
 
 export interface Tracing {
   startIngest(route: string, headers: IncomingHttpHeaders): IngestSpan;
-  startAttempt(attempt: { subscription: Subscription; delivery: Delivery; attemptNumber: number; targetUrl: string }, event: TraceContext | null): AttemptSpan;
+  startAttempt(attempt: { subscription: Subscription; delivery: Delivery; attemptNumber: number; targetUrl: string | null }, event: TraceContext | null): AttemptSpan;
   /** Exports the spans still held, then stops. */
   shutdown(): Promise<void>;
 }

@@ -41,7 +41,7 @@ export class BlockedAddressError extends Error {
   }
 }
 
-const defaultLookup: LookupAll = async (hostname) => {
+export const defaultLookup: LookupAll = async (hostname) => {
   const records = await dns.promises.lookup(hostname, { all: true });
   return records.map((r) => ({ address: r.address, family: r.family === 6 ? 6 : 4 }));
 };
@@ -54,13 +54,13 @@ function notFound(hostname: string): NodeJS.ErrnoException {
   return err;
 }
 
-interface CheckedAddress {
+export interface CheckedAddress {
   address: string;
   family: 4 | 6;
 }
 
 /** Resolves once and checks every record; throws BlockedAddressError if any record is blocked. */
-async function resolveChecked(hostname: string, policy: NetworkPolicy, lookup: LookupAll): Promise<CheckedAddress[]> {
+export async function resolveChecked(hostname: string, policy: NetworkPolicy, lookup: LookupAll): Promise<CheckedAddress[]> {
   const literal = net.isIP(hostname);
   if (literal !== 0) {
     const verdict = policy.check(hostname);
@@ -93,7 +93,7 @@ async function resolveChecked(hostname: string, policy: NetworkPolicy, lookup: L
 }
 
 /** A net/tls `lookup` that can only answer with the already-checked addresses. */
-function pinnedLookup(checked: readonly CheckedAddress[]): net.LookupFunction {
+export function pinnedLookup(checked: readonly CheckedAddress[]): net.LookupFunction {
   return (hostname, options, callback) => {
     const family = options.family === 4 || options.family === 'IPv4' ? 4
       : options.family === 6 || options.family === 'IPv6' ? 6 : 0;

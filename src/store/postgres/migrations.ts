@@ -251,6 +251,11 @@ export const postgresMigrations: Record<string, readonly string[]> = {
       updated_at bigint NOT NULL
     )`,
   ],
+  // A broker destination instead of a target URL (target_url is then ''): a JSON object whose
+  // url is sealed like the secrets (store/secret-box.ts).
+  '0011_destinations': [
+    `ALTER TABLE subscriptions ADD COLUMN destination jsonb`,
+  ],
   // The W3C trace context of the ingest request, carried to every attempt (tracing, issue 16).
   '0012_event_trace_context': [
     `ALTER TABLE events ADD COLUMN traceparent text`,

@@ -252,6 +252,11 @@ export const sqliteMigrations: Record<string, readonly string[]> = {
       updated_at INTEGER NOT NULL
     ) STRICT, WITHOUT ROWID`,
   ],
+  // A broker destination instead of a target URL (target_url is then ''): a JSON object whose
+  // url is sealed like the secrets (store/secret-box.ts).
+  '0011_destinations': [
+    `ALTER TABLE subscriptions ADD COLUMN destination TEXT`,
+  ],
   // The W3C trace context of the ingest request, carried to every attempt (tracing, issue 16).
   '0012_event_trace_context': [
     `ALTER TABLE events ADD COLUMN traceparent TEXT`,

@@ -103,6 +103,9 @@ export type DeliveryStatus = Delivery['status'];
 export type Attempt = DeliveryWithLogs['logs'][number];
 export type Retried = Answer<'/api/v1/deliveries/{id}/retry', 'post'>;
 export type StoredEvent = Answer<'/api/v1/events/{id}', 'get'>;
+/** A broker instead of an HTTP target URL; answers show the URL's password as ****. */
+export type Destination = NonNullable<Subscription['destination']>;
+export type DestinationKind = Destination['type'];
 
 /** One `attempt` event of the live stream (its data is JSON). */
 export type LiveAttempt = Operation<'/api/v1/attempts/stream', 'get'>['responses'][200]['content']['text/event-stream'];

@@ -39,7 +39,17 @@ export function useSubscriptionIndex(shownIds: readonly string[]): ReadonlyMap<s
 
 const NONE: ReadonlyMap<string, Subscription> = new Map();
 
-/** How a subscription is named in a table: its description, else its URL. */
+/** How a subscription is named in a table: its description, else where it delivers. */
 export function subscriptionName(s: Subscription): string {
-  return s.description || s.target_url;
+  return s.description || whereTo(s);
+}
+
+export const KIND_NAMES = { rabbitmq: 'RabbitMQ', nats: 'NATS', redis: 'Redis' } as const;
+
+/** Where a subscription's deliveries go, in one line: its target URL, or its broker and where in it. */
+export function whereTo(s: Pick<Subscription, 'target_url' | 'destination'>): string {
+  const d = s.destination;
+  if (!d) return s.target_url ?? '';
+  const place = d.type === 'rabbitmq' ? `exchange ${d.exchange || '(default)'}, key ${d.routing_key}` : d.type === 'nats' ? `subject ${d.subject}` : `stream ${d.stream}`;
+  return `${KIND_NAMES[d.type]} ${d.url} → ${place}`;
 }

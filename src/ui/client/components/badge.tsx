@@ -2,7 +2,7 @@
 // colour only repeats it.
 const TONES: Record<string, string> = {
   succeeded: 'good', success: 'good',
-  failed: 'bad', http_error: 'bad', timeout: 'bad', network_error: 'bad', blocked: 'bad',
+  failed: 'bad', http_error: 'bad', timeout: 'bad', network_error: 'bad', blocked: 'bad', rejected: 'bad',
   queued: 'wait', delivering: 'busy',
   filtered: 'neutral', cancelled: 'neutral',
   active: 'good', inactive: 'neutral', deprecated: 'wait',

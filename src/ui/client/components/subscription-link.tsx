@@ -2,12 +2,12 @@
 // id when it is not known (deleted, or beyond the subscriptions loaded).
 import type { Subscription } from '../api.ts';
 import { shortId } from '../format.ts';
-import { subscriptionName } from '../subscription-index.ts';
+import { subscriptionName, whereTo } from '../subscription-index.ts';
 import { Clipped } from './clipped.tsx';
 
 export function SubscriptionLink({ id, subscription }: { id: string; subscription: Subscription | undefined }) {
   const href = `/subscriptions/${id}`;
   if (!subscription) return <a class="mono" href={href} title={id}>{shortId(id)}</a>;
-  const whole = subscription.description ? `${subscription.description} — ${subscription.target_url}` : subscription.target_url;
+  const whole = subscription.description ? `${subscription.description} — ${whereTo(subscription)}` : whereTo(subscription);
   return <Clipped href={href} text={whole}>{subscriptionName(subscription)}</Clipped>;
 }

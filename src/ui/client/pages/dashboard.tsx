@@ -2,6 +2,7 @@
 // subscriptions that need attention. Refreshes itself every few seconds.
 import { useMemo, useState } from 'preact/hooks';
 import { api, type Stats, type StatsWindow } from '../api.ts';
+import { whereTo } from '../subscription-index.ts';
 import { Badge } from '../components/badge.tsx';
 import { Page } from '../components/page.tsx';
 import { Empty, Loaded } from '../components/states.tsx';
@@ -99,7 +100,7 @@ function Attention({ stats }: { stats: Stats }) {
           <ul class="list">
             {failing.map((s) => (
               <li key={s.id}>
-                <a href={`/subscriptions/${s.id}`} class="truncate">{s.target_url}</a>
+                <a href={`/subscriptions/${s.id}`} class="truncate">{whereTo(s)}</a>
                 <span class="muted">
                   {count(s.failures)} failed attempt{s.failures === 1 ? '' : 's'} · last {ago(s.last_failure_at)}
                 </span>
@@ -116,7 +117,7 @@ function Attention({ stats }: { stats: Stats }) {
           <ul class="list">
             {inactive.map((s) => (
               <li key={s.id}>
-                <a href={`/subscriptions/${s.id}`} class="truncate">{s.target_url}</a>
+                <a href={`/subscriptions/${s.id}`} class="truncate">{whereTo(s)}</a>
                 <span class="muted"><Badge value="inactive" /> since {ago(s.updated_at)}{s.disabled_reason && ` · ${s.disabled_reason}`}</span>
               </li>
             ))}

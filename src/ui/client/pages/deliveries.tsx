@@ -8,7 +8,7 @@ import { DeliveriesTable } from '../components/deliveries-table.tsx';
 import { Page } from '../components/page.tsx';
 import { instant } from '../components/replay-dialog.tsx';
 import { Empty, Loaded } from '../components/states.tsx';
-import { useSubscriptionIndex } from '../subscription-index.ts';
+import { useSubscriptionIndex, whereTo } from '../subscription-index.ts';
 import { useResource } from '../use-resource.ts';
 
 const PAGE_SIZE = 25;
@@ -57,7 +57,7 @@ function Filters({ filter, known, onApply }: { filter: DeliveryFilter; known: Su
         <select value={draft.subscription_id ?? ''} onChange={(e) => set('subscription_id', e.currentTarget.value)}>
           <option value="">All subscriptions</option>
           {draft.subscription_id && !known.some((s) => s.id === draft.subscription_id) && <option value={draft.subscription_id}>{draft.subscription_id}</option>}
-          {known.map((s) => <option key={s.id} value={s.id}>{s.description ? `${s.description} — ${s.target_url}` : s.target_url}</option>)}
+          {known.map((s) => <option key={s.id} value={s.id}>{s.description ? `${s.description} — ${whereTo(s)}` : whereTo(s)}</option>)}
         </select>
       </label>
       <label class="field">

@@ -2,7 +2,7 @@
 // the field at fault, and the message is shown under that field.
 import { useState } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
-import { ApiFailure, allEventTypes, api, type EventType, type FieldError, type Subscription, type SubscriptionSettings } from '../api.ts';
+import { ApiFailure, allEventTypes, api, type Destination, type DestinationKind, type EventType, type FieldError, type Subscription, type SubscriptionSettings } from '../api.ts';
 import { Page } from '../components/page.tsx';
 import { Field } from '../components/field.tsx';
 import { ErrorNotice, Loaded } from '../components/states.tsx';
@@ -17,8 +17,32 @@ const RETRY_FIELDS = [
 ] as const;
 type RetryKey = (typeof RETRY_FIELDS)[number]['key'];
 
+type Kind = 'http' | DestinationKind;
+const KINDS: { kind: Kind; label: string }[] = [
+  { kind: 'http', label: 'HTTP receiver (POST to a URL)' },
+  { kind: 'rabbitmq', label: 'RabbitMQ exchange' },
+  { kind: 'nats', label: 'NATS JetStream subject' },
+  { kind: 'redis', label: 'Redis stream' },
+];
+const BROKER_URL_HINTS: Record<DestinationKind, { placeholder: string; hint: string }> = {
+  rabbitmq: { placeholder: 'amqp://user:password@rabbitmq.internal:5672/vhost', hint: 'amqp:// or amqps://, with the credentials and the vhost.' },
+  nats: { placeholder: 'nats://user:password@nats.internal:4222', hint: 'nats://, with user:password or a token as the user.' },
+  redis: { placeholder: 'redis://user:password@redis.internal:6379/0', hint: 'redis:// or rediss://; the path is the database number.' },
+};
+
+interface BrokerValues {
+  url: string;
+  exchange: string;
+  routing_key: string;
+  subject: string;
+  stream: string;
+  max_len: string;
+}
+
 interface FormValues {
+  kind: Kind;
   target_url: string;
+  broker: BrokerValues;
   description: string;
   event_types: string;
   active: boolean;
@@ -29,8 +53,19 @@ interface FormValues {
 
 function initialValues(s: Subscription | undefined): FormValues {
   const retry = Object.fromEntries(RETRY_FIELDS.map(({ key }) => [key, s?.retry_policy?.[key]?.toString() ?? ''])) as Record<RetryKey, string>;
+  const d = s?.destination ?? null;
   return {
+    kind: d?.type ?? 'http',
     target_url: s?.target_url ?? '',
+    // The URL as shown (password masked): sent back unchanged, it keeps the stored one.
+    broker: {
+      url: d?.url ?? '',
+      exchange: d?.type === 'rabbitmq' ? d.exchange : '',
+      routing_key: d?.type === 'rabbitmq' ? d.routing_key : '',
+      subject: d?.type === 'nats' ? d.subject : '',
+      stream: d?.type === 'redis' ? d.stream : '',
+      max_len: d?.type === 'redis' ? d.max_len?.toString() ?? '' : '',
+    },
     description: s?.description ?? '',
     event_types: s?.event_types?.join(', ') ?? '',
     active: s?.active ?? true,
@@ -46,7 +81,7 @@ function settingsFrom(values: FormValues, creating: boolean): SubscriptionSettin
   const number = (text: string) => (Number.isFinite(Number(text)) ? Number(text) : text);
   const retry = Object.fromEntries(RETRY_FIELDS.filter(({ key }) => values.retry[key].trim() !== '').map(({ key }) => [key, number(values.retry[key].trim())]));
   const settings: SubscriptionSettings = {
-    target_url: values.target_url.trim(),
+    ...(values.kind === 'http' ? { target_url: values.target_url.trim() } : { destination: destinationFrom(values.kind, values.broker, number) }),
     description: values.description.trim() || null,
     event_types: types.length > 0 ? types : null,
     active: values.active,
@@ -58,9 +93,17 @@ function settingsFrom(values: FormValues, creating: boolean): SubscriptionSettin
   return settings;
 }
 
-/** Which input an API field path belongs to: `event_types.2` → `event_types`, `retry_policy.jitter` stays. */
+function destinationFrom(kind: DestinationKind, b: BrokerValues, number: (text: string) => number | string): Destination {
+  const url = b.url.trim();
+  if (kind === 'rabbitmq') return { type: kind, url, exchange: b.exchange.trim(), routing_key: b.routing_key };
+  if (kind === 'nats') return { type: kind, url, subject: b.subject.trim() };
+  return { type: kind, url, stream: b.stream.trim(), max_len: b.max_len.trim() === '' ? null : number(b.max_len.trim()) as number };
+}
+
+/** Which input an API field path belongs to: `event_types.2` → `event_types`, `retry_policy.jitter` and `destination.url` stay. */
 function inputOf(field: string): string {
-  if (field.startsWith('retry_policy.')) return field.split('.').slice(0, 2).join('.');
+  if (field.startsWith('retry_policy.') || field.startsWith('destination.')) return field.split('.').slice(0, 2).join('.');
+  if (field === 'destination') return 'destination.type';
   return field.split('.')[0]!;
 }
 
@@ -102,6 +145,10 @@ function SubscriptionForm({ existing }: { existing?: Subscription }) {
   const [busy, setBusy] = useState(false);
   const set = <K extends keyof FormValues>(key: K, value: FormValues[K]) => setValues((v) => ({ ...v, [key]: value }));
   const setRetry = (key: RetryKey, value: string) => setValues((v) => ({ ...v, retry: { ...v.retry, [key]: value } }));
+  const setBroker = (key: keyof BrokerValues, value: string) => setValues((v) => ({ ...v, broker: { ...v.broker, [key]: value } }));
+  const brokerInput = (key: keyof BrokerValues, extra: Record<string, unknown> = {}) => (attrs: Record<string, unknown>) => (
+    <input {...attrs} type="text" autoComplete="off" spellcheck={false} {...extra} value={values.broker[key]} onInput={(e) => setBroker(key, e.currentTarget.value)} />
+  );
 
   async function submit(e: Event) {
     e.preventDefault();
@@ -143,9 +190,40 @@ function SubscriptionForm({ existing }: { existing?: Subscription }) {
         </div>
       )}
       {failure && <ErrorNotice error={failure} />}
-      <Field name="target_url" label="Target URL" hint="Where hookd POSTs each event: an absolute http:// or https:// URL." errors={errors}>
-        {(attrs) => <input {...attrs} type="text" inputMode="url" autoComplete="off" spellcheck={false} placeholder="https://example.com/webhooks" value={values.target_url} onInput={(e) => set('target_url', e.currentTarget.value)} />}
+      <Field name="destination.type" label="Deliver to" hint="An HTTP receiver, or a message broker: each event is published with the same signature headers, its payload byte for byte." errors={errors}>
+        {(attrs) => (
+          <select {...attrs} value={values.kind} onChange={(e) => set('kind', e.currentTarget.value as Kind)}>
+            {KINDS.map(({ kind, label }) => <option key={kind} value={kind}>{label}</option>)}
+          </select>
+        )}
       </Field>
+      {values.kind === 'http' ? (
+        <Field name="target_url" label="Target URL" hint="Where hookd POSTs each event: an absolute http:// or https:// URL." errors={errors}>
+          {(attrs) => <input {...attrs} type="text" inputMode="url" autoComplete="off" spellcheck={false} placeholder="https://example.com/webhooks" value={values.target_url} onInput={(e) => set('target_url', e.currentTarget.value)} />}
+        </Field>
+      ) : (
+        <>
+          <Field name="destination.url" label="Broker URL" errors={errors}
+            hint={`${BROKER_URL_HINTS[values.kind].hint} Stored encrypted; shown with the password as ****, which keeps the stored password when left so.`}>
+            {brokerInput('url', { inputMode: 'url', placeholder: BROKER_URL_HINTS[values.kind].placeholder })}
+          </Field>
+          {values.kind === 'rabbitmq' && (
+            <div class="broker-fields">
+              <Field name="destination.exchange" label="Exchange" hint="Empty: the default exchange, which routes by queue name." errors={errors}>{brokerInput('exchange')}</Field>
+              <Field name="destination.routing_key" label="Routing key" errors={errors}>{brokerInput('routing_key')}</Field>
+            </div>
+          )}
+          {values.kind === 'nats' && (
+            <Field name="destination.subject" label="Subject" hint="A JetStream stream must capture it; no wildcards." errors={errors}>{brokerInput('subject', { placeholder: 'orders.events' })}</Field>
+          )}
+          {values.kind === 'redis' && (
+            <div class="broker-fields">
+              <Field name="destination.stream" label="Stream" errors={errors}>{brokerInput('stream', { placeholder: 'orders' })}</Field>
+              <Field name="destination.max_len" label="Max length" hint="Trims the stream to about this many entries; empty: never." errors={errors}>{brokerInput('max_len', { inputMode: 'numeric' })}</Field>
+            </div>
+          )}
+        </>
+      )}
       <Field name="description" label="Description" hint="Optional: who owns this endpoint, what it is for." errors={errors}>
         {(attrs) => <input {...attrs} type="text" value={values.description} onInput={(e) => set('description', e.currentTarget.value)} />}
       </Field>

@@ -3,7 +3,7 @@
 import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
-import { FINISHED, api, type DeliveryWithLogs, type Subscription } from '../api.ts';
+import { FINISHED, api, type DeliveryWithLogs, type Destination, type Subscription } from '../api.ts';
 import { Badge } from '../components/badge.tsx';
 import { CopyButton } from '../components/copy-button.tsx';
 import { DeliveriesTable } from '../components/deliveries-table.tsx';
@@ -14,8 +14,9 @@ import { Empty, ErrorNotice, Loaded } from '../components/states.tsx';
 import { dateTime, duration } from '../format.ts';
 import { useResource } from '../use-resource.ts';
 import { eventTypesText } from './subscriptions.tsx';
+import { KIND_NAMES, whereTo } from '../subscription-index.ts';
 
-const KNOWN = new Set(['id', 'target_url', 'event_types', 'description', 'active', 'require_signed_ingest', 'retry_policy', 'previous_secret_expires_at', 'created_at', 'updated_at']);
+const KNOWN = new Set(['id', 'target_url', 'destination', 'event_types', 'description', 'active', 'require_signed_ingest', 'retry_policy', 'previous_secret_expires_at', 'created_at', 'updated_at']);
 
 function humanize(key: string): string {
   const text = key.replace(/_/g, ' ');
@@ -41,13 +42,26 @@ function SettingValue({ value }: { value: unknown }) {
   );
 }
 
+/** Where a broker subscription delivers: the broker (its password masked) and the place in it. */
+function DestinationSettings({ d }: { d: Destination }) {
+  return (
+    <>
+      <dt>Destination</dt><dd data-testid="destination-kind">{KIND_NAMES[d.type]}</dd>
+      <dt>Broker URL</dt><dd class="mono break" data-testid="destination-url">{d.url}</dd>
+      {d.type === 'rabbitmq' && <><dt>Exchange</dt><dd class="mono">{d.exchange || '(default exchange)'}</dd><dt>Routing key</dt><dd class="mono">{d.routing_key}</dd></>}
+      {d.type === 'nats' && <><dt>Subject</dt><dd class="mono">{d.subject}</dd></>}
+      {d.type === 'redis' && <><dt>Stream</dt><dd class="mono">{d.stream}</dd><dt>Max length</dt><dd>{d.max_len ?? 'untrimmed'}</dd></>}
+    </>
+  );
+}
+
 function Settings({ s }: { s: Subscription }) {
   const retry = s.retry_policy ? Object.entries(s.retry_policy).map(([k, v]) => `${k.replace(/_/g, ' ')} ${v}`).join(', ') : 'server defaults';
   // Settings this UI does not know yet (added by later versions of hookd) are listed as they are.
   const extra = Object.entries(s).filter(([key, value]) => !KNOWN.has(key) && value !== undefined);
   return (
     <dl class="settings">
-      <dt>Target URL</dt><dd class="mono break">{s.target_url}</dd>
+      {s.destination ? <DestinationSettings d={s.destination} /> : <><dt>Target URL</dt><dd class="mono break">{s.target_url}</dd></>}
       <dt>Event types</dt><dd class="mono">{eventTypesText(s.event_types)}</dd>
       <dt>Status</dt><dd><Badge value={s.active ? 'active' : 'inactive'} /></dd>
       <dt>Signed ingest only</dt><dd>{s.require_signed_ingest ? 'yes' : 'no'}</dd>
@@ -298,7 +312,7 @@ export function SubscriptionPage() {
   return (
     <Page
       title={s ? s.description || 'Subscription' : 'Subscription'}
-      subtitle={s && <span class="mono break">{s.target_url}</span>}
+      subtitle={s && <span class="mono break">{whereTo(s)}</span>}
       back={{ href: '/subscriptions', label: 'Subscriptions' }}
       actions={s && (
         <>
@@ -338,7 +352,7 @@ export function SubscriptionPage() {
                   route('/subscriptions');
                 }}
               >
-                <p><span class="mono break">{data.target_url}</span> will receive nothing more. Its unfinished deliveries are cancelled; the history of the others stays readable.</p>
+                <p><span class="mono break">{whereTo(data)}</span> will receive nothing more. Its unfinished deliveries are cancelled; the history of the others stays readable.</p>
               </ConfirmDialog>
             )}
           </>

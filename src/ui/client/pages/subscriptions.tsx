@@ -1,6 +1,7 @@
 // Every subscription, searchable by URL, description, event type or id.
 import { useState } from 'preact/hooks';
 import { allSubscriptions, type Subscription } from '../api.ts';
+import { whereTo } from '../subscription-index.ts';
 import { Badge } from '../components/badge.tsx';
 import { Page } from '../components/page.tsx';
 import { Empty, Loaded } from '../components/states.tsx';
@@ -11,7 +12,7 @@ import { useResource } from '../use-resource.ts';
 const MAX_LISTED = 2000;
 
 function matches(s: Subscription, words: string[]): boolean {
-  const text = [s.id, s.target_url, s.description ?? '', ...(s.event_types ?? ['*'])].join(' ').toLowerCase();
+  const text = [s.id, whereTo(s), s.description ?? '', ...(s.event_types ?? ['*'])].join(' ').toLowerCase();
   return words.every((word) => text.includes(word));
 }
 
@@ -35,7 +36,7 @@ function Table({ items }: { items: Subscription[] }) {
           {items.map((s) => (
             <tr key={s.id}>
               <td data-label="Target URL">
-                <a href={`/subscriptions/${s.id}`} class="strong truncate">{s.target_url}</a>
+                <a href={`/subscriptions/${s.id}`} class="strong truncate">{whereTo(s)}</a>
                 <div class="muted small">{s.description || <span title={s.id}>{shortId(s.id)}</span>}</div>
               </td>
               <td data-label="Event types"><span class="mono small">{eventTypesText(s.event_types)}</span></td>
