@@ -197,7 +197,7 @@ export interface DeliveryLog {
   /** A delivery's attempts, in order. */
   listAttempts(deliveryId: string): Promise<Attempt[]>;
   getEvent(id: string): Promise<EventRecord | undefined>;
-  /** Queues a delivery for an immediate manual attempt; its current state when it cannot be; undefined when it does not exist. */
+  /** Queues a delivery for an immediate manual attempt (then its status is 'queued', even if a worker took it at once); its current state when it cannot be; undefined when it does not exist. */
   retryDelivery(id: string, now: number): Promise<Delivery | undefined>;
   /** Queues for a manual attempt up to `limit` finished deliveries matching the query; returns how many. */
   requeueDeliveries(query: RequeueQuery, now: number, limit: number): Promise<number>;

@@ -129,7 +129,10 @@ export class SqlDeliveryLog implements DeliveryLog {
       return true;
     });
     if (queued) dialect.notifier.publish('deliveries-due', '');
-    return this.getDelivery(id);
+    const delivery = await this.getDelivery(id);
+    // Queued is what the retry did, whatever a worker has made of it since (it may be
+    // being sent already): answering with a later state would say the retry was refused.
+    return queued && delivery ? { ...delivery, status: 'queued' } : delivery;
   }
 
   async requeueDeliveries(query: RequeueQuery, now: number, limit: number): Promise<number> {
