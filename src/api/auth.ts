@@ -13,6 +13,7 @@ import type { KeyVerifier } from '../auth/key-verifier.ts';
 import type { Subscription } from '../domain/index.ts';
 import { ApiError } from './errors.ts';
 import { OPENAPI_PATH } from './openapi.ts';
+import { adminOnly, ADMIN_TENANT, type Tenant } from './tenancy.ts';
 
 /** How a request was let in: by key (which), openly (no key exists), or pending an ingest signature. */
 export type RequestAuth = { by: 'key'; keyId: string } | { by: 'open' } | { by: 'public' } | { by: 'ingest-signature' };
@@ -57,10 +58,12 @@ export function unauthorized(reply: FastifyReply, message: string): ApiError {
 /** Adds the check to every route of `app`, including those registered later. */
 export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   const { keys, openWithoutKeys, metricsPublic, failedAuth } = options;
+  app.decorateRequest('tenant', null as unknown as Tenant);
   app.addHook('onRequest', async (request, reply) => {
     const access = accessOf(request, metricsPublic);
     if (access === 'public') {
       request.auth = { by: 'public' };
+      request.tenant = ADMIN_TENANT;
       return;
     }
     const header = request.headers.authorization;
@@ -75,8 +78,12 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
     if (token !== undefined && key === null && await keys.keysConfigured()) failedAuth.recordFailure(request.ip);
     if (key) {
       request.auth = { by: 'key', keyId: key.id };
+      request.tenant = { applicationId: key.applicationId, readOnly: key.readOnly };
+      // The metrics cover every application: an application's key may not read them.
+      if (key.applicationId !== null && (request.routeOptions.url ?? '') === METRICS_PATH) throw adminOnly();
       return;
     }
+    request.tenant = ADMIN_TENANT;
     if (openWithoutKeys && !(await keys.keysConfigured())) {
       request.auth = { by: 'open' };
       return;

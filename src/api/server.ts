@@ -25,7 +25,10 @@ import { deliveryControlRoutes } from './delivery-control.ts';
 import type { Replayer } from '../delivery/replayer.ts';
 import { eventRoutes } from './events.ts';
 import { healthRoutes } from './health.ts';
-import { ingestRoutes } from './ingest.ts';
+import { fanOutRoutes, ingestRoutes } from './ingest.ts';
+import { apiKeyRoutes } from './api-keys.ts';
+import { applicationRoutes } from './applications.ts';
+import { registerTenancy, type Owners } from './tenancy.ts';
 import { idsInPath } from './log-ids.ts';
 import { liveRoutes } from './live.ts';
 import { metricsRoutes } from './metrics.ts';
@@ -100,7 +103,16 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
   });
 
   const { store, clock } = deps;
-  const { subscriptions, deliveryLog, readModels, maintenance } = store;
+  const { applications, subscriptions, deliveryLog, readModels, maintenance } = store;
+  // Whose each record is, for the tenant wall (tenancy.ts); the ingest path's lookup comes from the cache.
+  const owners: Owners = {
+    subscription: async (id) => (await deps.subscriptionCache.get(id))?.applicationId ?? subscriptions.applicationOf(id),
+    delivery: async (id) => {
+      const delivery = await deliveryLog.getDelivery(id);
+      return delivery && subscriptions.applicationOf(delivery.subscriptionId);
+    },
+    event: async (id) => (await deliveryLog.getEvent(id))?.applicationId,
+  };
 
   // Before any route: these apply to every route, in this order.
   registerHeaderLimit(app);
@@ -114,9 +126,20 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
   for (const schema of CONTENT_FILTER_SHARED_SCHEMAS) app.addSchema(schema);
   await app.register(metricsRoutes(deps.metrics));
   await app.register(async (api) => {
+    registerTenancy(api, { applications, owners });
     await api.register(healthRoutes({ storeKind: store.kind, maintenance, subscriptions, readModels, clock, version: deps.version, startedAt: deps.startedAt }));
-    await api.register(subscriptionRoutes({ subscriptions, allowNetworks: deps.config.allowNetworks, clock }));
+    const subscriptionDeps = { subscriptions, applications, allowNetworks: deps.config.allowNetworks, clock };
+    const fanOutDeps = { ingestor: deps.ingestor, idempotencyKeys: store.idempotencyKeys, clock };
+    await api.register(applicationRoutes({ applications, clock }));
+    await api.register(apiKeyRoutes({ apiKeys: store.apiKeys, applications, keys: deps.access.keys, clock }));
+    await api.register(subscriptionRoutes(subscriptionDeps));
     await api.register(ingestRoutes({ subscriptions: deps.subscriptionCache, ingestor: deps.ingestor, idempotencyKeys: store.idempotencyKeys, clock }));
+    await api.register(fanOutRoutes(fanOutDeps));
+    // The same routes on one application, named in the path (the wall checks the tenant may see it).
+    await api.register(async (application) => {
+      await application.register(subscriptionRoutes({ ...subscriptionDeps, nested: true }));
+      await application.register(fanOutRoutes({ ...fanOutDeps, nested: true }));
+    }, { prefix: '/applications/:app' });
     await api.register(deliveryRoutes({ deliveryLog, subscriptions }));
     await api.register(deliveryControlRoutes({ deliveryLog, subscriptions, replayer: deps.replayer, clock }));
     await api.register(eventRoutes({ deliveryLog }));

@@ -1,5 +1,6 @@
 // A subscription: where deliveries go and how. Its settings are the user's; its circuit and
 // disabledReason are kept by hookd from the attempts' outcomes.
+import { DEFAULT_APPLICATION_ID } from './application.ts';
 import type { RetryPolicy } from './policies.ts';
 
 /**
@@ -36,6 +37,8 @@ export const CLOSED_CIRCUIT: Readonly<CircuitStatus> = { state: 'closed', consec
 
 export interface Subscription {
   id: string;
+  /** The application it belongs to; its events and deliveries do too. */
+  applicationId: string;
   targetUrl: string;
   secret: string;
   /** Event-type patterns; null means every event type. */
@@ -86,11 +89,12 @@ export const SUBSCRIPTION_DEFAULTS: Readonly<SubscriptionSettings> = {
 
 /** A subscription as first stored: the defaults, then the given settings; healthy, not yet rotated. */
 export function newSubscription(
-  fields: Pick<Subscription, 'id' | 'targetUrl' | 'secret'> & Partial<SubscriptionSettings> & { system?: boolean },
+  fields: Pick<Subscription, 'id' | 'targetUrl' | 'secret'> & Partial<SubscriptionSettings> & { system?: boolean; applicationId?: string },
   now: number,
 ): Subscription {
   return {
     ...SUBSCRIPTION_DEFAULTS,
+    applicationId: DEFAULT_APPLICATION_ID,
     headers: {},
     previousSecret: null,
     previousSecretExpiresAt: null,

@@ -6,8 +6,20 @@ import type { ColumnType } from 'kysely';
 /** Read as driver-specific values, written as the given type. */
 type Loose<W> = ColumnType<unknown, W, W>;
 
+export interface ApplicationsTable {
+  id: string;
+  uid: string;
+  name: string;
+  metadata: Loose<string>;
+  subscription_defaults: Loose<string>;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
 export interface SubscriptionsTable {
   id: string;
+  application_id: string;
   target_url: string;
   secret: string;
   event_types: Loose<string | null>;
@@ -41,6 +53,7 @@ export interface SubscriptionsTable {
 
 export interface EventsTable {
   id: string;
+  application_id: string;
   event_type: string;
   payload: Uint8Array;
   created_at: number;
@@ -109,6 +122,8 @@ export interface ApiKeysTable {
   name: string | null;
   prefix: string;
   key_hash: string;
+  application_id: string | null;
+  read_only: Loose<boolean>;
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
@@ -131,7 +146,17 @@ export interface OperationalEventsTable {
   created_at: number;
 }
 
+export interface PortalSessionsTable {
+  id: string;
+  application_id: string;
+  read_only: Loose<boolean>;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
 export interface Database {
+  applications: ApplicationsTable;
   subscriptions: SubscriptionsTable;
   events: EventsTable;
   queue: QueueTable;
@@ -141,4 +166,5 @@ export interface Database {
   api_keys: ApiKeysTable;
   idempotency_keys: IdempotencyKeysTable;
   operational_events: OperationalEventsTable;
+  portal_sessions: PortalSessionsTable;
 }

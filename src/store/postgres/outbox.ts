@@ -11,8 +11,8 @@ import type { Database } from '../schema.ts';
 
 const APPEND = `
   with events_in as (
-    insert into events (id, event_type, payload, created_at)
-    select * from unnest($1::uuid[], $2::text[], $3::bytea[], $4::bigint[])),
+    insert into events (id, event_type, payload, created_at, application_id)
+    select * from unnest($1::uuid[], $2::text[], $3::bytea[], $4::bigint[], $34::uuid[])),
   queued as (
     insert into queue (id, event_id, subscription_id, event_type, attempts, due_at, last_attempt_at, manual_retry, created_at, updated_at)
     select * from unnest($5::uuid[], $6::uuid[], $7::uuid[], $8::text[], $9::int[], $10::bigint[], $11::bigint[], $12::boolean[],
@@ -59,5 +59,6 @@ export async function appendEvents(db: Kysely<Database>, items: readonly NewEven
     f.map((r) => r.attempts), f.map((r) => r.last_attempt_at), f.map((r) => r.created_at), f.map((r) => r.updated_at),
     keys.map((k) => k.scope), keys.map((k) => k.key), keys.map((k) => k.requestHash), keys.map((k) => k.response), keys.map((k) => k.createdAt),
     counters.map((c) => c.span), counters.map((c) => c.bucket), counters.map((c) => c.name), counters.map((c) => c.n), counterShard(),
+    items.map((i) => i.event.applicationId),
   ]));
 }
