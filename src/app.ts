@@ -48,7 +48,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   const store = await openStore(config.database, { secrets: new SecretBox(config.encryptionKey), ...(options.schema && { schema: options.schema }) });
   const subscriptionCache = new SubscriptionCache(store.subscriptions, config.subscriptionCacheTtlMs, clock);
   // In-flight is read at scrape time from the dispatcher, which only the serve and worker roles have.
-  const metrics = new Metrics({ readModels: store.readModels, clock, inFlight: () => dispatcher?.inFlight ?? 0 });
+  const metrics = new Metrics({ readModels: store.readModels, clock, inFlight: () => dispatcher?.inFlight ?? 0, applicationLabels: config.metricsApplicationLabels });
   const ingestor = new Ingestor(store.queue, subscriptionCache, clock, { metrics });
   const retention = new Retention({ maintenance: store.maintenance, idempotencyKeys: store.idempotencyKeys, retentionHours: config.retentionHours, intervalMs: config.retentionIntervalMs, logger, metrics, clock });
   let server: FastifyInstance | null = null;

@@ -33,6 +33,8 @@ export interface Config {
   insecureNoAuth: boolean;
   /** Serve /metrics without an API key even when keys exist. */
   metricsPublic: boolean;
+  /** Count attempts per application in /metrics too (one series per application and outcome). */
+  metricsApplicationLabels: boolean;
   /** AES-256 key for secrets at rest; null stores them in plain text. */
   encryptionKey: Buffer | null;
   /** API requests per minute per API key (per client address when no keys exist); 0 disables. */
@@ -246,6 +248,11 @@ const SETTING_TABLE = [
   },
   { key: 'metricsPublic', env: 'HOOKD_METRICS_PUBLIC', default: 'false', doc: 'Serve /metrics without an API key even when keys exist.', parse: boolean },
   {
+    key: 'metricsApplicationLabels', env: 'HOOKD_METRICS_APPLICATION_LABELS', default: 'false',
+    doc: 'Also export `hookd_application_attempts_total{application,outcome}`: one series per application, so only for a bounded number of applications.',
+    parse: boolean,
+  },
+  {
     key: 'encryptionKey', env: 'HOOKD_ENCRYPTION_KEY', default: '', sensitive: true,
     doc: '32 bytes in base64 (`openssl rand -base64 32`): subscription secrets and custom header values are then stored encrypted (AES-256-GCM). Empty: stored in plain text.',
     parse: encryptionKey,
@@ -382,6 +389,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     apiKey: f.apiKey,
     insecureNoAuth: f.insecureNoAuth,
     metricsPublic: f.metricsPublic,
+    metricsApplicationLabels: f.metricsApplicationLabels,
     encryptionKey: f.encryptionKey,
     rateLimitPerMinute: f.rateLimitPerMinute,
     circuit: { failureThreshold: f.circuitFailureThreshold, cooldownMs: f.circuitCooldownMs },
