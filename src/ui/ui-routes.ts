@@ -18,6 +18,7 @@ const UI_PAGES = [
   '/deliveries',
   '/deliveries/:id',
   '/live',
+  '/applications',
 ] as const;
 
 // Everything the UI loads comes from this server: no CDN, and it works offline. The API

@@ -9,6 +9,7 @@ import { SubscriptionLink } from '../components/subscription-link.tsx';
 import { duration, shortId, timeOfDay } from '../format.ts';
 import { followAttempts, type StreamState } from '../live-stream.ts';
 import { useSubscriptionIndex } from '../subscription-index.ts';
+import { useApplication } from '../application.ts';
 import { useAuthEpoch } from '../use-resource.ts';
 
 const KEEP = 200;
@@ -30,6 +31,13 @@ export function LivePage() {
   pausedRef.current = paused;
   const held = useRef<LiveAttempt[]>([]);
   const epoch = useAuthEpoch();
+  const application = useApplication();
+
+  useEffect(() => {
+    // Another application's tail starts afresh.
+    setAttempts([]);
+    held.current = [];
+  }, [application]);
 
   useEffect(() => followAttempts({
     backlog: BACKLOG,
@@ -38,7 +46,7 @@ export function LivePage() {
       if (pausedRef.current) held.current.push(attempt);
       else setAttempts((list) => [attempt, ...list.filter((a) => a.id !== attempt.id)].slice(0, KEEP));
     },
-  }), [epoch]);
+  }), [epoch, application]);
 
   function resume() {
     const waiting = held.current.reverse();
