@@ -52,6 +52,8 @@ export interface Config {
   metricsPort: number | null;
   /** Host names a hookd without API keys answers, besides localhost and IP addresses. */
   allowedHosts: string[];
+  /** Origins that may embed the consumer portal in a frame (CSP frame-ancestors); empty: none. */
+  portalFrameAncestors: string[];
   /** Bounds on how slowly a client may send a request, and how long an idle connection stays open. */
   http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
   /** Requests with a wrong API key allowed per minute per client address; 0: no limit. */
@@ -186,6 +188,16 @@ function hostNames(raw: string): string[] {
   return names;
 }
 
+const ORIGIN = /^https?:\/\/(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/i;
+
+function origins(raw: string): string[] {
+  const list = raw.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
+  for (const origin of list) {
+    if (!ORIGIN.test(origin)) throw new ConfigError(`must be origins such as https://app.example.com, separated by commas, got "${origin}"`);
+  }
+  return list;
+}
+
 /** `postgres://` or `postgresql://` selects PostgreSQL; `sqlite:PATH` or a plain path selects SQLite. */
 export function parseDatabaseUrl(raw: string): DatabaseTarget {
   const value = raw.trim();
@@ -308,6 +320,11 @@ const SETTING_TABLE = [
     parse: hostNames,
   },
   {
+    key: 'portalFrameAncestors', env: 'HOOKD_PORTAL_FRAME_ANCESTORS', default: '',
+    doc: 'Origins whose pages may embed the consumer portal in an iframe, comma-separated (e.g. `https://app.example.com`); they become its `Content-Security-Policy: frame-ancestors`. Empty: it cannot be framed.',
+    parse: origins,
+  },
+  {
     key: 'headersTimeoutMs', env: 'HOOKD_HTTP_HEADERS_TIMEOUT_MS', default: '10000',
     doc: 'A client must send all of its request headers within this; else 408 and the connection is closed.',
     parse: integer(100, 600_000),
@@ -400,6 +417,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     leaseMarginMs: f.leaseMarginMs,
     metricsPort: f.metricsPort,
     allowedHosts: f.allowedHosts,
+    portalFrameAncestors: f.portalFrameAncestors,
     http: { headersTimeoutMs: f.headersTimeoutMs, requestTimeoutMs: f.httpRequestTimeoutMs, keepAliveTimeoutMs: f.keepAliveTimeoutMs },
     authFailuresPerMinute: f.authFailuresPerMinute,
   };

@@ -164,6 +164,7 @@ export const applicationRoutes = ({ applications, clock }: { applications: Appli
       tags: ['applications'], summary: 'Change an application: uid, name, metadata, subscription defaults (replaced whole when given)',
       params: ApplicationParams, body: PatchBody, response: { 200: ApplicationView, ...withForbidden },
     },
+    config: { noPortal: true },
   }, async (request) => {
     const current = request.scope.application!;
     const body: PatchBody = request.body;

@@ -20,7 +20,7 @@ export class ApiError<C extends ErrorCode = ErrorCode> extends Error {
   }
 }
 
-export function notFound(what: 'subscription' | 'delivery' | 'event' | 'application' | 'api_key', id: string): ApiError {
+export function notFound(what: 'subscription' | 'delivery' | 'event' | 'application' | 'api_key' | 'portal_session', id: string): ApiError {
   return new ApiError(404, `${what}_not_found`, `No ${what.replace("_", " ")} with id ${id}.`);
 }
 

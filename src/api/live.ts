@@ -13,7 +13,7 @@ import type { RequestAuth } from './auth.ts';
 import { ApiError } from './errors.ts';
 import { EventStream } from './event-stream.ts';
 import { StreamAccessCheck } from './stream-access.ts';
-import { ApplicationFilter, errorResponses, iso, isUuid } from './schemas.ts';
+import { ApplicationFilter, ErrorSchema, errorResponses, iso, isUuid } from './schemas.ts';
 
 const HEARTBEAT_MS = 15_000;
 const RECONNECT_MS = 2000;
@@ -115,8 +115,11 @@ export const liveRoutes = ({ attempts, metrics, keys }: LiveDeps): FastifyPlugin
       response: {
         200: { description: 'An event stream: one `attempt` event per attempt.', content: { 'text/event-stream': { schema: AttemptEvent } } },
         ...errorResponses,
+        403: ErrorSchema,
       },
     },
+    // Streams outlive the request; a portal session's revocation must end everything at once.
+    config: { noPortal: true },
   }, async (request, reply) => {
     const resumeAfter = request.headers['last-event-id'];
     const backlog = (request.query as StreamQuery).backlog ?? 0;

@@ -28,6 +28,7 @@ import { healthRoutes } from './health.ts';
 import { fanOutRoutes, ingestRoutes } from './ingest.ts';
 import { apiKeyRoutes } from './api-keys.ts';
 import { applicationRoutes } from './applications.ts';
+import { portalRoutes, portalSessionRoutes } from './portal-sessions.ts';
 import { registerTenancy, type Owners } from './tenancy.ts';
 import { idsInPath } from './log-ids.ts';
 import { liveRoutes } from './live.ts';
@@ -117,7 +118,10 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
   // Before any route: these apply to every route, in this order.
   registerHeaderLimit(app);
   registerKeylessGuard(app, { keys: deps.access.keys, allowedHosts: deps.config.allowedHosts });
-  registerAuth(app, { ...deps.access, metricsPublic: deps.config.metricsPublic, failedAuth: new FailedAuthLimit(deps.config.authFailuresPerMinute, deps.clock) });
+  registerAuth(app, {
+    ...deps.access, metricsPublic: deps.config.metricsPublic, failedAuth: new FailedAuthLimit(deps.config.authFailuresPerMinute, deps.clock),
+    portalSessions: { sessions: store.portalSessions, clock },
+  });
   registerEmptyBody(app);
   await registerRateLimit(app, deps.config.rateLimitPerMinute);
   registerUnrouted(app);
@@ -131,6 +135,7 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
     const subscriptionDeps = { subscriptions, applications, allowNetworks: deps.config.allowNetworks, clock };
     const fanOutDeps = { ingestor: deps.ingestor, idempotencyKeys: store.idempotencyKeys, clock };
     await api.register(applicationRoutes({ applications, clock }));
+    await api.register(portalRoutes({ portalSessions: store.portalSessions, applications, clock }));
     await api.register(apiKeyRoutes({ apiKeys: store.apiKeys, applications, keys: deps.access.keys, clock }));
     await api.register(subscriptionRoutes(subscriptionDeps));
     await api.register(ingestRoutes({ subscriptions: deps.subscriptionCache, ingestor: deps.ingestor, idempotencyKeys: store.idempotencyKeys, clock }));
@@ -139,6 +144,7 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
     await api.register(async (application) => {
       await application.register(subscriptionRoutes({ ...subscriptionDeps, nested: true }));
       await application.register(fanOutRoutes({ ...fanOutDeps, nested: true }));
+      await application.register(portalSessionRoutes({ portalSessions: store.portalSessions, clock }));
     }, { prefix: '/applications/:app' });
     await api.register(deliveryRoutes({ deliveryLog, subscriptions }));
     await api.register(deliveryControlRoutes({ deliveryLog, subscriptions, replayer: deps.replayer, clock }));
@@ -146,6 +152,6 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
     await api.register(statsRoutes({ readModels, clock }));
     await api.register(liveRoutes({ attempts: readModels, metrics: deps.metrics, keys: deps.access.keys }));
   }, { prefix: '/api/v1' });
-  await app.register(uiRoutes);
+  await app.register(uiRoutes({ portalFrameAncestors: deps.config.portalFrameAncestors }));
   return app;
 }

@@ -23,6 +23,8 @@ export interface Tenant {
   /** The one application the request may reach; null: an admin, who reaches every one. */
   applicationId: string | null;
   readOnly: boolean;
+  /** A consumer portal session: its application's records, through the routes the portal uses. */
+  portal?: boolean;
 }
 
 export const ADMIN_TENANT: Tenant = { applicationId: null, readOnly: false };
@@ -49,6 +51,8 @@ declare module 'fastify' {
     owns?: { param: string; resource: OwnedResource };
     /** Only an admin may call the route. */
     adminOnly?: boolean;
+    /** A portal session may not call the route (it manages the application or its access). */
+    noPortal?: boolean;
   }
 }
 
@@ -81,6 +85,9 @@ export function registerTenancy(app: FastifyInstance, deps: { applications: Pick
     request.scope = scope;
     const config = request.routeOptions.config;
     if (config.adminOnly && tenant.applicationId !== null) throw adminOnly();
+    if (config.noPortal && tenant.portal) {
+      throw new ApiError(403, 'portal_not_allowed', 'A portal session may not do this: it works on its application\'s subscriptions and deliveries only.');
+    }
     if (tenant.readOnly && !WRITES_ALLOWED.has(request.method)) {
       throw new ApiError(403, 'read_only_key', 'This API key (or portal session) is read-only: it cannot change anything.');
     }

@@ -33,10 +33,26 @@ export const MAX_METADATA_ENTRIES = 32;
 export const MAX_METADATA_KEY_LENGTH = 64;
 export const MAX_METADATA_VALUE_LENGTH = 512;
 
+/** How the portal looks: the user's product name, accent colour and logo; absent ones are hookd's. */
+export interface PortalTheme {
+  name?: string;
+  /** A CSS colour, #rgb or #rrggbb. */
+  accent?: string;
+  /** An https:// URL of an image. */
+  logoUrl?: string;
+}
+
+/** Portal sessions last an hour unless asked otherwise, and a week at most. */
+export const PORTAL_SESSION_DEFAULT_SECONDS = 3600;
+export const PORTAL_SESSION_MAX_SECONDS = 7 * 86_400;
+
 /** A consumer portal session: the holder of its signed token may see and manage one application, until it expires or is revoked. */
 export interface PortalSession {
   id: string;
   applicationId: string;
+  /** Hex SHA-256 of the session's token; the token itself is never stored. */
+  tokenHash: string;
+  theme: PortalTheme;
   readOnly: boolean;
   createdAt: number;
   expiresAt: number;

@@ -135,8 +135,8 @@ export interface Applications {
 /** Consumer portal sessions: short-lived, revocable access to one application. */
 export interface PortalSessions {
   create(session: PortalSession): Promise<void>;
-  /** The session with this id if it is not revoked and not expired at `now`. */
-  active(id: string, now: number): Promise<PortalSession | undefined>;
+  /** The session whose token hashes to `tokenHash`, if it is neither revoked nor expired at `now`. */
+  active(tokenHash: string, now: number): Promise<PortalSession | undefined>;
   /** Revokes one of the application's sessions; false when there is no such unrevoked session. */
   revoke(applicationId: string, id: string, now: number): Promise<boolean>;
 }

@@ -1,5 +1,5 @@
-// Consumer portal sessions as stored: the portal's signed token carries a session id, and
-// each request checks the row, so a revoked session stops working at once.
+// Consumer portal sessions as stored: the hash of each session's token (never the token),
+// checked on every request, so a revoked session stops working at once.
 import type { PortalSession } from '../domain/index.ts';
 import type { PortalSessions } from './contracts.ts';
 import type { SqlContext } from './sql-context.ts';
@@ -8,6 +8,8 @@ function toPortalSession(row: Record<string, unknown>): PortalSession {
   return {
     id: row.id as string,
     applicationId: row.application_id as string,
+    tokenHash: row.token_hash as string,
+    theme: (typeof row.theme === 'string' ? JSON.parse(row.theme) : row.theme) as PortalSession['theme'],
     readOnly: row.read_only === true || row.read_only === 1 || row.read_only === 1n,
     createdAt: Number(row.created_at),
     expiresAt: Number(row.expires_at),
@@ -24,14 +26,14 @@ export class SqlPortalSessions implements PortalSessions {
 
   async create(session: PortalSession): Promise<void> {
     await this.#ctx.db.insertInto('portal_sessions').values({
-      id: session.id, application_id: session.applicationId, read_only: session.readOnly,
+      id: session.id, application_id: session.applicationId, token_hash: session.tokenHash, theme: JSON.stringify(session.theme), read_only: session.readOnly,
       created_at: session.createdAt, expires_at: session.expiresAt, revoked_at: session.revokedAt,
     }).execute();
   }
 
-  async active(id: string, now: number): Promise<PortalSession | undefined> {
+  async active(tokenHash: string, now: number): Promise<PortalSession | undefined> {
     const row = await this.#ctx.db.selectFrom('portal_sessions').selectAll()
-      .where('id', '=', id).where('revoked_at', 'is', null).where('expires_at', '>', now).executeTakeFirst();
+      .where('token_hash', '=', tokenHash).where('revoked_at', 'is', null).where('expires_at', '>', now).executeTakeFirst();
     return row && toPortalSession(row);
   }
 

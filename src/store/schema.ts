@@ -149,6 +149,8 @@ export interface OperationalEventsTable {
 export interface PortalSessionsTable {
   id: string;
   application_id: string;
+  token_hash: string;
+  theme: Loose<string>;
   read_only: Loose<boolean>;
   created_at: number;
   expires_at: number;

@@ -267,10 +267,13 @@ export const postgresMigrations: Record<string, readonly string[]> = {
     // A key bound to one application (null: an admin key), and read-only keys.
     `ALTER TABLE api_keys ADD COLUMN application_id uuid REFERENCES applications (id)`,
     `ALTER TABLE api_keys ADD COLUMN read_only boolean NOT NULL DEFAULT false`,
-    // Consumer portal sessions: the signed token names the row, which revocation marks.
+    // Consumer portal sessions: only the hash of each session's token is kept, and every
+    // request checks the row, so revoking one ends it at once.
     `CREATE TABLE portal_sessions (
       id uuid PRIMARY KEY,
       application_id uuid NOT NULL REFERENCES applications (id),
+      token_hash text NOT NULL UNIQUE,
+      theme jsonb NOT NULL,
       read_only boolean NOT NULL,
       created_at bigint NOT NULL,
       expires_at bigint NOT NULL,

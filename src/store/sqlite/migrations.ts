@@ -267,10 +267,13 @@ export const sqliteMigrations: Record<string, readonly string[]> = {
     // A key bound to one application (null: an admin key), and read-only keys.
     `ALTER TABLE api_keys ADD COLUMN application_id TEXT`,
     `ALTER TABLE api_keys ADD COLUMN read_only INTEGER NOT NULL DEFAULT 0`,
-    // Consumer portal sessions: the signed token names the row, which revocation marks.
+    // Consumer portal sessions: only the hash of each session's token is kept, and every
+    // request checks the row, so revoking one ends it at once.
     `CREATE TABLE portal_sessions (
       id TEXT PRIMARY KEY,
       application_id TEXT NOT NULL,
+      token_hash TEXT NOT NULL UNIQUE,
+      theme TEXT NOT NULL,
       read_only INTEGER NOT NULL,
       created_at INTEGER NOT NULL,
       expires_at INTEGER NOT NULL,

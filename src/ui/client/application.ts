@@ -2,12 +2,14 @@
 // header and kept for the browser (localStorage); every list, figure and the live tail are
 // filtered by it, and new subscriptions are created in it. Views reload when it changes.
 import { useEffect, useState } from 'preact/hooks';
+import { PORTAL } from './paths.ts';
 
 const STORAGE_KEY = 'hookd.application';
 const listeners = new Set<() => void>();
 
 export function currentApplication(): string | null {
-  return localStorage.getItem(STORAGE_KEY);
+  // The portal is one application's already: its token decides which.
+  return PORTAL ? null : localStorage.getItem(STORAGE_KEY);
 }
 
 export function setApplication(id: string | null): void {

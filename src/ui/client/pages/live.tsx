@@ -11,6 +11,7 @@ import { followAttempts, type StreamState } from '../live-stream.ts';
 import { useSubscriptionIndex } from '../subscription-index.ts';
 import { useApplication } from '../application.ts';
 import { useAuthEpoch } from '../use-resource.ts';
+import { at } from '../paths.ts';
 
 const KEEP = 200;
 const BACKLOG = 20;
@@ -110,7 +111,7 @@ export function LivePage() {
                   <td data-label="Duration" class="num">{duration(a.duration_ms)}</td>
                   <td data-label="Event type" class="clip-cell"><Clipped mono text={a.event_type} /></td>
                   <td data-label="Attempt">#{a.attempt_number}{a.trigger === 'manual' ? ' (manual)' : ''}</td>
-                  <td data-label="Delivery" class="nowrap"><a class="mono" href={`/deliveries/${a.delivery_id}`} title={a.delivery_id}>{shortId(a.delivery_id)}</a></td>
+                  <td data-label="Delivery" class="nowrap"><a class="mono" href={at(`/deliveries/${a.delivery_id}`)} title={a.delivery_id}>{shortId(a.delivery_id)}</a></td>
                   <td data-label="Subscription" class="clip-cell"><SubscriptionLink id={a.subscription_id} subscription={subscriptions.get(a.subscription_id)} /></td>
                 </tr>
               ))}
