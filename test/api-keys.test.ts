@@ -218,6 +218,7 @@ for (const name of STORE_NAMES) {
 
     test('hookd keys create --application X --read-only: a key bound to one application, that may only read', async () => {
       const target = await fresh();
+      assert.equal((await hookd(target, ['keys', 'create', '--read-only'])).code, 1, 'the first key must be an admin key');
       const admin = await hookd(target, ['keys', 'create', '--name', 'admin']);
       const app = await start(target);
       const application = await call(app, 'POST', '/applications', { uid: 'cli-app', name: 'CLI' }, bearer(admin.stdout.trim()));

@@ -126,12 +126,25 @@ for (const name of STORE_NAMES) {
 
     it('deleting an application cancels its unfinished deliveries, revokes its subscriptions and keeps its history readable', async () => {
       const gone = await createApplication(app, 'gone');
-      // A receiver that never answers in time keeps the delivery unfinished: here, one that is paused.
-      const sub = await call(app, 'POST', '/applications/gone/subscriptions', { target_url: 'https://example.com/gone', rate_limit_per_second: 0.01 });
+      // The receiver holds the first delivery in flight while the application is deleted; the
+      // second waits behind the rate limit.
+      let release = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const slow = await startReceiver();
+      slow.respond(async (_request, res) => {
+        await held;
+        res.end('late');
+      });
+      const sub = await call(app, 'POST', '/applications/gone/subscriptions', { target_url: slow.url, rate_limit_per_second: 0.01 });
       const first = await call(app, 'POST', `/ingest/${sub.body.id}`, { event_type: 'a.b' });
       const second = await call(app, 'POST', `/ingest/${sub.body.id}`, { event_type: 'a.b' });
       assert.equal(second.status, 202);
+      await slow.waitFor(1);
       assert.equal((await call(app, 'DELETE', '/applications/gone')).status, 204);
+      release();
+      await slow.close();
       assert.equal((await call(app, 'GET', '/applications/gone')).status, 404);
       assert.equal((await call(app, 'GET', `/subscriptions/${sub.body.id}`)).status, 404);
       // The second delivery waited behind the rate limit: it was cancelled, not sent.

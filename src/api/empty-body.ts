@@ -8,11 +8,12 @@ interface BodySchema {
   type?: unknown;
   required?: unknown[];
   additionalProperties?: unknown;
+  minProperties?: unknown;
 }
 
-/** A closed object (only the properties it names) that requires none of them. */
+/** A closed object (only the properties it names) that requires none of them, nor any number of them (a PATCH needs one). */
 function onlyOptionalSettings(schema: BodySchema | undefined): boolean {
-  return schema?.type === 'object' && schema.additionalProperties === false && !(schema.required?.length);
+  return schema?.type === 'object' && schema.additionalProperties === false && !(schema.required?.length) && !(Number(schema.minProperties) > 0);
 }
 
 /** Whether the route's body is only a set of optional settings. */

@@ -26,6 +26,10 @@ async function create(apiKeys: ApiKeys, applications: Applications, options: Cre
   if (name !== undefined && (name.trim() === '' || name.length > MAX_NAME_LENGTH)) {
     throw new UsageError(`--name must be 1 to ${MAX_NAME_LENGTH} characters`);
   }
+  if ((options.application !== undefined || options.readOnly) && (await apiKeys.list()).length === 0) {
+    process.stderr.write('hookd keys: the first API key must be an admin key (no --application, no --read-only): once a key exists, only an admin key can create others.\n');
+    return EXIT_FAILURE;
+  }
   let applicationId: string | null = null;
   if (options.application !== undefined) {
     const application = await applications.find(options.application);
