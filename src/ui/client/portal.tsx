@@ -67,7 +67,7 @@ export function PortalApp() {
           {title}
         </a>
         <nav aria-label="Main">
-          <NavLink href={at('/subscriptions')}>Endpoints</NavLink>
+          <NavLink href={at('/subscriptions')}>Subscriptions</NavLink>
           <NavLink href={at('/deliveries')}>Deliveries</NavLink>
         </nav>
         {session.data && (
