@@ -55,7 +55,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   // Dropped on every change to the catalog like the subscription cache, and bounded by its TTL.
   const eventSchemas = new EventSchemas(store.eventTypes, config.subscriptionCacheTtlMs, clock);
   // In-flight is read at scrape time from the dispatcher, which only the serve and worker roles have.
-  const metrics = new Metrics({ readModels: store.readModels, clock, inFlight: () => dispatcher?.inFlight ?? 0 });
+  const metrics = new Metrics({ readModels: store.readModels, clock, inFlight: () => dispatcher?.inFlight ?? 0, applicationLabels: config.metricsApplicationLabels });
   const ingestor = new Ingestor(store.queue, subscriptionCache, clock, { metrics });
   const retention = new Retention({ maintenance: store.maintenance, idempotencyKeys: store.idempotencyKeys, retentionHours: config.retentionHours, intervalMs: config.retentionIntervalMs, logger, metrics, clock });
   let server: FastifyInstance | null = null;

@@ -33,6 +33,8 @@ export interface Config {
   insecureNoAuth: boolean;
   /** Serve /metrics without an API key even when keys exist. */
   metricsPublic: boolean;
+  /** Count attempts per application in /metrics too (one series per application and outcome). */
+  metricsApplicationLabels: boolean;
   /** AES-256 key for secrets at rest; null stores them in plain text. */
   encryptionKey: Buffer | null;
   /** API requests per minute per API key (per client address when no keys exist); 0 disables. */
@@ -50,6 +52,8 @@ export interface Config {
   metricsPort: number | null;
   /** Host names a hookd without API keys answers, besides localhost and IP addresses. */
   allowedHosts: string[];
+  /** Origins that may embed the consumer portal in a frame (CSP frame-ancestors); empty: none. */
+  portalFrameAncestors: string[];
   /** Bounds on how slowly a client may send a request, and how long an idle connection stays open. */
   http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
   /** Requests with a wrong API key allowed per minute per client address; 0: no limit. */
@@ -225,6 +229,16 @@ function hostNames(raw: string): string[] {
   return names;
 }
 
+const ORIGIN = /^https?:\/\/(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/i;
+
+function origins(raw: string): string[] {
+  const list = raw.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
+  for (const origin of list) {
+    if (!ORIGIN.test(origin)) throw new ConfigError(`must be origins such as https://app.example.com, separated by commas, got "${origin}"`);
+  }
+  return list;
+}
+
 /** `postgres://` or `postgresql://` selects PostgreSQL; `sqlite:PATH` or a plain path selects SQLite. */
 export function parseDatabaseUrl(raw: string): DatabaseTarget {
   const value = raw.trim();
@@ -287,6 +301,11 @@ const SETTING_TABLE = [
   },
   { key: 'metricsPublic', env: 'HOOKD_METRICS_PUBLIC', default: 'false', doc: 'Serve /metrics without an API key even when keys exist.', parse: boolean },
   {
+    key: 'metricsApplicationLabels', env: 'HOOKD_METRICS_APPLICATION_LABELS', default: 'false',
+    doc: 'Also export `hookd_application_attempts_total{application,outcome}`: one series per application, so only for a bounded number of applications.',
+    parse: boolean,
+  },
+  {
     key: 'encryptionKey', env: 'HOOKD_ENCRYPTION_KEY', default: '', sensitive: true,
     doc: '32 bytes in base64 (`openssl rand -base64 32`): subscription secrets and custom header values are then stored encrypted (AES-256-GCM). Empty: stored in plain text.',
     parse: encryptionKey,
@@ -340,6 +359,11 @@ const SETTING_TABLE = [
     key: 'allowedHosts', env: 'HOOKD_ALLOWED_HOSTS', default: '',
     doc: 'While no API key exists, hookd answers only requests whose `Host` is `localhost`, an IP address or one of these comma-separated names (e.g. `hookd.internal`); others get 421, so a web page cannot reach it through DNS rebinding.',
     parse: hostNames,
+  },
+  {
+    key: 'portalFrameAncestors', env: 'HOOKD_PORTAL_FRAME_ANCESTORS', default: '',
+    doc: 'Origins whose pages may embed the consumer portal in an iframe, comma-separated (e.g. `https://app.example.com`); they become its `Content-Security-Policy: frame-ancestors`. Empty: it cannot be framed.',
+    parse: origins,
   },
   {
     key: 'headersTimeoutMs', env: 'HOOKD_HTTP_HEADERS_TIMEOUT_MS', default: '10000',
@@ -461,6 +485,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     apiKey: f.apiKey,
     insecureNoAuth: f.insecureNoAuth,
     metricsPublic: f.metricsPublic,
+    metricsApplicationLabels: f.metricsApplicationLabels,
     encryptionKey: f.encryptionKey,
     rateLimitPerMinute: f.rateLimitPerMinute,
     circuit: { failureThreshold: f.circuitFailureThreshold, cooldownMs: f.circuitCooldownMs },
@@ -471,6 +496,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     leaseMarginMs: f.leaseMarginMs,
     metricsPort: f.metricsPort,
     allowedHosts: f.allowedHosts,
+    portalFrameAncestors: f.portalFrameAncestors,
     http: { headersTimeoutMs: f.headersTimeoutMs, requestTimeoutMs: f.httpRequestTimeoutMs, keepAliveTimeoutMs: f.keepAliveTimeoutMs },
     authFailuresPerMinute: f.authFailuresPerMinute,
     tracing: tracingConfig(f),

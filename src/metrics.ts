@@ -2,7 +2,8 @@
 // one) so that several apps can run in one process, as the tests do. Queue gauges are read
 // from the store at scrape time, so they are the same from every process sharing a database;
 // counters and histograms count what this process did. Labels have a few fixed values only:
-// never a subscription id or a URL.
+// never a subscription id or a URL, and an application id only when the operator opts in
+// (HOOKD_METRICS_APPLICATION_LABELS), knowing how many applications there are.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ATTEMPT_OUTCOMES, type AttemptOutcome, type Delivery, type DeliveryStatus } from './domain/index.ts';
 import type { PendingFigures, ReadModels } from './store/contracts.ts';
@@ -23,6 +24,8 @@ export interface MetricsOptions {
   clock: () => number;
   /** Deliveries this process is sending now (0 where no dispatcher runs). */
   inFlight: () => number;
+  /** Count attempts per application too (HOOKD_METRICS_APPLICATION_LABELS). */
+  applicationLabels?: boolean;
 }
 
 export class Metrics {
@@ -66,6 +69,8 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly #applicationAttempts: Counter<'application' | 'outcome'> | null;
+
   readonly #retentionDeleted = new Counter({
     name: 'hookd_retention_deleted_total',
     help: 'Finished deliveries deleted by the retention job.',
@@ -83,6 +88,14 @@ export class Metrics {
 
   constructor(options: MetricsOptions) {
     const { readModels, clock, inFlight } = options;
+    this.#applicationAttempts = options.applicationLabels
+      ? new Counter({
+        name: 'hookd_application_attempts_total',
+        help: 'Delivery attempts recorded, by application id and by what they did to the delivery (as hookd_attempts_total). Only with HOOKD_METRICS_APPLICATION_LABELS=true.',
+        labelNames: ['application', 'outcome'] as const,
+        registers: [this.registry],
+      })
+      : null;
     // The three queue gauges are collected together at each scrape: one query serves them all.
     let pending: Promise<PendingFigures> | null = null;
     const figures = () => (pending ??= readModels.pendingFigures(clock()).finally(() => {
@@ -163,9 +176,11 @@ export class Metrics {
   }
 
   /** One attempt written, with the status it left its delivery in. */
-  attemptRecorded(outcome: AttemptOutcome, durationMs: number, next: DeliveryStatus): void {
+  attemptRecorded(outcome: AttemptOutcome, durationMs: number, next: DeliveryStatus, applicationId: string): void {
     this.#attemptDuration.observe({ outcome }, durationMs / 1000);
-    this.#attempts.inc({ outcome: next === 'succeeded' || next === 'failed' ? next : 'retrying' });
+    const label = next === 'succeeded' || next === 'failed' ? next : 'retrying';
+    this.#attempts.inc({ outcome: label });
+    this.#applicationAttempts?.inc({ application: applicationId, outcome: label });
   }
 
   retentionDeleted(count: number): void {

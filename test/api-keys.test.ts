@@ -216,6 +216,27 @@ for (const name of STORE_NAMES) {
       assert.equal((await hookd(target, ['keys', 'frobnicate'])).code, 2);
     });
 
+    test('hookd keys create --application X --read-only: a key bound to one application, that may only read', async () => {
+      const target = await fresh();
+      assert.equal((await hookd(target, ['keys', 'create', '--read-only'])).code, 1, 'the first key must be an admin key');
+      const admin = await hookd(target, ['keys', 'create', '--name', 'admin']);
+      const app = await start(target);
+      const application = await call(app, 'POST', '/applications', { uid: 'cli-app', name: 'CLI' }, bearer(admin.stdout.trim()));
+      assert.equal(application.status, 201);
+      const created = await hookd(target, ['keys', 'create', '--name', 'viewer', '--application', 'cli-app', '--read-only']);
+      assert.equal(created.code, 0, created.stderr);
+      assert.match(created.stderr, new RegExp(`key of application ${application.body.id}, read-only`));
+      const key = bearer(created.stdout.trim());
+      await eventually(async () => ((await call(app, 'GET', '/applications', undefined, key)).status === 200 ? true : undefined), 10_000, 'the new key to be accepted');
+      assert.deepEqual((await call(app, 'GET', '/applications', undefined, key)).body.items.map((a: { uid: string }) => a.uid), ['cli-app']);
+      assert.equal((await call(app, 'POST', '/subscriptions', { target_url: 'https://example.com/x' }, key)).body.error.code, 'read_only_key');
+      const listed = await hookd(target, ['keys', 'list']);
+      assert.match(listed.stdout.split('\n')[0]!, /^ID\s+NAME\s+PREFIX\s+SCOPE\s+CREATED/);
+      assert.match(listed.stdout, new RegExp(`viewer .*${application.body.id}, read-only`));
+      assert.equal((await hookd(target, ['keys', 'create', '--application', 'no-such-app'])).code, 1);
+      assert.equal((await hookd(target, ['keys', 'list', '--read-only'])).code, 2);
+    });
+
     test('hookd refuses to serve a non-loopback address without a key: exit 2, one line', async () => {
       const refused = await hookd(await fresh(), ['serve', '--host', '0.0.0.0', '--port', '0']);
       assert.equal(refused.code, 2);

@@ -169,7 +169,9 @@ for (const name of STORE_NAMES) {
       target = newTarget(name);
       app = await startTestApp(target, { role: 'api', config: { encryptionKey: randomBytes(32), rateLimitPerMinute: 0 } });
       const document = await app.server!.inject({ method: 'GET', url: '/api/v1/openapi.json' });
-      operations = operationsOf(document.json());
+      // Creating a first API key would turn this keyless hookd into one that needs a key for
+      // everything after it; the key routes are tested in scoped-keys.test.ts.
+      operations = operationsOf(document.json()).filter((operation) => !operation.path.startsWith('/api/v1/api-keys'));
     });
     after(async () => {
       await app.close();

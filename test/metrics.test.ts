@@ -123,3 +123,30 @@ for (const storeName of STORE_NAMES) {
     await eventually(async () => (value(await scrape(apiOnly), 'hookd_queue_depth') === 0 ? true : undefined), undefined, 'the queue to drain');
   });
 }
+
+for (const storeName of STORE_NAMES) {
+  test(`attempts per application only when the operator opts in (${storeName})`, async (t) => {
+    const receiver = await startReceiver();
+    const plainTarget = newTarget(storeName);
+    const labelledTarget = newTarget(storeName);
+    const plain = await startTestApp(plainTarget, { config: { allowNetworks: LOOPBACK, pollIntervalMs: 50 } });
+    const labelled = await startTestApp(labelledTarget, { config: { allowNetworks: LOOPBACK, pollIntervalMs: 50, metricsApplicationLabels: true } });
+    t.after(async () => {
+      await plain.close();
+      await labelled.close();
+      await receiver.close();
+      await plainTarget.cleanup();
+      await labelledTarget.cleanup();
+    });
+    for (const app of [plain, labelled]) {
+      const created = await call(app, 'POST', '/applications', { uid: 'metrics-app', name: 'M' });
+      const subscription = await call(app, 'POST', '/applications/metrics-app/subscriptions', { target_url: receiver.url });
+      await ingest(app, subscription.body.id, ORDER_CREATED);
+      await eventually(async () => (value(await scrape(app), 'hookd_attempts_total', { outcome: 'succeeded' }) === 1 ? true : undefined));
+      if (app === labelled) {
+        assert.equal(value(await scrape(app), 'hookd_application_attempts_total', { application: created.body.id, outcome: 'succeeded' }), 1);
+      }
+    }
+    assert.ok(!(await scrape(plain)).some((s) => s.name.startsWith('hookd_application_') || 'application' in s.labels), 'no application label by default');
+  });
+}

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { uuidv7 } from 'uuidv7';
 import { openRawDb } from './support/raw-db.ts';
-import { CLOSED_CIRCUIT } from '../src/domain/index.ts';
+import { CLOSED_CIRCUIT, DEFAULT_APPLICATION_ID } from '../src/domain/index.ts';
 import type { NewEvent } from '../src/domain/index.ts';
 import { newTarget, openTestStore } from './support/stores.ts';
 
@@ -22,7 +22,7 @@ const CHECKPOINT_WAIT_MS = 200 * 50;
 function bigEvents(count: number, bytes: number): NewEvent[] {
   const payload = Buffer.alloc(bytes, 'x');
   return Array.from({ length: count }, () => ({
-    event: { id: uuidv7(), eventType: 'bulk.written', payload, createdAt: Date.now() },
+    event: { id: uuidv7(), applicationId: DEFAULT_APPLICATION_ID, eventType: 'bulk.written', payload, createdAt: Date.now() },
     deliveries: [],
   }));
 }
@@ -85,7 +85,7 @@ describe('SQLite side thread', () => {
       const now = Date.now();
       const subscriptionId = uuidv7();
       await store.subscriptions.create({
-        id: subscriptionId, targetUrl: 'https://example.com/hook', destination: null, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+        id: subscriptionId, applicationId: DEFAULT_APPLICATION_ID, targetUrl: 'https://example.com/hook', destination: null, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
         eventTypes: null, description: null, active: true, requireSignedIngest: false, retryPolicy: null, headers: {},
         previousSecret: null, previousSecretExpiresAt: null, maxInFlight: 10, rateLimitPerSecond: null, ordering: 'parallel',
         filter: null, disabledReason: null, system: false, circuit: CLOSED_CIRCUIT, createdAt: now, updatedAt: now,

@@ -7,7 +7,7 @@ import { T0, created, delivery, event, freshStores, subscription } from './suppo
 import { STORE_NAMES } from './support/stores.ts';
 
 function apiKey(overrides: Partial<ApiKey> = {}): ApiKey {
-  return { id: uuidv7(), name: 'ci', prefix: 'hk_abcdefgh', hash: uuidv7().replace(/-/g, ''), createdAt: T0, lastUsedAt: null, revokedAt: null, ...overrides };
+  return { id: uuidv7(), name: 'ci', prefix: 'hk_abcdefgh', hash: uuidv7().replace(/-/g, ''), applicationId: null, readOnly: false, createdAt: T0, lastUsedAt: null, revokedAt: null, ...overrides };
 }
 
 for (const name of STORE_NAMES) {

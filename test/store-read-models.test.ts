@@ -126,7 +126,7 @@ for (const name of STORE_NAMES) {
       assert.deepEqual(ids(all), attemptIds);
       assert.deepEqual(
         { ...all[0]!, id: null, deliveryId: null, createdAt: null },
-        { id: null, deliveryId: null, subscriptionId: sub.id, eventType: 'feed.test', attemptNumber: 1, outcome: 'success', statusCode: 200, durationMs: 12, trigger: 'scheduled', createdAt: null },
+        { id: null, deliveryId: null, subscriptionId: sub.id, applicationId: sub.applicationId, eventType: 'feed.test', attemptNumber: 1, outcome: 'success', statusCode: 200, durationMs: 12, trigger: 'scheduled', createdAt: null },
       );
       assert.deepEqual(ids(await store.readModels.attemptsAfter(attemptIds[0]!, 1)), [attemptIds[1]]);
       assert.deepEqual(ids(await store.readModels.latestAttempts(2)), attemptIds.slice(1), 'the newest two, oldest first');

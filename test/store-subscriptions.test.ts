@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { uuidv7 } from 'uuidv7';
-import type { OperationalNotice, Subscription } from '../src/domain/index.ts';
+import { DEFAULT_APPLICATION_ID, type OperationalNotice, type Subscription } from '../src/domain/index.ts';
 import { HOUR, T0, claimAt, claimedIds, created, delivery, event, freshStores, ids, result, subscription } from './support/store-fixtures.ts';
 import { STORE_NAMES } from './support/stores.ts';
 
@@ -119,7 +119,7 @@ for (const name of STORE_NAMES) {
       };
       await created(store, ...Object.values(subs));
       await store.subscriptions.delete(subs.deleted.id, T0);
-      const matching = async (type: string) => ids(await store.subscriptions.forEventType(type));
+      const matching = async (type: string) => ids(await store.subscriptions.forEventType(DEFAULT_APPLICATION_ID, type));
 
       assert.deepEqual(await matching('order.created'), [subs.all.id, subs.exact.id, subs.star.id, subs.prefix.id]);
       assert.deepEqual(await matching('order.item.added'), [subs.all.id, subs.star.id, subs.prefix.id, subs.several.id]);

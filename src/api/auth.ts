@@ -10,12 +10,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FailedAuthLimit } from '../auth/failed-auth-limit.ts';
 import type { KeyVerifier } from '../auth/key-verifier.ts';
+import { hashPortalToken, isPortalToken } from '../auth/portal-tokens.ts';
+import type { PortalSessions } from '../store/contracts.ts';
 import type { Subscription } from '../domain/index.ts';
 import { ApiError } from './errors.ts';
 import { OPENAPI_PATH } from './openapi.ts';
+import { adminOnly, ADMIN_TENANT, type Tenant } from './tenancy.ts';
 
-/** How a request was let in: by key (which), openly (no key exists), or pending an ingest signature. */
-export type RequestAuth = { by: 'key'; keyId: string } | { by: 'open' } | { by: 'public' } | { by: 'ingest-signature' };
+/** How a request was let in: by key (which), by a portal session, openly (no key exists), or pending an ingest signature. */
+export type RequestAuth = { by: 'key'; keyId: string } | { by: 'portal'; sessionId: string } | { by: 'open' } | { by: 'public' } | { by: 'ingest-signature' };
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -37,6 +40,8 @@ export interface AuthOptions {
   metricsPublic: boolean;
   /** Wrong keys allowed per client address (auth/failed-auth-limit.ts). */
   failedAuth: FailedAuthLimit;
+  /** Consumer portal sessions, whose tokens are accepted like keys of one application; absent: none are. */
+  portalSessions?: { sessions: Pick<PortalSessions, 'active'>; clock: () => number };
 }
 
 function accessOf(request: FastifyRequest, metricsPublic: boolean): Access {
@@ -56,11 +61,13 @@ export function unauthorized(reply: FastifyReply, message: string): ApiError {
 
 /** Adds the check to every route of `app`, including those registered later. */
 export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
-  const { keys, openWithoutKeys, metricsPublic, failedAuth } = options;
+  const { keys, openWithoutKeys, metricsPublic, failedAuth, portalSessions } = options;
+  app.decorateRequest('tenant', null as unknown as Tenant);
   app.addHook('onRequest', async (request, reply) => {
     const access = accessOf(request, metricsPublic);
     if (access === 'public') {
       request.auth = { by: 'public' };
+      request.tenant = ADMIN_TENANT;
       return;
     }
     const header = request.headers.authorization;
@@ -71,12 +78,27 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
       throw new ApiError(429, 'too_many_auth_failures',
         `Too many requests with a wrong API key from this address: at most ${failedAuth.perMinute} per minute. Retry in ${retryAfter} seconds.`);
     }
+    if (token !== undefined && isPortalToken(token)) {
+      const session = portalSessions && await portalSessions.sessions.active(hashPortalToken(token), portalSessions.clock());
+      if (!session) {
+        failedAuth.recordFailure(request.ip);
+        throw unauthorized(reply, 'The portal session is not valid (unknown, expired or revoked).');
+      }
+      request.auth = { by: 'portal', sessionId: session.id };
+      request.tenant = { applicationId: session.applicationId, readOnly: session.readOnly, portal: true };
+      if ((request.routeOptions.url ?? '') === METRICS_PATH) throw adminOnly();
+      return;
+    }
     const key = token === undefined ? null : await keys.verify(token);
     if (token !== undefined && key === null && await keys.keysConfigured()) failedAuth.recordFailure(request.ip);
     if (key) {
       request.auth = { by: 'key', keyId: key.id };
+      request.tenant = { applicationId: key.applicationId, readOnly: key.readOnly };
+      // The metrics cover every application: an application's key may not read them.
+      if (key.applicationId !== null && (request.routeOptions.url ?? '') === METRICS_PATH) throw adminOnly();
       return;
     }
+    request.tenant = ADMIN_TENANT;
     if (openWithoutKeys && !(await keys.keysConfigured())) {
       request.auth = { by: 'open' };
       return;

@@ -7,7 +7,7 @@ import type { DeliveryLog, DeliveryQuery, Subscriptions } from '../store/contrac
 import { notFound } from './errors.ts';
 import { deliveryExample, deliveryListExample, deliveryWithLogsExample } from './examples.ts';
 import {
-  IdParams, NullableTimestamp, PageQuery, Timestamp, decodeCursor, encodeCursor, errorResponses, iso, isUuid,
+  ApplicationFilter, IdParams, NullableTimestamp, PageQuery, Timestamp, decodeCursor, encodeCursor, errorResponses, iso, isUuid,
 } from './schemas.ts';
 
 const Status = Type.Enum(DELIVERY_STATUSES);
@@ -56,7 +56,10 @@ type ListQuery = Static<typeof ListQuery>;
 const ListAllQuery = Type.Object({
   ...ListQuery.properties,
   subscription_id: Type.Optional(Type.String()),
+  application: Type.Optional(ApplicationFilter),
 }, { additionalProperties: false });
+
+const ownsDelivery = { owns: { param: 'id', resource: 'delivery' as const } };
 
 export function deliveryView(d: Delivery) {
   return {
@@ -87,9 +90,10 @@ function attemptView(a: Attempt) {
   };
 }
 
-async function listPage(log: DeliveryLog, query: ListQuery, subscriptionId: string | undefined) {
+async function listPage(log: DeliveryLog, query: ListQuery, subscriptionId: string | undefined, applicationId: string | null) {
   const before = decodeCursor(query.cursor);
   const filter: DeliveryQuery = { limit: query.limit ?? 50 };
+  if (applicationId !== null) filter.applicationId = applicationId;
   if (before !== undefined) filter.before = before;
   if (subscriptionId !== undefined) filter.subscriptionId = subscriptionId;
   if (query.status !== undefined) filter.status = query.status;
@@ -118,9 +122,11 @@ export const deliveryRoutes = ({ deliveryLog, subscriptions }: DeliveryRoutesDep
   const detail = { params: IdParams, response: { 200: DeliveryWithLogs, ...errorResponses } };
   api.get('/ingest/delivery/:id', {
     schema: { tags: ['deliveries'], summary: 'A delivery with every attempt (the same as GET /deliveries/{id})', ...detail },
+    config: ownsDelivery,
   }, async (request) => withLogs(request.params.id));
   api.get('/deliveries/:id', {
     schema: { tags: ['deliveries'], summary: 'A delivery with every attempt', ...detail },
+    config: ownsDelivery,
   }, async (request) => withLogs(request.params.id));
 
   api.get('/deliveries', {
@@ -131,7 +137,7 @@ export const deliveryRoutes = ({ deliveryLog, subscriptions }: DeliveryRoutesDep
   }, async (request) => {
     const subscriptionId = request.query.subscription_id;
     if (subscriptionId !== undefined && !isUuid(subscriptionId)) return { items: [], next_cursor: null };
-    return listPage(deliveryLog, request.query, subscriptionId?.toLowerCase());
+    return listPage(deliveryLog, request.query, subscriptionId?.toLowerCase(), request.scope.visible);
   });
 
   api.get('/subscriptions/:id/deliveries', {
@@ -139,10 +145,11 @@ export const deliveryRoutes = ({ deliveryLog, subscriptions }: DeliveryRoutesDep
       tags: ['deliveries'], summary: 'Recent deliveries of one subscription, newest first (a deleted one\'s too, while retention keeps them)',
       params: IdParams, querystring: ListQuery, response: { 200: DeliveryList, ...errorResponses },
     },
+    config: { owns: { param: 'id', resource: 'subscription' } },
   }, async (request) => {
     const id = request.params.id;
     // A deleted subscription's history stays readable until retention removes it.
     if (!isUuid(id) || !(await subscriptions.known(id.toLowerCase()))) throw notFound('subscription', id);
-    return listPage(deliveryLog, request.query, id.toLowerCase());
+    return listPage(deliveryLog, request.query, id.toLowerCase(), null);
   });
 };

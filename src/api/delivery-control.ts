@@ -34,6 +34,7 @@ export const deliveryControlRoutes = ({ deliveryLog, subscriptions, replayer, cl
         ...errorResponses,
       },
     },
+    config: { owns: { param: 'id', resource: 'delivery' } },
   }, async (request, reply) => {
     const id = request.params.id;
     const delivery = isUuid(id) ? await deliveryLog.retryDelivery(id.toLowerCase(), clock()) : undefined;
@@ -62,6 +63,7 @@ export const deliveryControlRoutes = ({ deliveryLog, subscriptions, replayer, cl
         ...errorResponses,
       },
     },
+    config: { owns: { param: 'id', resource: 'subscription' } },
   }, async (request, reply) => {
     const id = request.params.id;
     const subscription = isUuid(id) ? await subscriptions.get(id.toLowerCase()) : undefined;

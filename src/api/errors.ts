@@ -20,8 +20,8 @@ export class ApiError<C extends ErrorCode = ErrorCode> extends Error {
   }
 }
 
-export function notFound(what: 'subscription' | 'delivery' | 'event', id: string): ApiError {
-  return new ApiError(404, `${what}_not_found`, `No ${what} with id ${id}.`);
+export function notFound(what: 'subscription' | 'delivery' | 'event' | 'application' | 'api_key' | 'portal_session', id: string): ApiError {
+  return new ApiError(404, `${what}_not_found`, `No ${what.replace("_", " ")} with id ${id}.`);
 }
 
 /** A 422 naming the field at fault. */

@@ -11,12 +11,14 @@ const utf8 = new TextDecoder('utf-8');
 
 const EventView = Type.Object({
   id: Type.String(),
+  application_id: Type.String(),
   event_type: Type.String(),
   payload: Type.String({ description: 'The request body as received, as text; parse it as JSON.' }),
   created_at: Timestamp,
 }, {
   examples: [{
     id: '0197a3c2-7d42-7e19-9c55-41f0b8a2d3e7',
+    application_id: '00000000-0000-7000-8000-000000000000',
     event_type: 'order.created',
     payload: '{"event_type": "order.created", "data": {"order_id": "ORD-12345"}}',
     created_at: '2025-06-01T12:00:00.000Z',
@@ -31,10 +33,11 @@ export const eventRoutes = ({ deliveryLog }: { deliveryLog: Pick<DeliveryLog, 'g
       tags: ['ingest'], summary: 'An event with its payload as received',
       params: IdParams, response: { 200: EventView, ...errorResponses },
     },
+    config: { owns: { param: 'id', resource: 'event' } },
   }, async (request) => {
     const id = request.params.id;
     const event = isUuid(id) ? await deliveryLog.getEvent(id.toLowerCase()) : undefined;
     if (!event) throw notFound('event', id);
-    return { id: event.id, event_type: event.eventType, payload: utf8.decode(event.payload), created_at: iso(event.createdAt) };
+    return { id: event.id, application_id: event.applicationId, event_type: event.eventType, payload: utf8.decode(event.payload), created_at: iso(event.createdAt) };
   });
 };

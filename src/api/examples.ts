@@ -8,6 +8,7 @@ const DELIVERY_ID = '0197a3c2-7d42-7e19-9c55-5a7c3e91b0f2';
 const CREATED_AT = '2025-06-01T12:00:00.000Z';
 
 export const subscriptionExample = {
+  application_id: '00000000-0000-7000-8000-000000000000',
   id: SUBSCRIPTION_ID,
   target_url: 'https://example.com/webhooks/hookd',
   destination: null,

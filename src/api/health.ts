@@ -5,7 +5,7 @@ import Type from 'typebox';
 import { DELIVERY_STATUSES } from '../domain/index.ts';
 import type { Maintenance, ReadModels, StoreKind, Subscriptions } from '../store/contracts.ts';
 import { healthExamples, statusExample } from './examples.ts';
-import { errorResponses } from './schemas.ts';
+import { ErrorSchema, errorResponses } from './schemas.ts';
 
 const HEALTH_CHECK_TIMEOUT_MS = 2000;
 
@@ -85,7 +85,11 @@ export const healthRoutes = (deps: HealthDeps): FastifyPluginAsync => async (app
   await app.register(livenessRoute(deps.maintenance));
 
   api.get('/status', {
-    schema: { tags: ['health'], summary: 'Version, uptime, counts and queue figures', response: { 200: Status, ...errorResponses } },
+    schema: {
+      tags: ['health'], summary: 'Version, uptime, counts and queue figures, of every application (an admin key only)',
+      response: { 200: Status, ...errorResponses, 403: ErrorSchema },
+    },
+    config: { adminOnly: true },
   }, async () => {
     const now = clock();
     const [subscriptions, deliveries, queue, openCircuits, notices] = await Promise.all([

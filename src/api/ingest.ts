@@ -1,5 +1,6 @@
 // Ingestion: one event for one subscription (POST /ingest/{subscription_id}) and fan-out to
-// every subscription that takes it (POST /events). Both answer 202 only after the event and
+// every subscription of an application that takes it (POST /events on the default
+// application or the key's own, POST /applications/{app}/events). Both answer 202 only after the event and
 // its deliveries are committed; the body is stored and later delivered byte for byte.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -11,7 +12,8 @@ import { checkIngestWithoutKey } from './auth.ts';
 import { ApiError, invalidField, notFound } from './errors.ts';
 import { IDEMPOTENCY_KEY_PATTERN, ingestOnce } from './idempotency.ts';
 import { fannedOutExample, ingestedExample } from './examples.ts';
-import { CHECKED_BY_HANDLER, errorResponses, isUuid } from './schemas.ts';
+import { ApplicationParams, CHECKED_BY_HANDLER, errorResponses, isUuid } from './schemas.ts';
+import { eventsScope } from './tenancy.ts';
 import type { Ingestor } from '../ingest/ingestor.ts';
 import type { EventSchemas, SchemaIssue } from '../ingest/event-schemas.ts';
 import type { IdempotencyKeys, SubscriptionLookup } from '../store/contracts.ts';
@@ -126,6 +128,7 @@ export const ingestRoutes = ({ subscriptions, eventSchemas, ingestor, idempotenc
         ...errorResponses,
       },
     },
+    config: { owns: { param: 'subscription_id', resource: 'subscription' } },
   }, async (request, reply) => {
     const id = request.params.subscription_id;
     const subscription = isUuid(id) ? await subscriptions.get(id.toLowerCase()) : undefined;
@@ -158,10 +161,17 @@ export const ingestRoutes = ({ subscriptions, eventSchemas, ingestor, idempotenc
       },
     );
   });
+};
+
+export const fanOutRoutes = ({ eventSchemas, ingestor, idempotencyKeys, clock, tracing, nested = false }: Omit<IngestDeps, 'subscriptions'> & { nested?: boolean }): FastifyPluginAsync => async (app) => {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { traceOf, accepted } = traceIngests(app, tracing);
 
   api.post('/events', {
     schema: {
-      tags: ['ingest'], summary: 'Send an event to every subscription whose filter matches',
+      tags: ['ingest'],
+      summary: nested ? "Send an event to every subscription of the application whose filter matches" : 'Send an event to every subscription whose filter matches',
+      ...(nested && { params: ApplicationParams }),
       headers: EventHeaders,
       body: EventBody,
       response: {
@@ -175,11 +185,12 @@ export const ingestRoutes = ({ subscriptions, eventSchemas, ingestor, idempotenc
     },
   }, async (request, reply) => {
     const eventType = eventTypeOf(request);
+    const applicationId = request.scope.home;
     const checking = checkData(eventSchemas, eventType, request);
     if (checking) await checking;
     return ingestOnce(
-      { request, reply, keys: idempotencyKeys, now: clock(), scope: 'events' },
-      (idempotency) => ingestor.fanOut({ eventType, payload: request.rawBody!, body: request.body, trace: traceOf(request), ...(idempotency && { idempotency }) }),
+      { request, reply, keys: idempotencyKeys, now: clock(), scope: eventsScope(applicationId) },
+      (idempotency) => ingestor.fanOut(applicationId, { eventType, payload: request.rawBody!, body: request.body, trace: traceOf(request), ...(idempotency && { idempotency }) }),
       (ingested) => {
         const queued = ingested.deliveries.filter((d) => d.status === 'queued');
         accepted?.(request, { eventId: ingested.eventId, eventType, deliveries: queued.length });

@@ -13,7 +13,7 @@ import type { RequestAuth } from './auth.ts';
 import { ApiError } from './errors.ts';
 import { EventStream } from './event-stream.ts';
 import { StreamAccessCheck } from './stream-access.ts';
-import { errorResponses, iso, isUuid } from './schemas.ts';
+import { ApplicationFilter, ErrorSchema, errorResponses, iso, isUuid } from './schemas.ts';
 
 const HEARTBEAT_MS = 15_000;
 const RECONNECT_MS = 2000;
@@ -25,6 +25,7 @@ const RESUME_LIMIT = 500;
 
 const StreamQuery = Type.Object({
   backlog: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, default: 0, description: 'Send this many of the most recent attempts first.' })),
+  application: Type.Optional(ApplicationFilter),
 }, { additionalProperties: false });
 type StreamQuery = Static<typeof StreamQuery>;
 
@@ -114,11 +115,16 @@ export const liveRoutes = ({ attempts, metrics, keys }: LiveDeps): FastifyPlugin
       response: {
         200: { description: 'An event stream: one `attempt` event per attempt.', content: { 'text/event-stream': { schema: AttemptEvent } } },
         ...errorResponses,
+        403: ErrorSchema,
       },
     },
+    // Streams outlive the request; a portal session's revocation must end everything at once.
+    config: { noPortal: true },
   }, async (request, reply) => {
     const resumeAfter = request.headers['last-event-id'];
     const backlog = (request.query as StreamQuery).backlog ?? 0;
+    // An application's stream carries its attempts only.
+    const applicationId = request.scope.visible ?? undefined;
     const res = reply.raw;
     const stream = new EventStream(res, (reason) => metrics.liveStreamClosed(reason));
     // Listen before answering and before reading what came earlier, so that nothing falls
@@ -127,7 +133,9 @@ export const liveRoutes = ({ attempts, metrics, keys }: LiveDeps): FastifyPlugin
     const earlier = new Set<string>();
     let waiting: AttemptSummary[] | null = [];
     const send = (attempts: AttemptSummary[]) => {
-      stream.send(attempts.filter((attempt) => !earlier.has(attempt.id)).map(attemptEvent).join(''));
+      stream.send(attempts
+        .filter((attempt) => !earlier.has(attempt.id) && (applicationId === undefined || attempt.applicationId === applicationId))
+        .map(attemptEvent).join(''));
     };
     const feedSubscription = feed.subscribe((attempts) => {
       if (waiting) waiting.push(...attempts);
@@ -162,8 +170,8 @@ export const liveRoutes = ({ attempts, metrics, keys }: LiveDeps): FastifyPlugin
 
     let replay: AttemptSummary[] = [];
     try {
-      if (typeof resumeAfter === 'string' && isUuid(resumeAfter)) replay = await attempts.attemptsAfter(resumeAfter.toLowerCase(), RESUME_LIMIT);
-      else if (backlog > 0) replay = await attempts.latestAttempts(backlog);
+      if (typeof resumeAfter === 'string' && isUuid(resumeAfter)) replay = await attempts.attemptsAfter(resumeAfter.toLowerCase(), RESUME_LIMIT, applicationId);
+      else if (backlog > 0) replay = await attempts.latestAttempts(backlog, applicationId);
     } catch (error) {
       request.log.warn({ err: error }, 'reading earlier attempts for the live stream failed');
     }

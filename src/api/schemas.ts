@@ -86,3 +86,14 @@ export function encodeCursor(id: string | null): string | null {
 export function decodeCursor(cursor: string | undefined): string | undefined {
   return cursor === undefined ? undefined : cursor.toLowerCase();
 }
+
+/** `?application=` on a flat list: only this application's records. */
+export const ApplicationFilter = Type.String({
+  minLength: 1, maxLength: 100,
+  description: "Only this application's records: its id or uid. An application key or portal session sees its own application's records whatever this says; another application's answers 404.",
+});
+
+/** The `{app}` of the paths under /applications. */
+export const ApplicationParams = Type.Object({
+  app: Type.String({ minLength: 1, maxLength: 100, description: 'The application id, or its uid.' }),
+});

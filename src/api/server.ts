@@ -27,7 +27,11 @@ import type { Replayer } from '../delivery/replayer.ts';
 import { eventRoutes } from './events.ts';
 import { eventTypeRoutes } from './event-types.ts';
 import { healthRoutes } from './health.ts';
-import { ingestRoutes } from './ingest.ts';
+import { fanOutRoutes, ingestRoutes } from './ingest.ts';
+import { apiKeyRoutes } from './api-keys.ts';
+import { applicationRoutes } from './applications.ts';
+import { portalRoutes, portalSessionRoutes } from './portal-sessions.ts';
+import { registerTenancy, type Owners } from './tenancy.ts';
 import { idsInPath } from './log-ids.ts';
 import { liveRoutes } from './live.ts';
 import { metricsRoutes } from './metrics.ts';
@@ -108,12 +112,24 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
   });
 
   const { store, clock } = deps;
-  const { subscriptions, deliveryLog, readModels, maintenance } = store;
+  const { applications, subscriptions, deliveryLog, readModels, maintenance } = store;
+  // Whose each record is, for the tenant wall (tenancy.ts); the ingest path's lookup comes from the cache.
+  const owners: Owners = {
+    subscription: async (id) => (await deps.subscriptionCache.get(id))?.applicationId ?? subscriptions.applicationOf(id),
+    delivery: async (id) => {
+      const delivery = await deliveryLog.getDelivery(id);
+      return delivery && subscriptions.applicationOf(delivery.subscriptionId);
+    },
+    event: async (id) => (await deliveryLog.getEvent(id))?.applicationId,
+  };
 
   // Before any route: these apply to every route, in this order.
   registerHeaderLimit(app);
   registerKeylessGuard(app, { keys: deps.access.keys, allowedHosts: deps.config.allowedHosts });
-  registerAuth(app, { ...deps.access, metricsPublic: deps.config.metricsPublic, failedAuth: new FailedAuthLimit(deps.config.authFailuresPerMinute, deps.clock) });
+  registerAuth(app, {
+    ...deps.access, metricsPublic: deps.config.metricsPublic, failedAuth: new FailedAuthLimit(deps.config.authFailuresPerMinute, deps.clock),
+    portalSessions: { sessions: store.portalSessions, clock },
+  });
   registerEmptyBody(app);
   await registerRateLimit(app, deps.config.rateLimitPerMinute);
   registerUnrouted(app);
@@ -122,16 +138,29 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
   for (const schema of CONTENT_FILTER_SHARED_SCHEMAS) app.addSchema(schema);
   await app.register(metricsRoutes(deps.metrics));
   await app.register(async (api) => {
+    registerTenancy(api, { applications, owners });
     await api.register(healthRoutes({ storeKind: store.kind, maintenance, subscriptions, readModels, clock, version: deps.version, startedAt: deps.startedAt }));
-    await api.register(subscriptionRoutes({ subscriptions, allowNetworks: deps.config.allowNetworks, clock }));
+    const subscriptionDeps = { subscriptions, applications, allowNetworks: deps.config.allowNetworks, clock };
+    const fanOutDeps = { eventSchemas: deps.eventSchemas, ingestor: deps.ingestor, idempotencyKeys: store.idempotencyKeys, clock, tracing: deps.tracing ?? null };
+    await api.register(applicationRoutes({ applications, clock }));
+    await api.register(portalRoutes({ portalSessions: store.portalSessions, applications, clock }));
+    await api.register(apiKeyRoutes({ apiKeys: store.apiKeys, applications, keys: deps.access.keys, clock }));
+    await api.register(subscriptionRoutes(subscriptionDeps));
     await api.register(eventTypeRoutes({ eventTypes: store.eventTypes, clock }));
-    await api.register(ingestRoutes({ subscriptions: deps.subscriptionCache, eventSchemas: deps.eventSchemas, ingestor: deps.ingestor, idempotencyKeys: store.idempotencyKeys, clock, tracing: deps.tracing ?? null }));
+    await api.register(ingestRoutes({ subscriptions: deps.subscriptionCache, ...fanOutDeps }));
+    await api.register(fanOutRoutes(fanOutDeps));
+    // The same routes on one application, named in the path (the wall checks the tenant may see it).
+    await api.register(async (application) => {
+      await application.register(subscriptionRoutes({ ...subscriptionDeps, nested: true }));
+      await application.register(fanOutRoutes({ ...fanOutDeps, nested: true }));
+      await application.register(portalSessionRoutes({ portalSessions: store.portalSessions, clock }));
+    }, { prefix: '/applications/:app' });
     await api.register(deliveryRoutes({ deliveryLog, subscriptions }));
     await api.register(deliveryControlRoutes({ deliveryLog, subscriptions, replayer: deps.replayer, clock }));
     await api.register(eventRoutes({ deliveryLog }));
     await api.register(statsRoutes({ readModels, clock }));
     await api.register(liveRoutes({ attempts: readModels, metrics: deps.metrics, keys: deps.access.keys }));
   }, { prefix: '/api/v1' });
-  await app.register(uiRoutes);
+  await app.register(uiRoutes({ portalFrameAncestors: deps.config.portalFrameAncestors }));
   return app;
 }

@@ -6,7 +6,7 @@ import Type, { type Static } from 'typebox';
 import { ATTEMPT_OUTCOMES } from '../domain/index.ts';
 import type { ReadModels, StatsRange } from '../store/contracts.ts';
 import { DestinationView, destinationView } from './destinations.ts';
-import { Timestamp, errorResponses, iso } from './schemas.ts';
+import { ApplicationFilter, Timestamp, errorResponses, iso } from './schemas.ts';
 
 const HOUR_MS = 3_600_000;
 const LIST_LIMIT = 10;
@@ -20,6 +20,7 @@ type WindowName = keyof typeof WINDOWS;
 
 const StatsQuery = Type.Object({
   window: Type.Optional(Type.Enum(Object.keys(WINDOWS) as WindowName[], { default: '1h', description: 'The span of the attempt figures and series.' })),
+  application: Type.Optional(ApplicationFilter),
 }, { additionalProperties: false });
 type StatsQuery = Static<typeof StatsQuery>;
 
@@ -123,13 +124,15 @@ export const statsRoutes = ({ readModels, clock }: { readModels: ReadModels; clo
     const window = (request.query as StatsQuery).window ?? '1h';
     const now = clock();
     const range = statsRange(window, now);
+    // One application's figures (?application=, or an application's key): counted from its rows.
+    const app = request.scope.visible ?? undefined;
     const [lastHour, lastDay, attempts, queue, failing, inactive] = await Promise.all([
-      readModels.countDeliveriesSince(now - HOUR_MS),
-      readModels.countDeliveriesSince(now - 24 * HOUR_MS),
-      readModels.attemptStats(range),
-      readModels.queueFigures(now),
-      readModels.failingSubscriptions(range.from, range.to, LIST_LIMIT),
-      readModels.inactiveSubscriptions(LIST_LIMIT),
+      readModels.countDeliveriesSince(now - HOUR_MS, app),
+      readModels.countDeliveriesSince(now - 24 * HOUR_MS, app),
+      readModels.attemptStats(range, app),
+      app === undefined ? readModels.queueFigures(now) : readModels.applicationQueueFigures(app, now),
+      readModels.failingSubscriptions(range.from, range.to, LIST_LIMIT, app),
+      readModels.inactiveSubscriptions(LIST_LIMIT, app),
     ]);
     const total = Object.values(attempts.byOutcome).reduce((sum, n) => sum + n, 0);
     const succeeded = attempts.byOutcome.success;

@@ -1,5 +1,6 @@
-// Subscription CRUD at /api/v1/subscriptions[/{id}], trailing slash or not.
-import type { FastifyPluginAsync } from 'fastify';
+// Subscription CRUD at /api/v1/subscriptions[/{id}] (on the default application, or the
+// key's own) and, the same routes, at /api/v1/applications/{app}/subscriptions[/{id}].
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
 import { uuidv7 } from 'uuidv7';
@@ -11,17 +12,18 @@ import { EVENT_TYPE_PATTERN, VALID_PATTERN, isValidPattern } from '../routing/ev
 import { secretKey } from '../signing/standard-webhooks.ts';
 import { filterProblem } from '../routing/content-filter.ts';
 import {
-  CLOSED_CIRCUIT, MIN_RATE_LIMIT_PER_SECOND, RETRY_BOUNDS, SUBSCRIPTION_DEFAULTS, generateSecret, newSubscription, type Bounds, type ContentFilter, type Subscription,
+  CLOSED_CIRCUIT, MIN_RATE_LIMIT_PER_SECOND, RETRY_BOUNDS, SUBSCRIPTION_DEFAULTS, generateSecret, newSubscription, type Application, type Bounds,
+  type ContentFilter, type Subscription, type SubscriptionSettings,
 } from '../domain/index.ts';
 import { CONTENT_FILTER_SCHEMA } from '../routing/content-filter-schema.ts';
 import { Destination, DestinationView, checkDestination, destinationView } from './destinations.ts';
 import { ApiError, invalidField, notFound } from './errors.ts';
 import { rotatedSecretExample, secretExample, subscriptionExample, subscriptionListExample, subscriptionWithSecretExample } from './examples.ts';
 import {
-  IdParams, NullableTimestamp, PageQuery, Timestamp, decodeCursor, encodeCursor, errorResponses, iso, isUuid,
+  ApplicationFilter, ApplicationParams, IdParams, NullableTimestamp, PageQuery, Timestamp, decodeCursor, encodeCursor, errorResponses, iso, isUuid,
   CHECKED_BY_HANDLER, FORMAT_MESSAGE, TARGET_URL_PATTERN,
 } from './schemas.ts';
-import type { Subscriptions } from '../store/contracts.ts';
+import type { Applications, Subscriptions } from '../store/contracts.ts';
 
 const TargetUrl = Type.String({
   minLength: 1, maxLength: 2048, format: 'uri', pattern: TARGET_URL_PATTERN,
@@ -37,8 +39,8 @@ const EventTypes = Type.Union([
 ], { description: 'Event types to deliver: exact names, `*`, or `prefix.*`. Null or absent: every event type.' });
 const Secret = Type.String({ minLength: 8, maxLength: 256, description: 'HMAC signing secret; `whsec_` + base64, or any string. Generated when absent.' });
 const Description = Type.Union([Type.String({ maxLength: 1024 }), Type.Null()]);
-const bounded = ({ min, max, integer }: Bounds) => (integer ? Type.Integer : Type.Number)({ minimum: min, maximum: max });
-const RetryPolicy = Type.Union([Type.Object({
+export const bounded = ({ min, max, integer }: Bounds) => (integer ? Type.Integer : Type.Number)({ minimum: min, maximum: max });
+export const RetryPolicy = Type.Union([Type.Object({
   max_attempts: Type.Optional(bounded(RETRY_BOUNDS.maxAttempts)),
   initial_delay_ms: Type.Optional(bounded(RETRY_BOUNDS.initialDelayMs)),
   backoff_factor: Type.Optional(bounded(RETRY_BOUNDS.backoffFactor)),
@@ -57,8 +59,8 @@ const Headers = Type.Union([
 ], {
   description: 'Extra headers sent with every attempt (e.g. an Authorization header the receiver expects). Values are write-only: responses show them masked. Kept when absent, even on PUT; null or {} removes them all.',
 });
-const MaxInFlight = Type.Integer({ minimum: 1, maximum: 1000, description: `Most deliveries in flight at once, across all hookd processes (default ${SUBSCRIPTION_DEFAULTS.maxInFlight}).` });
-const RateLimit = Type.Union([Type.Number({ minimum: MIN_RATE_LIMIT_PER_SECOND, maximum: 100_000 }), Type.Null()], {
+export const MaxInFlight = Type.Integer({ minimum: 1, maximum: 1000, description: `Most deliveries in flight at once, across all hookd processes (default ${SUBSCRIPTION_DEFAULTS.maxInFlight}).` });
+export const RateLimit = Type.Union([Type.Number({ minimum: MIN_RATE_LIMIT_PER_SECOND, maximum: 100_000 }), Type.Null()], {
   description: `Most attempts started per second, across all hookd processes, at least ${MIN_RATE_LIMIT_PER_SECOND} (one every ${1 / MIN_RATE_LIMIT_PER_SECOND} s); excess deliveries wait without spending attempts. Null: unlimited.`,
 });
 const Ordering = Type.Union([Type.Literal('parallel'), Type.Literal('fifo')], {
@@ -111,6 +113,7 @@ type PatchBody = Static<typeof PatchBody>;
 
 const SubscriptionView = Type.Object({
   id: Type.String(),
+  application_id: Type.String({ description: 'The application the subscription belongs to.' }),
   target_url: Type.Union([Type.String(), Type.Null()], { description: 'Where deliveries are POSTed; null when they go to a broker (destination).' }),
   destination: DestinationView,
   event_types: Type.Union([Type.Array(Type.String()), Type.Null()]),
@@ -137,27 +140,34 @@ const SubscriptionList = Type.Object({
   items: Type.Array(SubscriptionView),
   next_cursor: Type.Union([Type.String(), Type.Null()]),
 }, { examples: [subscriptionListExample] });
-const ListQuery = Type.Object({
+const NestedListQuery = Type.Object({
   ...PageQuery.properties,
   event_type: Type.Optional(Type.String({ pattern: EVENT_TYPE_PATTERN, description: 'Only subscriptions that would receive this event type.' })),
 }, { additionalProperties: false });
+const ListQuery = Type.Object({ ...NestedListQuery.properties, application: Type.Optional(ApplicationFilter) }, { additionalProperties: false });
+type ListQuery = Static<typeof ListQuery>;
+
+export function retryPolicyView(policy: NonNullable<Subscription['retryPolicy']>) {
+  return {
+    ...(policy.maxAttempts !== undefined && { max_attempts: policy.maxAttempts }),
+    ...(policy.initialDelayMs !== undefined && { initial_delay_ms: policy.initialDelayMs }),
+    ...(policy.backoffFactor !== undefined && { backoff_factor: policy.backoffFactor }),
+    ...(policy.maxDelayMs !== undefined && { max_delay_ms: policy.maxDelayMs }),
+    ...(policy.jitter !== undefined && { jitter: policy.jitter }),
+  };
+}
 
 export function subscriptionView(s: Subscription) {
   return {
     id: s.id,
+    application_id: s.applicationId,
     target_url: s.targetUrl,
     destination: destinationView(s.destination),
     event_types: s.eventTypes,
     description: s.description,
     active: s.active,
     require_signed_ingest: s.requireSignedIngest,
-    retry_policy: s.retryPolicy && {
-      ...(s.retryPolicy.maxAttempts !== undefined && { max_attempts: s.retryPolicy.maxAttempts }),
-      ...(s.retryPolicy.initialDelayMs !== undefined && { initial_delay_ms: s.retryPolicy.initialDelayMs }),
-      ...(s.retryPolicy.backoffFactor !== undefined && { backoff_factor: s.retryPolicy.backoffFactor }),
-      ...(s.retryPolicy.maxDelayMs !== undefined && { max_delay_ms: s.retryPolicy.maxDelayMs }),
-      ...(s.retryPolicy.jitter !== undefined && { jitter: s.retryPolicy.jitter }),
-    },
+    retry_policy: s.retryPolicy && retryPolicyView(s.retryPolicy),
     headers: maskHeaderValues(s.headers),
     max_in_flight: s.maxInFlight,
     rate_limit_per_second: s.rateLimitPerSecond,
@@ -227,7 +237,7 @@ function checkEventTypes(types: string[] | null | undefined): string[] | null {
   return types;
 }
 
-function retryPolicyFrom(body: PatchBody['retry_policy']): Subscription['retryPolicy'] {
+export function retryPolicyFrom(body: PatchBody['retry_policy']): Subscription['retryPolicy'] {
   if (!body) return null;
   const policy: NonNullable<Subscription['retryPolicy']> = {};
   if (body.max_attempts !== undefined) policy.maxAttempts = body.max_attempts;
@@ -238,9 +248,19 @@ function retryPolicyFrom(body: PatchBody['retry_policy']): Subscription['retryPo
   return Object.keys(policy).length > 0 ? policy : null;
 }
 
-/** Applies body fields over a base; with `replace`, absent optional fields fall back to defaults. */
-function applySettings(base: Subscription, body: PatchBody, replace: boolean, now: number, policy: NetworkPolicy): Subscription {
-  const defaults = SUBSCRIPTION_DEFAULTS;
+/** The settings a subscription of `application` takes when its request leaves them out: hookd's, then the application's. */
+export function defaultsOf(application: Application | undefined): SubscriptionSettings {
+  const own = application?.subscriptionDefaults ?? {};
+  return {
+    ...SUBSCRIPTION_DEFAULTS,
+    ...(own.retryPolicy !== undefined && { retryPolicy: own.retryPolicy }),
+    ...(own.rateLimitPerSecond !== undefined && { rateLimitPerSecond: own.rateLimitPerSecond }),
+    ...(own.maxInFlight !== undefined && { maxInFlight: own.maxInFlight }),
+  };
+}
+
+/** Applies body fields over a base; with `replace`, absent optional fields fall back to `defaults`. */
+function applySettings(base: Subscription, body: PatchBody, replace: boolean, now: number, policy: NetworkPolicy, defaults: SubscriptionSettings): Subscription {
   const pick = <K extends keyof PatchBody, V>(key: K, current: V, fallback: V, convert: (v: NonNullable<PatchBody[K]> | null) => V): V => {
     if (body[key] !== undefined) return convert(body[key] as NonNullable<PatchBody[K]> | null);
     return replace ? fallback : current;
@@ -279,14 +299,27 @@ function reactivated(current: Subscription, updated: Subscription): boolean {
 
 export interface SubscriptionRoutesDeps {
   subscriptions: Subscriptions;
+  applications: Pick<Applications, 'find'>;
+  /** Registered under /applications/{app}: the path names the application. */
+  nested?: boolean;
   /** HOOKD_ALLOW_NETWORKS: target URLs with IP literals in these ranges are accepted although private. */
   allowNetworks: readonly string[];
   clock: () => number;
 }
 
-export const subscriptionRoutes = ({ subscriptions, allowNetworks, clock }: SubscriptionRoutesDeps): FastifyPluginAsync => async (app) => {
+export const subscriptionRoutes = ({ subscriptions, applications, nested = false, allowNetworks, clock }: SubscriptionRoutesDeps): FastifyPluginAsync => async (app) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const policy = new NetworkPolicy([...allowNetworks]);
+  // The same routes on both paths; nested, the path's {app} is a parameter too, and lists take no ?application=.
+  const Params = nested ? Type.Object({ ...ApplicationParams.properties, ...IdParams.properties }) : IdParams;
+  const AppParams = nested ? ApplicationParams : undefined;
+  const owns = { owns: { param: 'id', resource: 'subscription' as const } };
+
+  /** The settings defaults of an application (the one in the path, already read, or another). */
+  async function defaultsFor(request: FastifyRequest, applicationId: string): Promise<SubscriptionSettings> {
+    const named = request.scope.application;
+    return defaultsOf(named?.id === applicationId ? named : await applications.find(applicationId));
+  }
 
   async function load(id: string): Promise<Subscription> {
     const subscription = isUuid(id) ? await subscriptions.get(id.toLowerCase()) : undefined;
@@ -297,13 +330,14 @@ export const subscriptionRoutes = ({ subscriptions, allowNetworks, clock }: Subs
   api.post('/subscriptions', {
     schema: {
       tags: ['subscriptions'], summary: 'Create a subscription',
+      ...(AppParams && { params: AppParams }),
       body: CreateBody,
       response: { 201: SubscriptionWithSecret, ...errorResponses },
     },
   }, async (request, reply) => {
     const now = clock();
-    const blank = newSubscription({ id: uuidv7(), targetUrl: null, secret: request.body.secret ?? generateSecret() }, now);
-    const subscription = applySettings(blank, request.body, true, now, policy);
+    const blank = newSubscription({ id: uuidv7(), applicationId: request.scope.home, targetUrl: null, secret: request.body.secret ?? generateSecret() }, now);
+    const subscription = applySettings(blank, request.body, true, now, policy, await defaultsFor(request, request.scope.home));
     await subscriptions.create(subscription);
     request.log.info({ subscriptionId: subscription.id }, 'subscription created');
     reply.status(201);
@@ -313,35 +347,41 @@ export const subscriptionRoutes = ({ subscriptions, allowNetworks, clock }: Subs
   api.get('/subscriptions', {
     schema: {
       tags: ['subscriptions'], summary: 'List subscriptions, oldest first',
-      querystring: ListQuery,
+      ...(AppParams && { params: AppParams }),
+      querystring: nested ? NestedListQuery : ListQuery,
       response: { 200: SubscriptionList, ...errorResponses },
     },
   }, async (request) => {
-    const after = decodeCursor(request.query.cursor);
+    const query = request.query as ListQuery;
+    const after = decodeCursor(query.cursor);
+    const visible = request.scope.visible;
     const page = await subscriptions.list({
-      limit: request.query.limit ?? 50,
+      limit: query.limit ?? 50,
       ...(after !== undefined && { after }),
-      ...(request.query.event_type !== undefined && { eventType: request.query.event_type }),
+      ...(visible !== null && { applicationId: visible }),
+      ...(query.event_type !== undefined && { eventType: query.event_type }),
     });
     return { items: page.items.map(subscriptionView), next_cursor: encodeCursor(page.nextAfter) };
   });
 
   api.get('/subscriptions/:id', {
-    schema: { tags: ['subscriptions'], summary: 'Get a subscription', params: IdParams, response: { 200: SubscriptionView, ...errorResponses } },
+    schema: { tags: ['subscriptions'], summary: 'Get a subscription', params: Params, response: { 200: SubscriptionView, ...errorResponses } },
+    config: owns,
   }, async (request) => subscriptionView(await load(request.params.id)));
 
   api.get('/subscriptions/:id/secret', {
     schema: {
       tags: ['subscriptions'], summary: "Reveal a subscription's signing secret",
-      params: IdParams, response: { 200: Type.Object({ secret: Type.String() }, { examples: [secretExample] }), ...errorResponses },
+      params: Params, response: { 200: Type.Object({ secret: Type.String() }, { examples: [secretExample] }), ...errorResponses },
     },
+    config: owns,
   }, async (request) => ({ secret: (await load(request.params.id)).secret }));
 
   api.post('/subscriptions/:id/secret/rotate', {
     schema: {
       tags: ['subscriptions'],
       summary: 'Replace the signing secret; the old one keeps signing beside it for grace_seconds',
-      params: IdParams,
+      params: Params,
       body: RotateBody,
       response: {
         200: Type.Object({
@@ -351,6 +391,7 @@ export const subscriptionRoutes = ({ subscriptions, allowNetworks, clock }: Subs
         ...errorResponses,
       },
     },
+    config: owns,
   }, async (request) => {
     const current = await load(request.params.id);
     const now = clock();
@@ -375,13 +416,15 @@ export const subscriptionRoutes = ({ subscriptions, allowNetworks, clock }: Subs
       schema: {
         tags: ['subscriptions'],
         summary: replace ? 'Replace the settings of a subscription (an omitted secret is kept)' : 'Change some settings of a subscription',
-        params: IdParams,
+        params: Params,
         body: replace ? ReplaceBody : PatchBody,
         response: { 200: SubscriptionView, ...errorResponses },
       },
+      config: owns,
     }, async (request) => {
       const current = await load(request.params.id);
-      const changed = applySettings(current, request.body as PatchBody, replace, clock(), policy);
+      const changed = applySettings(current, request.body as PatchBody, replace, clock(), policy,
+        replace ? await defaultsFor(request, current.applicationId) : SUBSCRIPTION_DEFAULTS);
       const resetHealth = reactivated(current, changed);
       const updated = resetHealth ? { ...changed, disabledReason: null, circuit: CLOSED_CIRCUIT } : changed;
       if (!(await subscriptions.update(updated, { resetHealth }))) throw notFound('subscription', request.params.id);
@@ -392,8 +435,9 @@ export const subscriptionRoutes = ({ subscriptions, allowNetworks, clock }: Subs
   api.delete('/subscriptions/:id', {
     schema: {
       tags: ['subscriptions'], summary: 'Delete a subscription; its unfinished deliveries are cancelled',
-      params: IdParams, response: { 204: Type.Null(), ...errorResponses },
+      params: Params, response: { 204: Type.Null(), ...errorResponses },
     },
+    config: owns,
   }, async (request, reply) => {
     const id = request.params.id;
     if (!isUuid(id) || !(await subscriptions.delete(id.toLowerCase(), clock()))) throw notFound('subscription', id);

@@ -20,9 +20,12 @@ export function hashApiKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
+/** An admin key: every application, and the keys themselves. */
+export const ADMIN: Pick<ApiKey, 'applicationId' | 'readOnly'> = { applicationId: null, readOnly: false };
+
 /** What is stored for a key: its hash and the first characters, never the key. */
-export function apiKeyRecord(key: string, name: string | null, now: number): ApiKey {
-  return { id: uuidv7(), name, prefix: key.slice(0, SHOWN_CHARS), hash: hashApiKey(key), createdAt: now, lastUsedAt: null, revokedAt: null };
+export function apiKeyRecord(key: string, name: string | null, now: number, scope: Pick<ApiKey, 'applicationId' | 'readOnly'> = ADMIN): ApiKey {
+  return { id: uuidv7(), name, prefix: key.slice(0, SHOWN_CHARS), hash: hashApiKey(key), ...scope, createdAt: now, lastUsedAt: null, revokedAt: null };
 }
 
 export type BootstrapResult = 'created' | 'exists' | 'revoked';

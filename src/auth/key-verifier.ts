@@ -47,6 +47,11 @@ export class KeyVerifier {
     return (await this.#current(maxAgeMs)).keys.some(({ key }) => key.id === keyId);
   }
 
+  /** Reads the keys afresh at the next check: a key created or revoked through this process counts at once. */
+  forget(): void {
+    if (this.#snapshot) this.#snapshot = { ...this.#snapshot, readAt: -Infinity };
+  }
+
   /** The stored key the presented one hashes to, or null. */
   async verify(presented: string): Promise<ApiKey | null> {
     const given = Buffer.from(hashApiKey(presented), 'hex');

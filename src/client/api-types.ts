@@ -647,7 +647,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Version, uptime, counts and queue figures */
+        /** Version, uptime, counts and queue figures, of every application (an admin key only) */
         get: {
             parameters: {
                 query?: never;
@@ -1223,22 +1223,20 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/subscriptions": {
+    "/api/v1/applications": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** List subscriptions, oldest first */
+        /** List applications, oldest first (an application key sees its own) */
         get: {
             parameters: {
                 query?: {
                     limit?: number;
                     /** @description next_cursor of the previous page; anything else gets 422 invalid_cursor. */
                     cursor?: string;
-                    /** @description Only subscriptions that would receive this event type. */
-                    event_type?: string;
                 };
                 header?: never;
                 path?: never;
@@ -1256,6 +1254,4861 @@ export interface paths {
                          * @example {
                          *       "items": [
                          *         {
+                         *           "id": "0197a3c2-1b00-7a6e-9f3d-5c2b8e4f7a10",
+                         *           "uid": "customer-4711",
+                         *           "name": "Acme Corp",
+                         *           "metadata": {
+                         *             "plan": "enterprise"
+                         *           },
+                         *           "subscription_defaults": {
+                         *             "max_in_flight": 5
+                         *           },
+                         *           "created_at": "2025-06-01T12:00:00.000Z",
+                         *           "updated_at": "2025-06-01T12:00:00.000Z"
+                         *         }
+                         *       ],
+                         *       "next_cursor": null
+                         *     }
+                         */
+                        "application/json": {
+                            items: {
+                                id: string;
+                                uid: string;
+                                name: string;
+                                metadata: {
+                                    [key: string]: string;
+                                };
+                                subscription_defaults: {
+                                    retry_policy?: {
+                                        [key: string]: number;
+                                    } | null;
+                                    rate_limit_per_second?: number | null;
+                                    max_in_flight?: number;
+                                };
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                421: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create an application (an admin key only) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Your own stable id for the application (e.g. your customer's id); unique among live applications, accepted in paths wherever the id is. */
+                        uid: string;
+                        name: string;
+                        /** @description Your own key-value strings: at most 32, keys up to 64 characters, values up to 512. */
+                        metadata?: {
+                            [key: string]: string;
+                        };
+                        /** @description What the application's new subscriptions take when their request leaves these settings out (hookd's defaults otherwise). */
+                        subscription_defaults?: {
+                            /** @description Overrides of the global retry settings; absent fields use them. */
+                            retry_policy?: {
+                                max_attempts?: number;
+                                initial_delay_ms?: number;
+                                backoff_factor?: number;
+                                max_delay_ms?: number;
+                                jitter?: number;
+                            } | null;
+                            /** @description Most attempts started per second, across all hookd processes, at least 0.01 (one every 100 s); excess deliveries wait without spending attempts. Null: unlimited. */
+                            rate_limit_per_second?: number | null;
+                            /** @description Most deliveries in flight at once, across all hookd processes (default 10). */
+                            max_in_flight?: number;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": "0197a3c2-1b00-7a6e-9f3d-5c2b8e4f7a10",
+                         *       "uid": "customer-4711",
+                         *       "name": "Acme Corp",
+                         *       "metadata": {
+                         *         "plan": "enterprise"
+                         *       },
+                         *       "subscription_defaults": {
+                         *         "max_in_flight": 5
+                         *       },
+                         *       "created_at": "2025-06-01T12:00:00.000Z",
+                         *       "updated_at": "2025-06-01T12:00:00.000Z"
+                         *     }
+                         */
+                        "application/json": {
+                            id: string;
+                            uid: string;
+                            name: string;
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            subscription_defaults: {
+                                retry_policy?: {
+                                    [key: string]: number;
+                                } | null;
+                                rate_limit_per_second?: number | null;
+                                max_in_flight?: number;
+                            };
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                421: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/applications/{app}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get an application by id or uid */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The application id, or its uid. */
+                    app: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": "0197a3c2-1b00-7a6e-9f3d-5c2b8e4f7a10",
+                         *       "uid": "customer-4711",
+                         *       "name": "Acme Corp",
+                         *       "metadata": {
+                         *         "plan": "enterprise"
+                         *       },
+                         *       "subscription_defaults": {
+                         *         "max_in_flight": 5
+                         *       },
+                         *       "created_at": "2025-06-01T12:00:00.000Z",
+                         *       "updated_at": "2025-06-01T12:00:00.000Z"
+                         *     }
+                         */
+                        "application/json": {
+                            id: string;
+                            uid: string;
+                            name: string;
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            subscription_defaults: {
+                                retry_policy?: {
+                                    [key: string]: number;
+                                } | null;
+                                rate_limit_per_second?: number | null;
+                                max_in_flight?: number;
+                            };
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                421: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete an application (an admin key only): its subscriptions go, their unfinished deliveries are cancelled, its keys and portal sessions revoked; its history stays readable until retention */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The application id, or its uid. */
+                    app: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                421: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change an application: uid, name, metadata, subscription defaults (replaced whole when given) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The application id, or its uid. */
+                    app: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Your own stable id for the application (e.g. your customer's id); unique among live applications, accepted in paths wherever the id is. */
+                        uid?: string;
+                        name?: string;
+                        /** @description Your own key-value strings: at most 32, keys up to 64 characters, values up to 512. */
+                        metadata?: {
+                            [key: string]: string;
+                        };
+                        /** @description What the application's new subscriptions take when their request leaves these settings out (hookd's defaults otherwise). */
+                        subscription_defaults?: {
+                            /** @description Overrides of the global retry settings; absent fields use them. */
+                            retry_policy?: {
+                                max_attempts?: number;
+                                initial_delay_ms?: number;
+                                backoff_factor?: number;
+                                max_delay_ms?: number;
+                                jitter?: number;
+                            } | null;
+                            /** @description Most attempts started per second, across all hookd processes, at least 0.01 (one every 100 s); excess deliveries wait without spending attempts. Null: unlimited. */
+                            rate_limit_per_second?: number | null;
+                            /** @description Most deliveries in flight at once, across all hookd processes (default 10). */
+                            max_in_flight?: number;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": "0197a3c2-1b00-7a6e-9f3d-5c2b8e4f7a10",
+                         *       "uid": "customer-4711",
+                         *       "name": "Acme Corp",
+                         *       "metadata": {
+                         *         "plan": "enterprise"
+                         *       },
+                         *       "subscription_defaults": {
+                         *         "max_in_flight": 5
+                         *       },
+                         *       "created_at": "2025-06-01T12:00:00.000Z",
+                         *       "updated_at": "2025-06-01T12:00:00.000Z"
+                         *     }
+                         */
+                        "application/json": {
+                            id: string;
+                            uid: string;
+                            name: string;
+                            metadata: {
+                                [key: string]: string;
+                            };
+                            subscription_defaults: {
+                                retry_policy?: {
+                                    [key: string]: number;
+                                } | null;
+                                rate_limit_per_second?: number | null;
+                                max_in_flight?: number;
+                            };
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                421: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/portal/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The portal session of the request (a portal token only): its application, how long it lasts, its theme */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "application": {
+                         *         "id": "0197a3c2-1b00-7a6e-9f3d-5c2b8e4f7a10",
+                         *         "uid": "customer-4711",
+                         *         "name": "Acme Corp"
+                         *       },
+                         *       "read_only": false,
+                         *       "expires_at": "2025-06-01T13:00:00.000Z",
+                         *       "theme": {
+                         *         "name": "Example Inc webhooks",
+                         *         "accent": "#0a7d52"
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            application: {
+                                id: string;
+                                uid: string;
+                                name: string;
+                            };
+                            read_only: boolean;
+                            /** Format: date-time */
+                            expires_at: string;
+                            theme: {
+                                name?: string;
+                                accent?: string;
+                                logo_url?: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                421: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the API keys, revoked ones included (never the keys themselves) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "items": [
+                         *         {
+                         *           "id": "0197a3c2-2c11-7b7f-8a4e-6d3c9f5a8b21",
+                         *           "name": "acme backend",
+                         *           "prefix": "hk_3fZq9xYb",
+                         *           "application_id": "0197a3c2-1b00-7a6e-9f3d-5c2b8e4f7a10",
+                         *           "read_only": false,
+                         *           "created_at": "2025-06-01T12:00:00.000Z",
+                         *           "last_used_at": null,
+                         *           "revoked_at": null
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            items: {
+                                id: string;
+                                name: string | null;
+                                /** @description The first characters of the key, to recognise it by. */
+                                prefix: string;
+                                /** @description The application the key is bound to; null for an admin key. */
+                                application_id: string | null;
+                                read_only: boolean;
+                                /** Format: date-time */
+                                created_at: string;
+                                last_used_at: string | null;
+                                revoked_at: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                421: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create an API key (an admin key only; on a hookd without keys, the first key, which must be an admin key) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        /** @description A label, shown in listings. */
+                        name?: string | null;
+                        /** @description The id or uid of the one application the key may see; null or absent: an admin key. */
+                        application?: string | null;
+                        /**
+                         * @description A key that may only read: every change answers 403 read_only_key.
+                         * @default false
+                         */
+                        read_only?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": "0197a3c2-2c11-7b7f-8a4e-6d3c9f5a8b21",
+                         *       "name": "acme backend",
+                         *       "prefix": "hk_3fZq9xYb",
+                         *       "application_id": "0197a3c2-1b00-7a6e-9f3d-5c2b8e4f7a10",
+                         *       "read_only": false,
+                         *       "created_at": "2025-06-01T12:00:00.000Z",
+                         *       "last_used_at": null,
+                         *       "revoked_at": null,
+                         *       "key": "hk_3fZq9xYbT0dPq1u2v3w4x5y6z7A8B9C0D1E2F3G4H5"
+                         *     }
+                         */
+                        "application/json": {
+                            id: string;
+                            name: string | null;
+                            /** @description The first characters of the key, to recognise it by. */
+                            prefix: string;
+                            /** @description The application the key is bound to; null for an admin key. */
+                            application_id: string | null;
+                            read_only: boolean;
+                            /** Format: date-time */
+                            created_at: string;
+                            last_used_at: string | null;
+                            revoked_at: string | null;
+                            /** @description The key, shown only in this answer: send it as Authorization: Bearer <key>. */
+                            key: string;
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                421: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an API key at once */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A UUID; any other id is not found (404). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                421: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List subscriptions, oldest first */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    /** @description next_cursor of the previous page; anything else gets 422 invalid_cursor. */
+                    cursor?: string;
+                    /** @description Only subscriptions that would receive this event type. */
+                    event_type?: string;
+                    /** @description Only this application's records: its id or uid. An application key or portal session sees its own application's records whatever this says; another application's answers 404. */
+                    application?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "items": [
+                         *         {
+                         *           "application_id": "00000000-0000-7000-8000-000000000000",
                          *           "id": "0197a3c2-5f10-7c3e-8a41-2b9d6e0f4a11",
                          *           "target_url": "https://example.com/webhooks/hookd",
                          *           "destination": null,
@@ -1293,6 +6146,7 @@ export interface paths {
                          *           "updated_at": "2025-06-01T12:00:00.000Z"
                          *         },
                          *         {
+                         *           "application_id": "00000000-0000-7000-8000-000000000000",
                          *           "id": "0197a3c2-6a20-7b11-9e07-3c1d5f8a2b40",
                          *           "target_url": null,
                          *           "destination": {
@@ -1335,6 +6189,8 @@ export interface paths {
                         "application/json": {
                             items: {
                                 id: string;
+                                /** @description The application the subscription belongs to. */
+                                application_id: string;
                                 /** @description Where deliveries are POSTed; null when they go to a broker (destination). */
                                 target_url: string | null;
                                 /** @description A broker instead of an HTTP target URL: a RabbitMQ exchange, a NATS JetStream subject or a Redis stream. Each message carries the payload as its body, byte for byte, and the headers an HTTP delivery gets (webhook-id, webhook-timestamp, webhook-signature, x-hookd-event-type, …) as message headers. Null: deliveries go to target_url. */
@@ -1976,6 +6832,7 @@ export interface paths {
                     content: {
                         /**
                          * @example {
+                         *       "application_id": "00000000-0000-7000-8000-000000000000",
                          *       "id": "0197a3c2-5f10-7c3e-8a41-2b9d6e0f4a11",
                          *       "target_url": "https://example.com/webhooks/hookd",
                          *       "destination": null,
@@ -2016,6 +6873,8 @@ export interface paths {
                          */
                         "application/json": {
                             id: string;
+                            /** @description The application the subscription belongs to. */
+                            application_id: string;
                             /** @description Where deliveries are POSTed; null when they go to a broker (destination). */
                             target_url: string | null;
                             /** @description A broker instead of an HTTP target URL: a RabbitMQ exchange, a NATS JetStream subject or a Redis stream. Each message carries the payload as its body, byte for byte, and the headers an HTTP delivery gets (webhook-id, webhook-timestamp, webhook-signature, x-hookd-event-type, …) as message headers. Null: deliveries go to target_url. */
@@ -2596,6 +7455,7 @@ export interface paths {
                     content: {
                         /**
                          * @example {
+                         *       "application_id": "00000000-0000-7000-8000-000000000000",
                          *       "id": "0197a3c2-5f10-7c3e-8a41-2b9d6e0f4a11",
                          *       "target_url": "https://example.com/webhooks/hookd",
                          *       "destination": null,
@@ -2635,6 +7495,8 @@ export interface paths {
                          */
                         "application/json": {
                             id: string;
+                            /** @description The application the subscription belongs to. */
+                            application_id: string;
                             /** @description Where deliveries are POSTed; null when they go to a broker (destination). */
                             target_url: string | null;
                             /** @description A broker instead of an HTTP target URL: a RabbitMQ exchange, a NATS JetStream subject or a Redis stream. Each message carries the payload as its body, byte for byte, and the headers an HTTP delivery gets (webhook-id, webhook-timestamp, webhook-signature, x-hookd-event-type, …) as message headers. Null: deliveries go to target_url. */
@@ -3276,6 +8138,7 @@ export interface paths {
                     content: {
                         /**
                          * @example {
+                         *       "application_id": "00000000-0000-7000-8000-000000000000",
                          *       "id": "0197a3c2-5f10-7c3e-8a41-2b9d6e0f4a11",
                          *       "target_url": "https://example.com/webhooks/hookd",
                          *       "destination": null,
@@ -3315,6 +8178,8 @@ export interface paths {
                          */
                         "application/json": {
                             id: string;
+                            /** @description The application the subscription belongs to. */
+                            application_id: string;
                             /** @description Where deliveries are POSTed; null when they go to a broker (destination). */
                             target_url: string | null;
                             /** @description A broker instead of an HTTP target URL: a RabbitMQ exchange, a NATS JetStream subject or a Redis stream. Each message carries the payload as its body, byte for byte, and the headers an HTTP delivery gets (webhook-id, webhook-timestamp, webhook-signature, x-hookd-event-type, …) as message headers. Null: deliveries go to target_url. */
@@ -4457,6 +9322,7 @@ export interface paths {
                     content: {
                         /**
                          * @example {
+                         *       "application_id": "00000000-0000-7000-8000-000000000000",
                          *       "id": "0197a3c2-5f10-7c3e-8a41-2b9d6e0f4a11",
                          *       "target_url": "https://example.com/webhooks/hookd",
                          *       "destination": null,
@@ -4496,6 +9362,8 @@ export interface paths {
                          */
                         "application/json": {
                             id: string;
+                            /** @description The application the subscription belongs to. */
+                            application_id: string;
                             /** @description Where deliveries are POSTed; null when they go to a broker (destination). */
                             target_url: string | null;
                             /** @description A broker instead of an HTTP target URL: a RabbitMQ exchange, a NATS JetStream subject or a Redis stream. Each message carries the payload as its body, byte for byte, and the headers an HTTP delivery gets (webhook-id, webhook-timestamp, webhook-signature, x-hookd-event-type, …) as message headers. Null: deliveries go to target_url. */
@@ -9958,6 +14826,6549 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/applications/{app}/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List subscriptions, oldest first */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    /** @description next_cursor of the previous page; anything else gets 422 invalid_cursor. */
+                    cursor?: string;
+                    /** @description Only subscriptions that would receive this event type. */
+                    event_type?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description The application id, or its uid. */
+                    app: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "items": [
+                         *         {
+                         *           "application_id": "00000000-0000-7000-8000-000000000000",
+                         *           "id": "0197a3c2-5f10-7c3e-8a41-2b9d6e0f4a11",
+                         *           "target_url": "https://example.com/webhooks/hookd",
+                         *           "destination": null,
+                         *           "event_types": [
+                         *             "order.created",
+                         *             "order.*"
+                         *           ],
+                         *           "description": "Order events for the billing service",
+                         *           "active": true,
+                         *           "require_signed_ingest": false,
+                         *           "retry_policy": {
+                         *             "max_attempts": 5
+                         *           },
+                         *           "headers": {
+                         *             "authorization": "[redacted]"
+                         *           },
+                         *           "max_in_flight": 10,
+                         *           "rate_limit_per_second": null,
+                         *           "ordering": "parallel",
+                         *           "filter": {
+                         *             "data.total": {
+                         *               "$gte": 100
+                         *             }
+                         *           },
+                         *           "circuit": {
+                         *             "state": "closed",
+                         *             "consecutive_failures": 0,
+                         *             "retry_at": null,
+                         *             "failing_since": null
+                         *           },
+                         *           "disabled_reason": null,
+                         *           "system": false,
+                         *           "previous_secret_expires_at": null,
+                         *           "created_at": "2025-06-01T12:00:00.000Z",
+                         *           "updated_at": "2025-06-01T12:00:00.000Z"
+                         *         },
+                         *         {
+                         *           "application_id": "00000000-0000-7000-8000-000000000000",
+                         *           "id": "0197a3c2-6a20-7b11-9e07-3c1d5f8a2b40",
+                         *           "target_url": null,
+                         *           "destination": {
+                         *             "type": "rabbitmq",
+                         *             "url": "amqp://hookd:****@rabbitmq.internal:5672/%2F",
+                         *             "exchange": "orders",
+                         *             "routing_key": "order.events"
+                         *           },
+                         *           "event_types": [
+                         *             "order.created",
+                         *             "order.*"
+                         *           ],
+                         *           "description": "Order events for the warehouse queue",
+                         *           "active": true,
+                         *           "require_signed_ingest": false,
+                         *           "retry_policy": {
+                         *             "max_attempts": 5
+                         *           },
+                         *           "headers": {},
+                         *           "max_in_flight": 10,
+                         *           "rate_limit_per_second": null,
+                         *           "ordering": "parallel",
+                         *           "filter": null,
+                         *           "circuit": {
+                         *             "state": "closed",
+                         *             "consecutive_failures": 0,
+                         *             "retry_at": null,
+                         *             "failing_since": null
+                         *           },
+                         *           "disabled_reason": null,
+                         *           "system": false,
+                         *           "previous_secret_expires_at": null,
+                         *           "created_at": "2025-06-01T12:00:00.000Z",
+                         *           "updated_at": "2025-06-01T12:00:00.000Z"
+                         *         }
+                         *       ],
+                         *       "next_cursor": null
+                         *     }
+                         */
+                        "application/json": {
+                            items: {
+                                id: string;
+                                /** @description The application the subscription belongs to. */
+                                application_id: string;
+                                /** @description Where deliveries are POSTed; null when they go to a broker (destination). */
+                                target_url: string | null;
+                                /** @description A broker instead of an HTTP target URL: a RabbitMQ exchange, a NATS JetStream subject or a Redis stream. Each message carries the payload as its body, byte for byte, and the headers an HTTP delivery gets (webhook-id, webhook-timestamp, webhook-signature, x-hookd-event-type, …) as message headers. Null: deliveries go to target_url. */
+                                destination: {
+                                    /** @enum {string} */
+                                    type: "rabbitmq";
+                                    /** @description The URL, its password shown as ****. */
+                                    url: string;
+                                    /** @description The exchange to publish to; "" is the default exchange, which routes by queue name. */
+                                    exchange: string;
+                                    /** @description The routing key of every message. */
+                                    routing_key: string;
+                                } | {
+                                    /** @enum {string} */
+                                    type: "nats";
+                                    /** @description The URL, its password shown as ****. */
+                                    url: string;
+                                    /** @description The subject to publish to; a JetStream stream must capture it. */
+                                    subject: string;
+                                } | {
+                                    /** @enum {string} */
+                                    type: "redis";
+                                    /** @description The URL, its password shown as ****. */
+                                    url: string;
+                                    /** @description The stream key XADD appends to. */
+                                    stream: string;
+                                    max_len: number | null;
+                                } | null;
+                                event_types: string[] | null;
+                                description: string | null;
+                                active: boolean;
+                                require_signed_ingest: boolean;
+                                retry_policy: {
+                                    [key: string]: number;
+                                } | null;
+                                /** @description Custom header names, each value shown as "[redacted]". */
+                                headers: {
+                                    [key: string]: string;
+                                };
+                                max_in_flight: number;
+                                rate_limit_per_second: number | null;
+                                /** @description fifo: one delivery at a time in ingestion order; a failing head holds the rest until it succeeds or runs out of attempts. */
+                                ordering: "parallel" | "fifo";
+                                /** @description The content filter, as set. */
+                                filter: {
+                                    [key: string]: unknown;
+                                } | null;
+                                /** @description Circuit breaker: open after too many consecutive failures; deliveries then wait until retry_at, when one probe goes out. */
+                                circuit: {
+                                    state: "closed" | "open" | "half_open";
+                                    consecutive_failures: number;
+                                    retry_at: string | null;
+                                    failing_since: string | null;
+                                };
+                                /** @description Why hookd disabled the subscription (410 Gone, or failing for too long). */
+                                disabled_reason: string | null;
+                                /** @description True for hookd's own operations subscription (HOOKD_OPERATIONS_URL). */
+                                system: boolean;
+                                /** @description Until when the secret replaced by the last rotation still signs deliveries beside the current one (past: no longer); null when no rotation left one. */
+                                previous_secret_expires_at: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                421: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a subscription */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The application id, or its uid. */
+                    app: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uri
+                         * @description Absolute http:// or https:// URL that receives the webhooks, without credentials. A host that is an IP address in a blocked range gets 422 target_url_blocked.
+                         */
+                        target_url?: string;
+                        /** @description A broker instead of an HTTP target URL: a RabbitMQ exchange, a NATS JetStream subject or a Redis stream. Each message carries the payload as its body, byte for byte, and the headers an HTTP delivery gets (webhook-id, webhook-timestamp, webhook-signature, x-hookd-event-type, …) as message headers. */
+                        destination?: {
+                            /** @enum {string} */
+                            type: "rabbitmq";
+                            /**
+                             * @description An amqp:// or amqps:// URL (amqp://user:password@host:5672/vhost). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
+                             * @example amqp://hookd:secret@rabbitmq.internal:5672/%2F
+                             */
+                            url: string;
+                            /** @description The exchange to publish to; "" is the default exchange, which routes by queue name. */
+                            exchange: string;
+                            /** @description The routing key of every message. */
+                            routing_key: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "nats";
+                            /**
+                             * @description A nats:// URL (nats://user:password@host:4222, or nats://token@host:4222). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
+                             * @example nats://hookd:secret@nats.internal:4222
+                             */
+                            url: string;
+                            /** @description The subject to publish to; a JetStream stream must capture it. */
+                            subject: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "redis";
+                            /**
+                             * @description A redis:// or rediss:// URL (redis://user:password@host:6379/0, the path being the database). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
+                             * @example redis://default:secret@redis.internal:6379/0
+                             */
+                            url: string;
+                            /** @description The stream key XADD appends to. */
+                            stream: string;
+                            /** @description Trims the stream to about this many entries (XADD MAXLEN ~). Absent or null: never trimmed. */
+                            max_len?: number | null;
+                        };
+                        /** @description HMAC signing secret; `whsec_` + base64, or any string. Generated when absent. */
+                        secret?: string;
+                        /** @description Event types to deliver: exact names, `*`, or `prefix.*`. Null or absent: every event type. */
+                        event_types?: string[] | null;
+                        description?: string | null;
+                        /** @description Inactive subscriptions get no new deliveries. */
+                        active?: boolean;
+                        /** @description Reject ingest requests without a valid X-Hub-Signature-256. */
+                        require_signed_ingest?: boolean;
+                        /** @description Overrides of the global retry settings; absent fields use them. */
+                        retry_policy?: {
+                            max_attempts?: number;
+                            initial_delay_ms?: number;
+                            backoff_factor?: number;
+                            max_delay_ms?: number;
+                            jitter?: number;
+                        } | null;
+                        /** @description Extra headers sent with every attempt (e.g. an Authorization header the receiver expects). Values are write-only: responses show them masked. Kept when absent, even on PUT; null or {} removes them all. */
+                        headers?: {
+                            [key: string]: string;
+                        } | null;
+                        /** @description Most deliveries in flight at once, across all hookd processes (default 10). */
+                        max_in_flight?: number;
+                        /** @description Most attempts started per second, across all hookd processes, at least 0.01 (one every 100 s); excess deliveries wait without spending attempts. Null: unlimited. */
+                        rate_limit_per_second?: number | null;
+                        /** @description fifo: one delivery at a time in ingestion order; a failing head holds the rest until it succeeds or runs out of attempts. */
+                        ordering?: "parallel" | "fifo";
+                        /** @description Content filter over the JSON body, e.g. {"data.total": {"$gte": 100}}; events it rejects are recorded as filtered. See README "Content filters". A filter that does not follow the grammar gets 422 invalid_filter. */
+                        filter?: components["schemas"]["def-1"] | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "application_id": "00000000-0000-7000-8000-000000000000",
+                         *       "id": "0197a3c2-5f10-7c3e-8a41-2b9d6e0f4a11",
+                         *       "target_url": "https://example.com/webhooks/hookd",
+                         *       "destination": null,
+                         *       "event_types": [
+                         *         "order.created",
+                         *         "order.*"
+                         *       ],
+                         *       "description": "Order events for the billing service",
+                         *       "active": true,
+                         *       "require_signed_ingest": false,
+                         *       "retry_policy": {
+                         *         "max_attempts": 5
+                         *       },
+                         *       "headers": {
+                         *         "authorization": "[redacted]"
+                         *       },
+                         *       "max_in_flight": 10,
+                         *       "rate_limit_per_second": null,
+                         *       "ordering": "parallel",
+                         *       "filter": {
+                         *         "data.total": {
+                         *           "$gte": 100
+                         *         }
+                         *       },
+                         *       "circuit": {
+                         *         "state": "closed",
+                         *         "consecutive_failures": 0,
+                         *         "retry_at": null,
+                         *         "failing_since": null
+                         *       },
+                         *       "disabled_reason": null,
+                         *       "system": false,
+                         *       "previous_secret_expires_at": null,
+                         *       "created_at": "2025-06-01T12:00:00.000Z",
+                         *       "updated_at": "2025-06-01T12:00:00.000Z",
+                         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+                         *     }
+                         */
+                        "application/json": {
+                            id: string;
+                            /** @description The application the subscription belongs to. */
+                            application_id: string;
+                            /** @description Where deliveries are POSTed; null when they go to a broker (destination). */
+                            target_url: string | null;
+                            /** @description A broker instead of an HTTP target URL: a RabbitMQ exchange, a NATS JetStream subject or a Redis stream. Each message carries the payload as its body, byte for byte, and the headers an HTTP delivery gets (webhook-id, webhook-timestamp, webhook-signature, x-hookd-event-type, …) as message headers. Null: deliveries go to target_url. */
+                            destination: {
+                                /** @enum {string} */
+                                type: "rabbitmq";
+                                /** @description The URL, its password shown as ****. */
+                                url: string;
+                                /** @description The exchange to publish to; "" is the default exchange, which routes by queue name. */
+                                exchange: string;
+                                /** @description The routing key of every message. */
+                                routing_key: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "nats";
+                                /** @description The URL, its password shown as ****. */
+                                url: string;
+                                /** @description The subject to publish to; a JetStream stream must capture it. */
+                                subject: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "redis";
+                                /** @description The URL, its password shown as ****. */
+                                url: string;
+                                /** @description The stream key XADD appends to. */
+                                stream: string;
+                                max_len: number | null;
+                            } | null;
+                            event_types: string[] | null;
+                            description: string | null;
+                            active: boolean;
+                            require_signed_ingest: boolean;
+                            retry_policy: {
+                                [key: string]: number;
+                            } | null;
+                            /** @description Custom header names, each value shown as "[redacted]". */
+                            headers: {
+                                [key: string]: string;
+                            };
+                            max_in_flight: number;
+                            rate_limit_per_second: number | null;
+                            /** @description fifo: one delivery at a time in ingestion order; a failing head holds the rest until it succeeds or runs out of attempts. */
+                            ordering: "parallel" | "fifo";
+                            /** @description The content filter, as set. */
+                            filter: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description Circuit breaker: open after too many consecutive failures; deliveries then wait until retry_at, when one probe goes out. */
+                            circuit: {
+                                state: "closed" | "open" | "half_open";
+                                consecutive_failures: number;
+                                retry_at: string | null;
+                                failing_since: string | null;
+                            };
+                            /** @description Why hookd disabled the subscription (410 Gone, or failing for too long). */
+                            disabled_reason: string | null;
+                            /** @description True for hookd's own operations subscription (HOOKD_OPERATIONS_URL). */
+                            system: boolean;
+                            /** @description Until when the secret replaced by the last rotation still signs deliveries beside the current one (past: no longer); null when no rotation left one. */
+                            previous_secret_expires_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            secret: string;
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                421: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/applications/{app}/subscriptions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a subscription */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The application id, or its uid. */
+                    app: string;
+                    /** @description A UUID; any other id is not found (404). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "application_id": "00000000-0000-7000-8000-000000000000",
+                         *       "id": "0197a3c2-5f10-7c3e-8a41-2b9d6e0f4a11",
+                         *       "target_url": "https://example.com/webhooks/hookd",
+                         *       "destination": null,
+                         *       "event_types": [
+                         *         "order.created",
+                         *         "order.*"
+                         *       ],
+                         *       "description": "Order events for the billing service",
+                         *       "active": true,
+                         *       "require_signed_ingest": false,
+                         *       "retry_policy": {
+                         *         "max_attempts": 5
+                         *       },
+                         *       "headers": {
+                         *         "authorization": "[redacted]"
+                         *       },
+                         *       "max_in_flight": 10,
+                         *       "rate_limit_per_second": null,
+                         *       "ordering": "parallel",
+                         *       "filter": {
+                         *         "data.total": {
+                         *           "$gte": 100
+                         *         }
+                         *       },
+                         *       "circuit": {
+                         *         "state": "closed",
+                         *         "consecutive_failures": 0,
+                         *         "retry_at": null,
+                         *         "failing_since": null
+                         *       },
+                         *       "disabled_reason": null,
+                         *       "system": false,
+                         *       "previous_secret_expires_at": null,
+                         *       "created_at": "2025-06-01T12:00:00.000Z",
+                         *       "updated_at": "2025-06-01T12:00:00.000Z"
+                         *     }
+                         */
+                        "application/json": {
+                            id: string;
+                            /** @description The application the subscription belongs to. */
+                            application_id: string;
+                            /** @description Where deliveries are POSTed; null when they go to a broker (destination). */
+                            target_url: string | null;
+                            /** @description A broker instead of an HTTP target URL: a RabbitMQ exchange, a NATS JetStream subject or a Redis stream. Each message carries the payload as its body, byte for byte, and the headers an HTTP delivery gets (webhook-id, webhook-timestamp, webhook-signature, x-hookd-event-type, …) as message headers. Null: deliveries go to target_url. */
+                            destination: {
+                                /** @enum {string} */
+                                type: "rabbitmq";
+                                /** @description The URL, its password shown as ****. */
+                                url: string;
+                                /** @description The exchange to publish to; "" is the default exchange, which routes by queue name. */
+                                exchange: string;
+                                /** @description The routing key of every message. */
+                                routing_key: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "nats";
+                                /** @description The URL, its password shown as ****. */
+                                url: string;
+                                /** @description The subject to publish to; a JetStream stream must capture it. */
+                                subject: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "redis";
+                                /** @description The URL, its password shown as ****. */
+                                url: string;
+                                /** @description The stream key XADD appends to. */
+                                stream: string;
+                                max_len: number | null;
+                            } | null;
+                            event_types: string[] | null;
+                            description: string | null;
+                            active: boolean;
+                            require_signed_ingest: boolean;
+                            retry_policy: {
+                                [key: string]: number;
+                            } | null;
+                            /** @description Custom header names, each value shown as "[redacted]". */
+                            headers: {
+                                [key: string]: string;
+                            };
+                            max_in_flight: number;
+                            rate_limit_per_second: number | null;
+                            /** @description fifo: one delivery at a time in ingestion order; a failing head holds the rest until it succeeds or runs out of attempts. */
+                            ordering: "parallel" | "fifo";
+                            /** @description The content filter, as set. */
+                            filter: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description Circuit breaker: open after too many consecutive failures; deliveries then wait until retry_at, when one probe goes out. */
+                            circuit: {
+                                state: "closed" | "open" | "half_open";
+                                consecutive_failures: number;
+                                retry_at: string | null;
+                                failing_since: string | null;
+                            };
+                            /** @description Why hookd disabled the subscription (410 Gone, or failing for too long). */
+                            disabled_reason: string | null;
+                            /** @description True for hookd's own operations subscription (HOOKD_OPERATIONS_URL). */
+                            system: boolean;
+                            /** @description Until when the secret replaced by the last rotation still signs deliveries beside the current one (past: no longer); null when no rotation left one. */
+                            previous_secret_expires_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                421: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** Replace the settings of a subscription (an omitted secret is kept) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The application id, or its uid. */
+                    app: string;
+                    /** @description A UUID; any other id is not found (404). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uri
+                         * @description Absolute http:// or https:// URL that receives the webhooks, without credentials. A host that is an IP address in a blocked range gets 422 target_url_blocked.
+                         */
+                        target_url?: string;
+                        /** @description A broker instead of an HTTP target URL: a RabbitMQ exchange, a NATS JetStream subject or a Redis stream. Each message carries the payload as its body, byte for byte, and the headers an HTTP delivery gets (webhook-id, webhook-timestamp, webhook-signature, x-hookd-event-type, …) as message headers. */
+                        destination?: {
+                            /** @enum {string} */
+                            type: "rabbitmq";
+                            /**
+                             * @description An amqp:// or amqps:// URL (amqp://user:password@host:5672/vhost). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
+                             * @example amqp://hookd:secret@rabbitmq.internal:5672/%2F
+                             */
+                            url: string;
+                            /** @description The exchange to publish to; "" is the default exchange, which routes by queue name. */
+                            exchange: string;
+                            /** @description The routing key of every message. */
+                            routing_key: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "nats";
+                            /**
+                             * @description A nats:// URL (nats://user:password@host:4222, or nats://token@host:4222). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
+                             * @example nats://hookd:secret@nats.internal:4222
+                             */
+                            url: string;
+                            /** @description The subject to publish to; a JetStream stream must capture it. */
+                            subject: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "redis";
+                            /**
+                             * @description A redis:// or rediss:// URL (redis://user:password@host:6379/0, the path being the database). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
+                             * @example redis://default:secret@redis.internal:6379/0
+                             */
+                            url: string;
+                            /** @description The stream key XADD appends to. */
+                            stream: string;
+                            /** @description Trims the stream to about this many entries (XADD MAXLEN ~). Absent or null: never trimmed. */
+                            max_len?: number | null;
+                        };
+                        /** @description HMAC signing secret; `whsec_` + base64, or any string. Generated when absent. */
+                        secret?: string;
+                        /** @description Event types to deliver: exact names, `*`, or `prefix.*`. Null or absent: every event type. */
+                        event_types?: string[] | null;
+                        description?: string | null;
+                        /** @description Inactive subscriptions get no new deliveries. */
+                        active?: boolean;
+                        /** @description Reject ingest requests without a valid X-Hub-Signature-256. */
+                        require_signed_ingest?: boolean;
+                        /** @description Overrides of the global retry settings; absent fields use them. */
+                        retry_policy?: {
+                            max_attempts?: number;
+                            initial_delay_ms?: number;
+                            backoff_factor?: number;
+                            max_delay_ms?: number;
+                            jitter?: number;
+                        } | null;
+                        /** @description Extra headers sent with every attempt (e.g. an Authorization header the receiver expects). Values are write-only: responses show them masked. Kept when absent, even on PUT; null or {} removes them all. */
+                        headers?: {
+                            [key: string]: string;
+                        } | null;
+                        /** @description Most deliveries in flight at once, across all hookd processes (default 10). */
+                        max_in_flight?: number;
+                        /** @description Most attempts started per second, across all hookd processes, at least 0.01 (one every 100 s); excess deliveries wait without spending attempts. Null: unlimited. */
+                        rate_limit_per_second?: number | null;
+                        /** @description fifo: one delivery at a time in ingestion order; a failing head holds the rest until it succeeds or runs out of attempts. */
+                        ordering?: "parallel" | "fifo";
+                        /** @description Content filter over the JSON body, e.g. {"data.total": {"$gte": 100}}; events it rejects are recorded as filtered. See README "Content filters". A filter that does not follow the grammar gets 422 invalid_filter. */
+                        filter?: components["schemas"]["def-1"] | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "application_id": "00000000-0000-7000-8000-000000000000",
+                         *       "id": "0197a3c2-5f10-7c3e-8a41-2b9d6e0f4a11",
+                         *       "target_url": "https://example.com/webhooks/hookd",
+                         *       "destination": null,
+                         *       "event_types": [
+                         *         "order.created",
+                         *         "order.*"
+                         *       ],
+                         *       "description": "Order events for the billing service",
+                         *       "active": true,
+                         *       "require_signed_ingest": false,
+                         *       "retry_policy": {
+                         *         "max_attempts": 5
+                         *       },
+                         *       "headers": {
+                         *         "authorization": "[redacted]"
+                         *       },
+                         *       "max_in_flight": 10,
+                         *       "rate_limit_per_second": null,
+                         *       "ordering": "parallel",
+                         *       "filter": {
+                         *         "data.total": {
+                         *           "$gte": 100
+                         *         }
+                         *       },
+                         *       "circuit": {
+                         *         "state": "closed",
+                         *         "consecutive_failures": 0,
+                         *         "retry_at": null,
+                         *         "failing_since": null
+                         *       },
+                         *       "disabled_reason": null,
+                         *       "system": false,
+                         *       "previous_secret_expires_at": null,
+                         *       "created_at": "2025-06-01T12:00:00.000Z",
+                         *       "updated_at": "2025-06-01T12:00:00.000Z"
+                         *     }
+                         */
+                        "application/json": {
+                            id: string;
+                            /** @description The application the subscription belongs to. */
+                            application_id: string;
+                            /** @description Where deliveries are POSTed; null when they go to a broker (destination). */
+                            target_url: string | null;
+                            /** @description A broker instead of an HTTP target URL: a RabbitMQ exchange, a NATS JetStream subject or a Redis stream. Each message carries the payload as its body, byte for byte, and the headers an HTTP delivery gets (webhook-id, webhook-timestamp, webhook-signature, x-hookd-event-type, …) as message headers. Null: deliveries go to target_url. */
+                            destination: {
+                                /** @enum {string} */
+                                type: "rabbitmq";
+                                /** @description The URL, its password shown as ****. */
+                                url: string;
+                                /** @description The exchange to publish to; "" is the default exchange, which routes by queue name. */
+                                exchange: string;
+                                /** @description The routing key of every message. */
+                                routing_key: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "nats";
+                                /** @description The URL, its password shown as ****. */
+                                url: string;
+                                /** @description The subject to publish to; a JetStream stream must capture it. */
+                                subject: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "redis";
+                                /** @description The URL, its password shown as ****. */
+                                url: string;
+                                /** @description The stream key XADD appends to. */
+                                stream: string;
+                                max_len: number | null;
+                            } | null;
+                            event_types: string[] | null;
+                            description: string | null;
+                            active: boolean;
+                            require_signed_ingest: boolean;
+                            retry_policy: {
+                                [key: string]: number;
+                            } | null;
+                            /** @description Custom header names, each value shown as "[redacted]". */
+                            headers: {
+                                [key: string]: string;
+                            };
+                            max_in_flight: number;
+                            rate_limit_per_second: number | null;
+                            /** @description fifo: one delivery at a time in ingestion order; a failing head holds the rest until it succeeds or runs out of attempts. */
+                            ordering: "parallel" | "fifo";
+                            /** @description The content filter, as set. */
+                            filter: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description Circuit breaker: open after too many consecutive failures; deliveries then wait until retry_at, when one probe goes out. */
+                            circuit: {
+                                state: "closed" | "open" | "half_open";
+                                consecutive_failures: number;
+                                retry_at: string | null;
+                                failing_since: string | null;
+                            };
+                            /** @description Why hookd disabled the subscription (410 Gone, or failing for too long). */
+                            disabled_reason: string | null;
+                            /** @description True for hookd's own operations subscription (HOOKD_OPERATIONS_URL). */
+                            system: boolean;
+                            /** @description Until when the secret replaced by the last rotation still signs deliveries beside the current one (past: no longer); null when no rotation left one. */
+                            previous_secret_expires_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                421: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Delete a subscription; its unfinished deliveries are cancelled */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The application id, or its uid. */
+                    app: string;
+                    /** @description A UUID; any other id is not found (404). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                421: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change some settings of a subscription */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The application id, or its uid. */
+                    app: string;
+                    /** @description A UUID; any other id is not found (404). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uri
+                         * @description Absolute http:// or https:// URL that receives the webhooks, without credentials. A host that is an IP address in a blocked range gets 422 target_url_blocked.
+                         */
+                        target_url?: string;
+                        /** @description A broker instead of an HTTP target URL: a RabbitMQ exchange, a NATS JetStream subject or a Redis stream. Each message carries the payload as its body, byte for byte, and the headers an HTTP delivery gets (webhook-id, webhook-timestamp, webhook-signature, x-hookd-event-type, …) as message headers. */
+                        destination?: {
+                            /** @enum {string} */
+                            type: "rabbitmq";
+                            /**
+                             * @description An amqp:// or amqps:// URL (amqp://user:password@host:5672/vhost). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
+                             * @example amqp://hookd:secret@rabbitmq.internal:5672/%2F
+                             */
+                            url: string;
+                            /** @description The exchange to publish to; "" is the default exchange, which routes by queue name. */
+                            exchange: string;
+                            /** @description The routing key of every message. */
+                            routing_key: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "nats";
+                            /**
+                             * @description A nats:// URL (nats://user:password@host:4222, or nats://token@host:4222). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
+                             * @example nats://hookd:secret@nats.internal:4222
+                             */
+                            url: string;
+                            /** @description The subject to publish to; a JetStream stream must capture it. */
+                            subject: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "redis";
+                            /**
+                             * @description A redis:// or rediss:// URL (redis://user:password@host:6379/0, the path being the database). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
+                             * @example redis://default:secret@redis.internal:6379/0
+                             */
+                            url: string;
+                            /** @description The stream key XADD appends to. */
+                            stream: string;
+                            /** @description Trims the stream to about this many entries (XADD MAXLEN ~). Absent or null: never trimmed. */
+                            max_len?: number | null;
+                        };
+                        /** @description HMAC signing secret; `whsec_` + base64, or any string. Generated when absent. */
+                        secret?: string;
+                        /** @description Event types to deliver: exact names, `*`, or `prefix.*`. Null or absent: every event type. */
+                        event_types?: string[] | null;
+                        description?: string | null;
+                        /** @description Inactive subscriptions get no new deliveries. */
+                        active?: boolean;
+                        /** @description Reject ingest requests without a valid X-Hub-Signature-256. */
+                        require_signed_ingest?: boolean;
+                        /** @description Overrides of the global retry settings; absent fields use them. */
+                        retry_policy?: {
+                            max_attempts?: number;
+                            initial_delay_ms?: number;
+                            backoff_factor?: number;
+                            max_delay_ms?: number;
+                            jitter?: number;
+                        } | null;
+                        /** @description Extra headers sent with every attempt (e.g. an Authorization header the receiver expects). Values are write-only: responses show them masked. Kept when absent, even on PUT; null or {} removes them all. */
+                        headers?: {
+                            [key: string]: string;
+                        } | null;
+                        /** @description Most deliveries in flight at once, across all hookd processes (default 10). */
+                        max_in_flight?: number;
+                        /** @description Most attempts started per second, across all hookd processes, at least 0.01 (one every 100 s); excess deliveries wait without spending attempts. Null: unlimited. */
+                        rate_limit_per_second?: number | null;
+                        /** @description fifo: one delivery at a time in ingestion order; a failing head holds the rest until it succeeds or runs out of attempts. */
+                        ordering?: "parallel" | "fifo";
+                        /** @description Content filter over the JSON body, e.g. {"data.total": {"$gte": 100}}; events it rejects are recorded as filtered. See README "Content filters". A filter that does not follow the grammar gets 422 invalid_filter. */
+                        filter?: components["schemas"]["def-1"] | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "application_id": "00000000-0000-7000-8000-000000000000",
+                         *       "id": "0197a3c2-5f10-7c3e-8a41-2b9d6e0f4a11",
+                         *       "target_url": "https://example.com/webhooks/hookd",
+                         *       "destination": null,
+                         *       "event_types": [
+                         *         "order.created",
+                         *         "order.*"
+                         *       ],
+                         *       "description": "Order events for the billing service",
+                         *       "active": true,
+                         *       "require_signed_ingest": false,
+                         *       "retry_policy": {
+                         *         "max_attempts": 5
+                         *       },
+                         *       "headers": {
+                         *         "authorization": "[redacted]"
+                         *       },
+                         *       "max_in_flight": 10,
+                         *       "rate_limit_per_second": null,
+                         *       "ordering": "parallel",
+                         *       "filter": {
+                         *         "data.total": {
+                         *           "$gte": 100
+                         *         }
+                         *       },
+                         *       "circuit": {
+                         *         "state": "closed",
+                         *         "consecutive_failures": 0,
+                         *         "retry_at": null,
+                         *         "failing_since": null
+                         *       },
+                         *       "disabled_reason": null,
+                         *       "system": false,
+                         *       "previous_secret_expires_at": null,
+                         *       "created_at": "2025-06-01T12:00:00.000Z",
+                         *       "updated_at": "2025-06-01T12:00:00.000Z"
+                         *     }
+                         */
+                        "application/json": {
+                            id: string;
+                            /** @description The application the subscription belongs to. */
+                            application_id: string;
+                            /** @description Where deliveries are POSTed; null when they go to a broker (destination). */
+                            target_url: string | null;
+                            /** @description A broker instead of an HTTP target URL: a RabbitMQ exchange, a NATS JetStream subject or a Redis stream. Each message carries the payload as its body, byte for byte, and the headers an HTTP delivery gets (webhook-id, webhook-timestamp, webhook-signature, x-hookd-event-type, …) as message headers. Null: deliveries go to target_url. */
+                            destination: {
+                                /** @enum {string} */
+                                type: "rabbitmq";
+                                /** @description The URL, its password shown as ****. */
+                                url: string;
+                                /** @description The exchange to publish to; "" is the default exchange, which routes by queue name. */
+                                exchange: string;
+                                /** @description The routing key of every message. */
+                                routing_key: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "nats";
+                                /** @description The URL, its password shown as ****. */
+                                url: string;
+                                /** @description The subject to publish to; a JetStream stream must capture it. */
+                                subject: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "redis";
+                                /** @description The URL, its password shown as ****. */
+                                url: string;
+                                /** @description The stream key XADD appends to. */
+                                stream: string;
+                                max_len: number | null;
+                            } | null;
+                            event_types: string[] | null;
+                            description: string | null;
+                            active: boolean;
+                            require_signed_ingest: boolean;
+                            retry_policy: {
+                                [key: string]: number;
+                            } | null;
+                            /** @description Custom header names, each value shown as "[redacted]". */
+                            headers: {
+                                [key: string]: string;
+                            };
+                            max_in_flight: number;
+                            rate_limit_per_second: number | null;
+                            /** @description fifo: one delivery at a time in ingestion order; a failing head holds the rest until it succeeds or runs out of attempts. */
+                            ordering: "parallel" | "fifo";
+                            /** @description The content filter, as set. */
+                            filter: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @description Circuit breaker: open after too many consecutive failures; deliveries then wait until retry_at, when one probe goes out. */
+                            circuit: {
+                                state: "closed" | "open" | "half_open";
+                                consecutive_failures: number;
+                                retry_at: string | null;
+                                failing_since: string | null;
+                            };
+                            /** @description Why hookd disabled the subscription (410 Gone, or failing for too long). */
+                            disabled_reason: string | null;
+                            /** @description True for hookd's own operations subscription (HOOKD_OPERATIONS_URL). */
+                            system: boolean;
+                            /** @description Until when the secret replaced by the last rotation still signs deliveries beside the current one (past: no longer); null when no rotation left one. */
+                            previous_secret_expires_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                421: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/applications/{app}/subscriptions/{id}/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Reveal a subscription's signing secret */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The application id, or its uid. */
+                    app: string;
+                    /** @description A UUID; any other id is not found (404). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+                         *     }
+                         */
+                        "application/json": {
+                            secret: string;
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                421: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/applications/{app}/subscriptions/{id}/secret/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replace the signing secret; the old one keeps signing beside it for grace_seconds */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The application id, or its uid. */
+                    app: string;
+                    /** @description A UUID; any other id is not found (404). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        /** @description HMAC signing secret; `whsec_` + base64, or any string. Generated when absent. */
+                        secret?: string;
+                        /**
+                         * @description How long the replaced secret keeps signing deliveries (beside the new one) and verifying signed ingest.
+                         * @default 86400
+                         */
+                        grace_seconds?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "secret": "whsec_dGhlIG5ldyBzZWNyZXQgYWZ0ZXIgcm90YXRpb24=",
+                         *       "previous_secret_expires_at": "2025-06-02T12:00:00.000Z"
+                         *     }
+                         */
+                        "application/json": {
+                            secret: string;
+                            /** @description Until when deliveries carry the old signature too; null with grace_seconds 0. */
+                            previous_secret_expires_at: string | null;
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                421: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/applications/{app}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send an event to every subscription of the application whose filter matches */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description The event type, when the body has no event_type. */
+                    "x-event-type"?: string;
+                    /** @description `sha256=` + hex HMAC-SHA256 of the body with the subscription secret. */
+                    "x-hub-signature-256"?: string;
+                    /**
+                     * @description W3C trace context: stored with the event and carried to every attempt, so the receiver continues this trace. A malformed one is ignored.
+                     * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
+                     */
+                    traceparent?: string;
+                    /** @description W3C trace context vendor data, carried with a valid traceparent. A malformed one is ignored. */
+                    tracestate?: string;
+                    /** @description 1 to 255 printable ASCII characters, no spaces. Repeats within 24 hours get the first answer and create nothing. */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description The application id, or its uid. */
+                    app: string;
+                };
+                cookie?: never;
+            };
+            /** @description Any JSON object. It is delivered byte for byte. */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description The event type; or send it in the X-Event-Type header.
+                         * @example order.created
+                         */
+                        event_type?: string;
+                        /** @description Anything; the whole body is delivered exactly as received. */
+                        data?: unknown;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "event_id": "0197a3c2-7d42-7e19-9c55-41f0b8a2d3e7",
+                         *       "deliveries": 1,
+                         *       "delivery_ids": [
+                         *         "0197a3c2-7d42-7e19-9c55-5a7c3e91b0f2"
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            event_id: string;
+                            /** @description How many deliveries were queued. */
+                            deliveries: number;
+                            delivery_ids: string[];
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                421: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/applications/{app}/portal-sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Open a consumer portal session for the application: a URL with a short-lived token */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The application id, or its uid. */
+                    app: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description Seconds the session lasts: 3600 (an hour) by default, a week at most.
+                         * @default 3600
+                         */
+                        expires_in?: number;
+                        /**
+                         * @description The portal shows everything but changes nothing.
+                         * @default false
+                         */
+                        read_only?: boolean;
+                        theme?: {
+                            /** @description Your product name, shown in the portal header. */
+                            name?: string;
+                            /** @description Accent colour, #rgb or #rrggbb. */
+                            accent?: string;
+                            /**
+                             * Format: uri
+                             * @description An https:// image shown in the portal header.
+                             */
+                            logo_url?: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": "0197a3c2-3d22-7c8a-9b5f-7e4daf6b9c32",
+                         *       "url": "https://hookd.example.com/portal#token=hps_Q2hhbmdlIG1lIHRvIGEgcmVhbCB0b2tlbiBwbGVhc2U",
+                         *       "token": "hps_Q2hhbmdlIG1lIHRvIGEgcmVhbCB0b2tlbiBwbGVhc2U",
+                         *       "expires_at": "2025-06-01T13:00:00.000Z"
+                         *     }
+                         */
+                        "application/json": {
+                            id: string;
+                            /** @description Open it (or put it in an iframe, see HOOKD_PORTAL_FRAME_ANCESTORS): the portal of this one application. The token is in the fragment, so it is not sent in requests for the page or in Referer headers. */
+                            url: string;
+                            /** @description The session token, shown only here; the portal sends it as Authorization: Bearer <token>. */
+                            token: string;
+                            /** Format: date-time */
+                            expires_at: string;
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                421: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/applications/{app}/portal-sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a portal session at once */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The application id, or its uid. */
+                    app: string;
+                    /** @description A UUID; any other id is not found (404). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                421: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ingest/delivery/{id}": {
         parameters: {
             query?: never;
@@ -11177,6 +22588,8 @@ export interface paths {
                     /** @description Created before this time. */
                     until?: string;
                     subscription_id?: string;
+                    /** @description Only this application's records: its id or uid. An application key or portal session sees its own application's records whatever this says; another application's answers 404. */
+                    application?: string;
                 };
                 header?: never;
                 path?: never;
@@ -13378,6 +24791,7 @@ export interface paths {
                         /**
                          * @example {
                          *       "id": "0197a3c2-7d42-7e19-9c55-41f0b8a2d3e7",
+                         *       "application_id": "00000000-0000-7000-8000-000000000000",
                          *       "event_type": "order.created",
                          *       "payload": "{\"event_type\": \"order.created\", \"data\": {\"order_id\": \"ORD-12345\"}}",
                          *       "created_at": "2025-06-01T12:00:00.000Z"
@@ -13385,6 +24799,7 @@ export interface paths {
                          */
                         "application/json": {
                             id: string;
+                            application_id: string;
                             event_type: string;
                             /** @description The request body as received, as text; parse it as JSON. */
                             payload: string;
@@ -13892,6 +25307,8 @@ export interface paths {
                 query?: {
                     /** @description The span of the attempt figures and series. */
                     window?: "1h" | "24h";
+                    /** @description Only this application's records: its id or uid. An application key or portal session sees its own application's records whatever this says; another application's answers 404. */
+                    application?: string;
                 };
                 header?: never;
                 path?: never;
@@ -14773,6 +26190,8 @@ export interface paths {
                 query?: {
                     /** @description Send this many of the most recent attempts first. */
                     backlog?: number;
+                    /** @description Only this application's records: its id or uid. An application key or portal session sees its own application's records whatever this says; another application's answers 404. */
+                    application?: string;
                 };
                 header?: {
                     /** @description The id of the last event received: the attempts after it are sent first. */

@@ -301,7 +301,7 @@ export class Dispatcher {
         this.#log.warn({ ...ids, attemptNumber }, 'attempt result discarded: the lease expired and another worker took the delivery over');
         return;
       }
-      this.#metrics?.attemptRecorded(result.outcome, result.durationMs, next.status);
+      this.#metrics?.attemptRecorded(result.outcome, result.durationMs, next.status, subscription.applicationId);
       const level = result.outcome === 'success' ? 'debug' : 'info';
       if (this.#log.isLevelEnabled(level)) this.#log[level]({ ...ids, attemptNumber, outcome: result.outcome, statusCode: result.statusCode, durationMs: result.durationMs, status: next.status }, 'delivery attempt');
       const failingTooLong = recorded.failingSince !== null && now - recorded.failingSince >= this.#config.autoDisableAfterMs && !subscription.system;

@@ -7,7 +7,7 @@
 import { uuidv7 } from 'uuidv7';
 import type { Config } from '../config.ts';
 import {
-  destinationJson, generateSecret, newDelivery, newSubscription, type Delivery, type OperationalEventType, type OperationalNotice, type Subscription,
+  DEFAULT_APPLICATION_ID, destinationJson, generateSecret, newDelivery, newSubscription, type Delivery, type OperationalEventType, type OperationalNotice, type Subscription,
 } from '../domain/index.ts';
 import type { Subscriptions } from '../store/contracts.ts';
 import { StoreConflictError } from '../store/errors.ts';
@@ -69,7 +69,7 @@ export class Operations {
     return {
       event,
       delivery: {
-        event: { id: eventId, eventType: type, payload: Buffer.from(JSON.stringify(body)), createdAt: now },
+        event: { id: eventId, applicationId: DEFAULT_APPLICATION_ID, eventType: type, payload: Buffer.from(JSON.stringify(body)), createdAt: now },
         deliveries: [newDelivery({ id: uuidv7(), eventId, subscriptionId: OPERATIONS_SUBSCRIPTION_ID, eventType: type, status: 'queued' }, now)],
       },
     };

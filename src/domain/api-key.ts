@@ -17,6 +17,10 @@ export interface ApiKey {
   prefix: string;
   /** Hex SHA-256 of the whole key. */
   hash: string;
+  /** The one application the key may see; null: an admin key, which sees every application and manages keys. */
+  applicationId: string | null;
+  /** May only read: every write answers 403. */
+  readOnly: boolean;
   createdAt: number;
   lastUsedAt: number | null;
   revokedAt: number | null;

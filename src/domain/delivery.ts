@@ -12,6 +12,8 @@ export interface TraceContext {
 
 export interface EventRecord {
   id: string;
+  /** The application it was sent to. */
+  applicationId: string;
   eventType: string;
   /** The request body exactly as received; sent byte for byte. */
   payload: Uint8Array;

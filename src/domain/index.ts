@@ -3,6 +3,7 @@
 // import it.
 //
 // Glossary
+//   application   one of the user's customers (a tenant); everything below belongs to one
 //   subscription  a target URL with its secret, event-type filter and delivery settings
 //                 (an "endpoint" elsewhere)
 //   destination   where a subscription's deliveries go when not to an HTTP target URL: a
@@ -19,6 +20,7 @@
 // Times are integers: milliseconds since the Unix epoch, UTC. They come from the caller's
 // clock so that retry schedules can be tested without waiting.
 export * from './api-key.ts';
+export * from './application.ts';
 export * from './delivery.ts';
 export * from './destination.ts';
 export * from './event-type.ts';

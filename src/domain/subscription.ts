@@ -1,6 +1,7 @@
 // A subscription: where deliveries go and how. Its settings are the user's; its circuit and
 // disabledReason are kept by hookd from the attempts' outcomes.
 import type { BrokerDestination } from './destination.ts';
+import { DEFAULT_APPLICATION_ID } from './application.ts';
 import type { RetryPolicy } from './policies.ts';
 
 /**
@@ -37,6 +38,8 @@ export const CLOSED_CIRCUIT: Readonly<CircuitStatus> = { state: 'closed', consec
 
 export interface Subscription {
   id: string;
+  /** The application it belongs to; its events and deliveries do too. */
+  applicationId: string;
   /** The HTTP receiver; null when the deliveries go to a broker (destination). */
   targetUrl: string | null;
   /** The broker the deliveries are published to; null for an HTTP receiver (targetUrl). */
@@ -90,12 +93,13 @@ export const SUBSCRIPTION_DEFAULTS: Readonly<SubscriptionSettings> = {
 
 /** A subscription as first stored: the defaults, then the given settings; healthy, not yet rotated. */
 export function newSubscription(
-  fields: Pick<Subscription, 'id' | 'targetUrl' | 'secret'> & Partial<SubscriptionSettings> & { system?: boolean; destination?: BrokerDestination | null },
+  fields: Pick<Subscription, 'id' | 'targetUrl' | 'secret'> & Partial<SubscriptionSettings> & { system?: boolean; destination?: BrokerDestination | null; applicationId?: string },
   now: number,
 ): Subscription {
   return {
     ...SUBSCRIPTION_DEFAULTS,
     destination: null,
+    applicationId: DEFAULT_APPLICATION_ID,
     headers: {},
     previousSecret: null,
     previousSecretExpiresAt: null,

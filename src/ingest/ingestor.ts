@@ -71,13 +71,16 @@ export class Ingestor {
     return this.#commit('subscription', event, [{ subscription, status }]);
   }
 
-  /** One event for every active subscription whose event types match; filtered where its content filter does not. */
-  async fanOut(event: IncomingEvent): Promise<Ingested> {
-    const targets = await this.#subscriptions.forEventType(event.eventType);
-    return this.#commit('fan_out', event, targets.map((subscription) => ({ subscription, status: contentStatus(subscription, event.body) })));
+  /** One event for every active subscription of the application whose event types match; filtered where its content filter does not. */
+  async fanOut(applicationId: string, event: IncomingEvent): Promise<Ingested> {
+    const targets = await this.#subscriptions.forEventType(applicationId, event.eventType);
+    return this.#commit('fan_out', event, targets.map((subscription) => ({ subscription, status: contentStatus(subscription, event.body) })), applicationId);
   }
 
-  async #commit(path: IngestPath, incoming: IncomingEvent, targets: { subscription: Subscription; status: IngestedStatus }[]): Promise<Ingested> {
+  async #commit(
+    path: IngestPath, incoming: IncomingEvent, targets: { subscription: Subscription; status: IngestedStatus }[],
+    applicationId = targets[0]!.subscription.applicationId,
+  ): Promise<Ingested> {
     const { eventType, payload } = incoming;
     const committed = this.#metrics?.startIngest(path);
     const now = this.#clock();
@@ -91,7 +94,7 @@ export class Ingestor {
     const idempotency: IdempotentResponse | undefined = incoming.idempotency && {
       ...incoming.idempotency, response: JSON.stringify(ingested), createdAt: now,
     };
-    const failure = await this.#commits.submit({ event: { id: eventId, eventType, payload, createdAt: now, trace: incoming.trace ?? null }, deliveries, ...(idempotency && { idempotency }) });
+    const failure = await this.#commits.submit({ event: { id: eventId, applicationId, eventType, payload, createdAt: now, trace: incoming.trace ?? null }, deliveries, ...(idempotency && { idempotency }) });
     if (failure) throw failure;
     committed?.(deliveries);
     return ingested;

@@ -5,8 +5,8 @@
 // PostgreSQL sits in sqlite/ and postgres/. Nothing above this folder knows which database
 // it runs on. Failures are typed (errors.ts): unavailable, conflict, not found.
 import type {
-  ApiKey, Attempt, AttemptOutcome, AttemptTrigger, CircuitPolicy, Delivery, DeliveryStatus, EventRecord, EventType, IdempotentResponse,
-  NewEvent, OperationalEvent, OperationalNotice, ReplayableStatus, Subscription, TraceContext,
+  ApiKey, Application, Attempt, AttemptOutcome, AttemptTrigger, CircuitPolicy, Delivery, DeliveryStatus, EventRecord, EventType, IdempotentResponse,
+  NewEvent, OperationalEvent, OperationalNotice, PortalSession, ReplayableStatus, Subscription, TraceContext,
 } from '../domain/index.ts';
 
 export type StoreKind = 'sqlite' | 'postgres';
@@ -108,11 +108,48 @@ export interface Queue {
   onDue(listener: () => void): () => void;
 }
 
+// --- Applications (tenants) ---
+
+export interface ApplicationQuery {
+  limit: number;
+  after?: string;
+  /** Only this one (an application key's listing). */
+  id?: string;
+}
+
+export interface Applications {
+  /** Throws StoreConflictError when a live application has the uid. */
+  create(application: Application): Promise<void>;
+  /** A live application by its id or its uid. */
+  find(idOrUid: string): Promise<Application | undefined>;
+  /** Whether an application has this id, a deleted one included (its history is kept until retention). */
+  known(id: string): Promise<boolean>;
+  list(query: ApplicationQuery): Promise<Page<Application>>;
+  /** Replaces name, uid, metadata and defaults; false when it does not exist. Throws StoreConflictError when the uid is taken. */
+  update(application: Application): Promise<boolean>;
+  /**
+   * Deletes the application with its subscriptions (their unfinished deliveries are
+   * cancelled; the history stays readable), and revokes its API keys and portal sessions.
+   */
+  delete(id: string, now: number): Promise<boolean>;
+}
+
+/** Consumer portal sessions: short-lived, revocable access to one application. */
+export interface PortalSessions {
+  create(session: PortalSession): Promise<void>;
+  /** The session whose token hashes to `tokenHash`, if it is neither revoked nor expired at `now`. */
+  active(tokenHash: string, now: number): Promise<PortalSession | undefined>;
+  /** Revokes one of the application's sessions; false when there is no such unrevoked session. */
+  revoke(applicationId: string, id: string, now: number): Promise<boolean>;
+}
+
 // --- Subscriptions ---
 
 export interface SubscriptionQuery {
   limit: number;
   after?: string;
+  /** Only the subscriptions of this application. */
+  applicationId?: string;
   /** Only subscriptions that would receive this event type. */
   eventType?: string;
 }
@@ -120,8 +157,8 @@ export interface SubscriptionQuery {
 /** The lookups of the ingest and delivery paths, which a cache may answer (subscription-cache.ts). */
 export interface SubscriptionLookup {
   get(id: string): Promise<Subscription | undefined>;
-  /** Active subscriptions whose event-type filter matches, for fan-out (never the system one). */
-  forEventType(eventType: string): Promise<Subscription[]>;
+  /** The application's active subscriptions whose event-type filter matches, for fan-out (never the system one). */
+  forEventType(applicationId: string, eventType: string): Promise<Subscription[]>;
 }
 
 /** Subscription records. Every change is announced (onChanged), in every hookd process. */
@@ -129,6 +166,8 @@ export interface Subscriptions extends SubscriptionLookup {
   create(subscription: Subscription): Promise<void>;
   /** Whether `id` is a subscription, or a deleted one whose deliveries' history is still kept. */
   known(id: string): Promise<boolean>;
+  /** The application of a subscription, a deleted one included; undefined when there is no such subscription. */
+  applicationOf(id: string): Promise<string | undefined>;
   list(query: SubscriptionQuery): Promise<Page<Subscription>>;
   /**
    * Replaces the stored settings (not the circuit, which attempts move); false when the
@@ -174,6 +213,8 @@ export interface DeliveryQuery {
   limit: number;
   /** Newest first: only ids older than this one. */
   before?: string;
+  /** Only deliveries to this application's subscriptions. */
+  applicationId?: string;
   subscriptionId?: string;
   status?: DeliveryStatus;
   eventType?: string;
@@ -259,6 +300,8 @@ export interface AttemptSummary {
   id: string;
   deliveryId: string;
   subscriptionId: string;
+  /** The application of its subscription. */
+  applicationId: string;
   eventType: string;
   attemptNumber: number;
   outcome: AttemptOutcome;
@@ -274,20 +317,25 @@ export interface ReadModels {
   pendingFigures(now: number): Promise<PendingFigures>;
   /** pendingFigures and the last hour's finished deliveries. */
   queueFigures(now: number): Promise<QueueFigures>;
+  /** The queue figures of one application's subscriptions, counted from its rows. */
+  applicationQueueFigures(applicationId: string, now: number): Promise<PendingFigures>;
   countOpenCircuits(): Promise<number>;
   recentOperationalEvents(limit: number): Promise<OperationalEvent[]>;
-  /** How many deliveries were created at or after `since`. */
-  countDeliveriesSince(since: number): Promise<number>;
-  /** Attempts made in a time range: counts by outcome, latency percentiles and per-bucket figures. */
-  attemptStats(range: StatsRange): Promise<AttemptStats>;
+  /** How many deliveries were created at or after `since` (to one application's subscriptions, when given). */
+  countDeliveriesSince(since: number, applicationId?: string): Promise<number>;
+  /**
+   * Attempts made in a time range: counts by outcome, latency percentiles and per-bucket
+   * figures; from the counters, or from one application's attempt rows when given.
+   */
+  attemptStats(range: StatsRange, applicationId?: string): Promise<AttemptStats>;
   /** Live subscriptions with failed attempts in [from, to), most failures first. */
-  failingSubscriptions(from: number, to: number, limit: number): Promise<FailingSubscription[]>;
+  failingSubscriptions(from: number, to: number, limit: number, applicationId?: string): Promise<FailingSubscription[]>;
   /** Live inactive subscriptions, most recently changed first, and how many there are. */
-  inactiveSubscriptions(limit: number): Promise<{ items: Subscription[]; total: number }>;
+  inactiveSubscriptions(limit: number, applicationId?: string): Promise<{ items: Subscription[]; total: number }>;
   /** Attempts whose id sorts after `after` (all when null), oldest first. */
-  attemptsAfter(after: string | null, limit: number): Promise<AttemptSummary[]>;
+  attemptsAfter(after: string | null, limit: number, applicationId?: string): Promise<AttemptSummary[]>;
   /** The `limit` most recent attempts, oldest first. */
-  latestAttempts(limit: number): Promise<AttemptSummary[]>;
+  latestAttempts(limit: number, applicationId?: string): Promise<AttemptSummary[]>;
 }
 
 // --- API keys and idempotency keys ---
@@ -333,6 +381,8 @@ export interface Store {
   /** Where the data lives, for the start-up log (never includes a password). */
   readonly location: string;
   readonly queue: Queue;
+  readonly applications: Applications;
+  readonly portalSessions: PortalSessions;
   readonly subscriptions: Subscriptions;
   readonly eventTypes: EventTypes;
   readonly deliveryLog: DeliveryLog;

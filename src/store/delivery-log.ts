@@ -59,6 +59,11 @@ export class SqlDeliveryLog implements DeliveryLog {
     const now = Date.now();
     const narrow = <Q extends SelectQueryBuilder<Database, 'queue' | 'deliveries', Row>>(q: Q): Q => {
       let out = q;
+      if (filter.applicationId) {
+        // Through the subscriptions: deliveries carry no application of their own, so the queue's rows stay as lean as they were.
+        const ofApplication = reads.selectFrom('subscriptions').select('id').where('application_id', '=', filter.applicationId);
+        out = out.where('subscription_id', 'in', ofApplication) as Q;
+      }
       if (filter.subscriptionId) out = out.where('subscription_id', '=', filter.subscriptionId) as Q;
       if (filter.eventType) out = out.where('event_type', '=', filter.eventType) as Q;
       if (filter.since !== undefined) out = out.where('created_at', '>=', filter.since) as Q;

@@ -2,11 +2,12 @@
 // the attempts of the live feed. Figures come from the counters kept with the writes
 // (counters.ts) and from the queue's indexes, so none reads every retained row: each answers
 // in milliseconds however much is stored.
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { ATTEMPT_OUTCOMES, DELIVERY_STATUSES, type AttemptOutcome, type DeliveryStatus, type OperationalEvent, type Subscription } from '../domain/index.ts';
 import type { AttemptBucket, AttemptStats, AttemptSummary, FailingSubscription, PendingFigures, QueueFigures, ReadModels, StatsRange } from './contracts.ts';
-import { MINUTE_MS, MINUTES_KEPT_MS, QUARTER_MS, counterName } from './counters.ts';
+import { MINUTE_MS, MINUTES_KEPT_MS, QUARTER_MS, counterName, latencyBucket } from './counters.ts';
 import { toAttemptSummary, toDestination, toOperationalEvent, toSubscription } from './rows.ts';
+import type { Database } from './schema.ts';
 import type { SqlContext } from './sql-context.ts';
 
 const HOUR_MS = 3_600_000;
@@ -98,6 +99,27 @@ export class SqlReadModels implements ReadModels {
     return { ...pending, succeededLastHour: lastHour('succeeded'), failedLastHour: lastHour('failed') };
   }
 
+  async applicationQueueFigures(applicationId: string, now: number): Promise<PendingFigures> {
+    const { reads, dialect } = this.#ctx;
+    const leased = dialect.leases.leasedRows(now);
+    // Each subscription's part of the queue, through queue_due: small for one application.
+    const row = await reads.selectFrom('queue')
+      .select([
+        (eb) => eb.fn.countAll<number>().as('depth'),
+        sql<number>`sum(case when ${leased} then 1 else 0 end)`.as('in_flight'),
+        sql<number>`sum(case when queue.due_at <= ${now} and not (${leased}) then 1 else 0 end)`.as('due_now'),
+        sql<number | null>`min(case when queue.due_at <= ${now} and not (${leased}) then queue.due_at end)`.as('oldest'),
+      ])
+      .where('subscription_id', 'in', ofApplication(reads, applicationId))
+      .executeTakeFirstOrThrow();
+    return {
+      depth: Number(row.depth),
+      dueNow: Number(row.due_now ?? 0),
+      inFlight: Number(row.in_flight ?? 0),
+      oldestDueAgeMs: row.oldest == null ? 0 : Math.max(0, now - Number(row.oldest)),
+    };
+  }
+
   async countOpenCircuits(): Promise<number> {
     const row = await this.#ctx.db.selectFrom('subscriptions').select((eb) => eb.fn.countAll().as('n'))
       .where('deleted_at', 'is', null).where('circuit_state', '<>', 'closed').executeTakeFirstOrThrow();
@@ -109,19 +131,60 @@ export class SqlReadModels implements ReadModels {
     return rows.map(toOperationalEvent);
   }
 
-  async countDeliveriesSince(since: number): Promise<number> {
+  async countDeliveriesSince(since: number, applicationId?: string): Promise<number> {
+    if (applicationId !== undefined) return this.#countApplicationDeliveriesSince(since, applicationId);
     // Minutes are kept for two hours; further back, quarter hours (counted from the one holding `since`).
     const span = Date.now() - since > MINUTES_KEPT_MS ? QUARTER_MS : MINUTE_MS;
     const counts = await this.#timed(since, Number.MAX_SAFE_INTEGER, counterName.created, span);
     return counts.filter((c) => c.name === counterName.created).reduce((sum, c) => sum + c.n, 0);
   }
 
-  async attemptStats(range: StatsRange): Promise<AttemptStats> {
+  async #countApplicationDeliveriesSince(since: number, applicationId: string): Promise<number> {
+    const { reads } = this.#ctx;
+    let total = 0;
+    for (const table of ['queue', 'deliveries'] as const) {
+      const row = await reads.selectFrom(table).select((eb) => eb.fn.countAll().as('n'))
+        .where('subscription_id', 'in', ofApplication(reads, applicationId)).where('created_at', '>=', since).executeTakeFirstOrThrow();
+      total += Number(row.n);
+    }
+    return total;
+  }
+
+  /**
+   * One application's attempts of a range as the counters would give them: read from its
+   * subscriptions' attempt rows (attempts_subscription), since the counters are kept for all
+   * applications together.
+   */
+  async #applicationCounts(range: StatsRange, applicationId: string, span: number): Promise<TimedCount[][]> {
+    const { reads } = this.#ctx;
+    const rows = await reads.selectFrom('attempts').select(['created_at', 'outcome', 'duration_ms'])
+      .where('subscription_id', 'in', ofApplication(reads, applicationId))
+      .where('created_at', '>=', range.from).where('created_at', '<', range.to).execute();
+    const outcomes = new Map<string, TimedCount>();
+    const latencies = new Map<string, TimedCount>();
+    const add = (map: Map<string, TimedCount>, bucket: number, name: string) => {
+      const key = `${bucket}|${name}`;
+      const entry = map.get(key);
+      if (entry) entry.n++;
+      else map.set(key, { bucket, name, n: 1, lastAt: null });
+    };
+    for (const row of rows) {
+      const at = Number(row.created_at);
+      const bucket = at - (at % span);
+      add(outcomes, bucket, counterName.attempts(row.outcome as AttemptOutcome));
+      add(latencies, bucket, counterName.latency(latencyBucket(Number(row.duration_ms))));
+    }
+    return [[...outcomes.values()], [...latencies.values()]];
+  }
+
+  async attemptStats(range: StatsRange, applicationId?: string): Promise<AttemptStats> {
     const span = range.bucketMs >= QUARTER_MS ? QUARTER_MS : MINUTE_MS;
-    const [outcomes, latencies] = await Promise.all([
-      this.#timed(range.from, range.to, 'attempts:', span),
-      this.#timed(range.from, range.to, 'latency:', span),
-    ]);
+    const [outcomes = [], latencies = []] = applicationId !== undefined
+      ? await this.#applicationCounts(range, applicationId, span)
+      : await Promise.all([
+        this.#timed(range.from, range.to, 'attempts:', span),
+        this.#timed(range.from, range.to, 'latency:', span),
+      ]);
     const byOutcome = Object.fromEntries(ATTEMPT_OUTCOMES.map((o) => [o, 0])) as Record<AttemptOutcome, number>;
     const perBucket = new Map<number, { attempts: number; failures: number; histogram: Map<number, number> }>();
     const chartBucket = (at: number) => {
@@ -159,7 +222,7 @@ export class SqlReadModels implements ReadModels {
     return { targetUrl: destination ? null : row.target_url, destination };
   }
 
-  async failingSubscriptions(from: number, to: number, limit: number): Promise<FailingSubscription[]> {
+  async failingSubscriptions(from: number, to: number, limit: number, applicationId?: string): Promise<FailingSubscription[]> {
     const span = to - from > MINUTES_KEPT_MS ? QUARTER_MS : MINUTE_MS;
     const counts = await this.#timed(from, to, 'failures:', span);
     const bySubscription = new Map<string, { failures: number; last: number }>();
@@ -169,16 +232,19 @@ export class SqlReadModels implements ReadModels {
       bySubscription.set(id, { failures: seen.failures + c.n, last: Math.max(seen.last, c.lastAt ?? 0) });
     }
     if (bySubscription.size === 0) return [];
-    const live = await this.#ctx.reads.selectFrom('subscriptions').select(['id', 'target_url', 'destination'])
-      .where('id', 'in', [...bySubscription.keys()]).where('deleted_at', 'is', null).execute();
+    let liveQuery = this.#ctx.reads.selectFrom('subscriptions').select(['id', 'target_url', 'destination'])
+      .where('id', 'in', [...bySubscription.keys()]).where('deleted_at', 'is', null);
+    if (applicationId !== undefined) liveQuery = liveQuery.where('application_id', '=', applicationId);
+    const live = await liveQuery.execute();
     return live
       .map((s) => ({ id: s.id, ...this.#whereTo(s), failures: bySubscription.get(s.id)!.failures, lastFailureAt: bySubscription.get(s.id)!.last }))
       .sort((a, b) => b.failures - a.failures || (a.id < b.id ? -1 : 1))
       .slice(0, limit);
   }
 
-  async inactiveSubscriptions(limit: number): Promise<{ items: Subscription[]; total: number }> {
-    const inactive = this.#ctx.reads.selectFrom('subscriptions').where('deleted_at', 'is', null).where('active', '=', false);
+  async inactiveSubscriptions(limit: number, applicationId?: string): Promise<{ items: Subscription[]; total: number }> {
+    let inactive = this.#ctx.reads.selectFrom('subscriptions').where('deleted_at', 'is', null).where('active', '=', false);
+    if (applicationId !== undefined) inactive = inactive.where('application_id', '=', applicationId);
     const [rows, count] = await Promise.all([
       inactive.selectAll().orderBy('updated_at', 'desc').orderBy('id').limit(limit).execute(),
       inactive.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow(),
@@ -186,15 +252,29 @@ export class SqlReadModels implements ReadModels {
     return { items: rows.map((row) => toSubscription(row, this.#ctx.secrets)), total: Number(count.n) };
   }
 
-  async attemptsAfter(after: string | null, limit: number): Promise<AttemptSummary[]> {
-    let q = this.#ctx.reads.selectFrom('attempts').selectAll();
-    if (after !== null) q = q.where('id', '>', after);
-    const rows = await q.orderBy('id').limit(limit).execute();
+  /** Attempts with their subscription's application. */
+  #attempts(applicationId: string | undefined) {
+    let q = this.#ctx.reads.selectFrom('attempts')
+      .innerJoin('subscriptions', 'subscriptions.id', 'attempts.subscription_id')
+      .selectAll('attempts').select('subscriptions.application_id');
+    if (applicationId !== undefined) q = q.where('subscriptions.application_id', '=', applicationId);
+    return q;
+  }
+
+  async attemptsAfter(after: string | null, limit: number, applicationId?: string): Promise<AttemptSummary[]> {
+    let q = this.#attempts(applicationId);
+    if (after !== null) q = q.where('attempts.id', '>', after);
+    const rows = await q.orderBy('attempts.id').limit(limit).execute();
     return rows.map(toAttemptSummary);
   }
 
-  async latestAttempts(limit: number): Promise<AttemptSummary[]> {
-    const rows = await this.#ctx.reads.selectFrom('attempts').selectAll().orderBy('id', 'desc').limit(limit).execute();
+  async latestAttempts(limit: number, applicationId?: string): Promise<AttemptSummary[]> {
+    const rows = await this.#attempts(applicationId).orderBy('attempts.id', 'desc').limit(limit).execute();
     return rows.map(toAttemptSummary).reverse();
   }
+}
+
+/** The ids of an application's subscriptions, deleted ones included (their history is its history). */
+function ofApplication(db: Kysely<Database>, applicationId: string) {
+  return db.selectFrom('subscriptions').select('id').where('application_id', '=', applicationId);
 }

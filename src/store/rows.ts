@@ -4,7 +4,7 @@
 // Subscription secrets and custom header values are sealed and opened here (secret-box.ts),
 // the one place where stored secrets are converted.
 import type {
-  ApiKey, Attempt, AttemptOutcome, AttemptTrigger, BrokerDestination, CircuitStatus, ContentFilter, Delivery, DeliveryStatus, EventRecord,
+  ApiKey, Application, Attempt, AttemptOutcome, AttemptTrigger, BrokerDestination, CircuitStatus, ContentFilter, Delivery, DeliveryStatus, EventRecord,
   EventType, OperationalEvent, Ordering, Subscription, TraceContext,
 } from '../domain/index.ts';
 import type { AttemptSummary } from './contracts.ts';
@@ -45,6 +45,7 @@ export function toSubscription(row: Record<string, unknown>, secrets: SecretBox)
   const destination = toDestination(id, row.destination, secrets);
   return {
     id,
+    applicationId: row.application_id as string,
     // A broker subscription keeps '' in the NOT NULL column of the HTTP target.
     targetUrl: destination ? null : row.target_url as string,
     destination,
@@ -77,6 +78,7 @@ export function toSubscription(row: Record<string, unknown>, secrets: SecretBox)
 export function fromSubscription(s: Subscription, secrets: SecretBox) {
   return {
     id: s.id,
+    application_id: s.applicationId,
     target_url: s.targetUrl ?? '',
     destination: s.destination && JSON.stringify({ ...s.destination, url: secrets.seal(s.destination.url, secretContext(s.id, 'destination')) }),
     secret: secrets.seal(s.secret, secretContext(s.id, 'secret')),
@@ -167,6 +169,7 @@ export function finishedRow(d: Delivery) {
 export function toEvent(row: Record<string, unknown>): EventRecord {
   return {
     id: row.id as string,
+    applicationId: row.application_id as string,
     eventType: row.event_type as string,
     payload: bytes(row.payload),
     createdAt: Number(row.created_at),
@@ -220,6 +223,8 @@ export function toApiKey(row: Record<string, unknown>): ApiKey {
     name: (row.name as string | null) ?? null,
     prefix: row.prefix as string,
     hash: row.key_hash as string,
+    applicationId: (row.application_id as string | null) ?? null,
+    readOnly: bool(row.read_only),
     createdAt: Number(row.created_at),
     lastUsedAt: row.last_used_at == null ? null : Number(row.last_used_at),
     revokedAt: row.revoked_at == null ? null : Number(row.revoked_at),
@@ -232,6 +237,8 @@ export function fromApiKey(k: ApiKey) {
     name: k.name,
     prefix: k.prefix,
     key_hash: k.hash,
+    application_id: k.applicationId,
+    read_only: k.readOnly,
     created_at: k.createdAt,
     last_used_at: k.lastUsedAt,
     revoked_at: k.revokedAt,
@@ -243,6 +250,7 @@ export function toAttemptSummary(row: Record<string, unknown>): AttemptSummary {
     id: row.id as string,
     deliveryId: row.delivery_id as string,
     subscriptionId: row.subscription_id as string,
+    applicationId: row.application_id as string,
     eventType: row.event_type as string,
     attemptNumber: Number(row.attempt_number),
     outcome: row.outcome as AttemptOutcome,
@@ -288,6 +296,18 @@ export function toEventType(row: Record<string, unknown>): EventType {
   };
 }
 
+export function toApplication(row: Record<string, unknown>): Application {
+  return {
+    id: row.id as string,
+    uid: row.uid as string,
+    name: row.name as string,
+    metadata: json<Record<string, string>>(row.metadata) ?? {},
+    subscriptionDefaults: json<Application['subscriptionDefaults']>(row.subscription_defaults) ?? {},
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
 export function fromEventType(t: EventType) {
   return {
     name: t.name,
@@ -298,5 +318,17 @@ export function fromEventType(t: EventType) {
     validate: t.validate,
     created_at: t.createdAt,
     updated_at: t.updatedAt,
+  };
+}
+
+export function fromApplication(a: Application) {
+  return {
+    id: a.id,
+    uid: a.uid,
+    name: a.name,
+    metadata: JSON.stringify(a.metadata),
+    subscription_defaults: JSON.stringify(a.subscriptionDefaults),
+    created_at: a.createdAt,
+    updated_at: a.updatedAt,
   };
 }

@@ -6,8 +6,20 @@ import type { ColumnType } from 'kysely';
 /** Read as driver-specific values, written as the given type. */
 type Loose<W> = ColumnType<unknown, W, W>;
 
+export interface ApplicationsTable {
+  id: string;
+  uid: string;
+  name: string;
+  metadata: Loose<string>;
+  subscription_defaults: Loose<string>;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
 export interface SubscriptionsTable {
   id: string;
+  application_id: string;
   target_url: string;
   secret: string;
   event_types: Loose<string | null>;
@@ -43,6 +55,7 @@ export interface SubscriptionsTable {
 
 export interface EventsTable {
   id: string;
+  application_id: string;
   event_type: string;
   payload: Uint8Array;
   created_at: number;
@@ -114,6 +127,8 @@ export interface ApiKeysTable {
   name: string | null;
   prefix: string;
   key_hash: string;
+  application_id: string | null;
+  read_only: Loose<boolean>;
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
@@ -148,7 +163,19 @@ export interface EventTypesTable {
   updated_at: number;
 }
 
+export interface PortalSessionsTable {
+  id: string;
+  application_id: string;
+  token_hash: string;
+  theme: Loose<string>;
+  read_only: Loose<boolean>;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
 export interface Database {
+  applications: ApplicationsTable;
   subscriptions: SubscriptionsTable;
   events: EventsTable;
   queue: QueueTable;
@@ -159,4 +186,5 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   operational_events: OperationalEventsTable;
   event_types: EventTypesTable;
+  portal_sessions: PortalSessionsTable;
 }

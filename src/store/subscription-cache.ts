@@ -33,8 +33,8 @@ export class SubscriptionCache implements SubscriptionLookup {
     return this.#cached(this.#byId, id, () => this.#subscriptions.get(id));
   }
 
-  forEventType(eventType: string): Promise<Subscription[]> {
-    return this.#cached(this.#byEventType, eventType, () => this.#subscriptions.forEventType(eventType));
+  forEventType(applicationId: string, eventType: string): Promise<Subscription[]> {
+    return this.#cached(this.#byEventType, `${applicationId} ${eventType}`, () => this.#subscriptions.forEventType(applicationId, eventType));
   }
 
   close(): void {

@@ -1,7 +1,7 @@
 // Subscription records, and the one place that announces their changes: every create,
 // update, disable and delete publishes 'subscription-changed' (to every hookd process on
 // PostgreSQL), which is what drops cached copies (subscription-cache.ts).
-import { sql, type ExpressionBuilder } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { OperationalNotice, Subscription } from '../domain/index.ts';
 import { patternsMatching } from '../routing/event-types.ts';
 import type { Page, SubscriptionQuery, Subscriptions } from './contracts.ts';
@@ -38,19 +38,26 @@ export class SqlSubscriptions implements Subscriptions {
   }
 
   async known(id: string): Promise<boolean> {
-    return (await this.#ctx.db.selectFrom('subscriptions').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+    return (await this.applicationOf(id)) !== undefined;
+  }
+
+  async applicationOf(id: string): Promise<string | undefined> {
+    const row = await this.#ctx.db.selectFrom('subscriptions').select('application_id').where('id', '=', id).executeTakeFirst();
+    return row?.application_id;
   }
 
   async list(query: SubscriptionQuery): Promise<Page<Subscription>> {
     let q = this.#ctx.db.selectFrom('subscriptions').selectAll().where('deleted_at', 'is', null);
+    if (query.applicationId) q = q.where('application_id', '=', query.applicationId);
     if (query.after) q = q.where('id', '>', query.after);
     if (query.eventType) q = q.where(this.#matchesEventType(query.eventType));
     const rows = await q.orderBy('id').limit(query.limit + 1).execute();
     return page(rows.map((row) => toSubscription(row, this.#ctx.secrets)), query.limit);
   }
 
-  async forEventType(eventType: string): Promise<Subscription[]> {
+  async forEventType(applicationId: string, eventType: string): Promise<Subscription[]> {
     const rows = await this.#ctx.db.selectFrom('subscriptions').selectAll()
+      .where('application_id', '=', applicationId)
       .where('deleted_at', 'is', null)
       .where('active', '=', true)
       .where('system', '=', false)
@@ -80,22 +87,7 @@ export class SqlSubscriptions implements Subscriptions {
   }
 
   async delete(id: string, now: number): Promise<boolean> {
-    const deleted = await this.#ctx.db.transaction().execute(async (trx) => {
-      const result = await trx.updateTable('subscriptions').set({ deleted_at: now, active: false, updated_at: now })
-        .where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
-      if (result.numUpdatedRows === 0n) return false;
-      // Its unfinished deliveries leave the queue for the delivery log, cancelled. A lease
-      // held on one meanwhile finds no row to settle: its result is refused.
-      const cancelled = await trx.insertInto('deliveries')
-        .columns(['id', 'event_id', 'subscription_id', 'event_type', 'status', 'attempts', 'last_attempt_at', 'created_at', 'updated_at'])
-        .expression(trx.selectFrom('queue')
-          .select(['id', 'event_id', 'subscription_id', 'event_type', sql.lit('cancelled').as('status'), 'attempts', 'last_attempt_at', 'created_at', sql.val(now).as('updated_at')])
-          .where('subscription_id', '=', id))
-        .executeTakeFirst();
-      await trx.deleteFrom('queue').where('subscription_id', '=', id).execute();
-      await this.#ctx.dialect.addToCounters(trx, new CounterChanges().moved('queued', 'cancelled', Number(cancelled.numInsertedOrUpdatedRows ?? 0n)).rows);
-      return true;
-    });
+    const deleted = await this.#ctx.db.transaction().execute(async (trx) => (await deleteSubscriptions(this.#ctx, trx, [id], now)) > 0);
     if (deleted) this.#changed(id);
     return deleted;
   }
@@ -124,4 +116,25 @@ export class SqlSubscriptions implements Subscriptions {
       .where('deleted_at', 'is', null).executeTakeFirstOrThrow();
     return Number(row.n);
   }
+}
+
+/**
+ * Deletes the live subscriptions among `ids`, in the caller's transaction; returns how many.
+ * Their unfinished deliveries leave the queue for the delivery log, cancelled. A lease held on
+ * one meanwhile finds no row to settle: its result is refused. The caller announces the changes.
+ */
+export async function deleteSubscriptions(ctx: SqlContext, trx: Kysely<Database>, ids: readonly string[], now: number): Promise<number> {
+  if (ids.length === 0) return 0;
+  const result = await trx.updateTable('subscriptions').set({ deleted_at: now, active: false, updated_at: now })
+    .where('id', 'in', ids).where('deleted_at', 'is', null).executeTakeFirst();
+  if (result.numUpdatedRows === 0n) return 0;
+  const cancelled = await trx.insertInto('deliveries')
+    .columns(['id', 'event_id', 'subscription_id', 'event_type', 'status', 'attempts', 'last_attempt_at', 'created_at', 'updated_at'])
+    .expression(trx.selectFrom('queue')
+      .select(['id', 'event_id', 'subscription_id', 'event_type', sql.lit('cancelled').as('status'), 'attempts', 'last_attempt_at', 'created_at', sql.val(now).as('updated_at')])
+      .where('subscription_id', 'in', ids))
+    .executeTakeFirst();
+  await trx.deleteFrom('queue').where('subscription_id', 'in', ids).execute();
+  await ctx.dialect.addToCounters(trx, new CounterChanges().moved('queued', 'cancelled', Number(cancelled.numInsertedOrUpdatedRows ?? 0n)).rows);
+  return Number(result.numUpdatedRows);
 }

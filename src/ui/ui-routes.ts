@@ -21,6 +21,18 @@ const UI_PAGES = [
   '/event-types/new',
   '/event-types/:name/edit',
   '/live',
+  '/applications',
+] as const;
+
+/** The consumer portal's routes (src/ui/client/portal.tsx), served with headers that let the configured origins frame it. */
+const PORTAL_PAGES = [
+  '/portal',
+  '/portal/subscriptions',
+  '/portal/subscriptions/new',
+  '/portal/subscriptions/:id',
+  '/portal/subscriptions/:id/edit',
+  '/portal/deliveries',
+  '/portal/deliveries/:id',
 ] as const;
 
 // Everything the UI loads comes from this server: no CDN, and it works offline. The API
@@ -44,14 +56,29 @@ but the pages of the web UI are missing from <code>dist/ui</code>.</p>
 
 const hide = { schema: { hide: true } };
 
-export async function uiRoutes(app: FastifyInstance): Promise<void> {
+/**
+ * The portal's headers: framed only by the operator's origins (HOOKD_PORTAL_FRAME_ANCESTORS),
+ * and its theme's logo may come from any https:// address.
+ */
+export function portalHeaders(frameAncestors: readonly string[]): Record<string, string> {
+  const ancestors = frameAncestors.length > 0 ? frameAncestors.join(' ') : "'none'";
+  return {
+    ...PAGE_HEADERS,
+    'content-security-policy': `default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; frame-ancestors ${ancestors}; base-uri 'none'; form-action 'self'`,
+  };
+}
+
+export const uiRoutes = ({ portalFrameAncestors }: { portalFrameAncestors: readonly string[] }) => async (app: FastifyInstance): Promise<void> => {
   const built = existsSync(path.join(UI_DIR, 'index.html'));
-  const page = built
-    ? (reply: FastifyReply) => reply.headers(PAGE_HEADERS).sendFile('index.html', UI_DIR, { cacheControl: false })
-    : (reply: FastifyReply) => reply.status(503).headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(NOT_BUILT);
+  const page = (headers: Record<string, string>) => built
+    ? (reply: FastifyReply) => reply.headers(headers).sendFile('index.html', UI_DIR, { cacheControl: false })
+    : (reply: FastifyReply) => reply.status(503).headers(headers).type('text/html; charset=utf-8').send(NOT_BUILT);
+  const adminPage = page(PAGE_HEADERS);
+  const portalPage = page(portalHeaders(portalFrameAncestors));
   if (built) {
     // Asset names carry a hash of their content, so they can be cached for good.
     await app.register(fastifyStatic, { root: path.join(UI_DIR, 'assets'), prefix: '/assets/', immutable: true, maxAge: '365d' });
   }
-  for (const url of UI_PAGES) app.get(url, hide, (_request, reply) => page(reply));
-}
+  for (const url of UI_PAGES) app.get(url, hide, (_request, reply) => adminPage(reply));
+  for (const url of PORTAL_PAGES) app.get(url, hide, (_request, reply) => portalPage(reply));
+};

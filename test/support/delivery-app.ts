@@ -7,7 +7,7 @@ import type { ServerResponse } from 'node:http';
 import { uuidv7 } from 'uuidv7';
 import type { App } from '../../src/app.ts';
 import type { Config } from '../../src/config.ts';
-import type { NewEvent } from '../../src/domain/index.ts';
+import { DEFAULT_APPLICATION_ID, type NewEvent } from '../../src/domain/index.ts';
 import { finished, ingest, subscribe } from './api.ts';
 import { startReceiver, type Receiver } from './receiver.ts';
 import { newTarget, startTestApp, type StoreTarget } from './stores.ts';
@@ -97,7 +97,7 @@ export async function backlog(app: App, subscriptionId: string, count: number): 
     for (let i = done; i < Math.min(count, done + 500); i++) {
       const eventId = uuidv7();
       items.push({
-        event: { id: eventId, eventType: 'backlog', payload: Buffer.from(`{"n":${i}}`), createdAt: now },
+        event: { id: eventId, applicationId: DEFAULT_APPLICATION_ID, eventType: 'backlog', payload: Buffer.from(`{"n":${i}}`), createdAt: now },
         deliveries: [{ id: uuidv7(), eventId, subscriptionId, eventType: 'backlog', status: 'queued', attempts: 0, nextAttemptAt: now, lastAttemptAt: null, manualRetry: false, createdAt: now, updatedAt: now }],
       });
     }

@@ -5,7 +5,7 @@ import { afterEach } from 'node:test';
 import type { Kysely } from 'kysely';
 import { uuidv7 } from 'uuidv7';
 import {
-  CIRCUIT_DEFAULTS, newSubscription, type Attempt, type Delivery, type DeliveryStatus, type EventRecord, type Subscription,
+  CIRCUIT_DEFAULTS, DEFAULT_APPLICATION_ID, newSubscription, type Attempt, type Delivery, type DeliveryStatus, type EventRecord, type Subscription,
 } from '../../src/domain/index.ts';
 import type { AttemptResult, ClaimRequest, ClaimedDelivery, Store } from '../../src/store/contracts.ts';
 import type { Database } from '../../src/store/schema.ts';
@@ -23,7 +23,7 @@ export function subscription(overrides: Partial<Subscription> = {}): Subscriptio
 }
 
 export function event(overrides: Partial<EventRecord> = {}): EventRecord {
-  return { id: uuidv7(), eventType: 'order.created', payload: Buffer.from('{"n":1}'), createdAt: T0, trace: null, ...overrides };
+  return { id: uuidv7(), applicationId: DEFAULT_APPLICATION_ID, eventType: 'order.created', payload: Buffer.from('{"n":1}'), createdAt: T0, trace: null, ...overrides };
 }
 
 export function delivery(ev: EventRecord, sub: Subscription, overrides: Partial<Delivery> = {}): Delivery {

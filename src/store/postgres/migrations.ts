@@ -237,6 +237,50 @@ export const postgresMigrations: Record<string, readonly string[]> = {
     // the sum of those.
     `ALTER TABLE subscriptions ADD COLUMN slots jsonb NOT NULL DEFAULT '{}'`,
   ],
+  '0009_applications': [
+    // Applications (tenants): every subscription belongs to one, and with it its events,
+    // deliveries and attempts. What existed before goes to the default application, which the
+    // flat API (/api/v1/subscriptions, /events, …) keeps working on. A deleted application's
+    // row stays (deleted_at) while its history is kept; its uid is free again at once.
+    `CREATE TABLE applications (
+      id uuid PRIMARY KEY,
+      uid text NOT NULL,
+      name text NOT NULL,
+      metadata jsonb NOT NULL,
+      subscription_defaults jsonb NOT NULL,
+      created_at bigint NOT NULL,
+      updated_at bigint NOT NULL,
+      deleted_at bigint
+    )`,
+    `CREATE UNIQUE INDEX applications_uid ON applications (uid) WHERE deleted_at IS NULL`,
+    `INSERT INTO applications (id, uid, name, metadata, subscription_defaults, created_at, updated_at)
+      VALUES ('00000000-0000-7000-8000-000000000000', 'default', 'Default', '{}', '{}', (extract(epoch from now()) * 1000)::bigint, (extract(epoch from now()) * 1000)::bigint)`,
+    // The column defaults put existing rows (and any writer that does not know applications
+    // yet) in the default application (a constant default: no table rewrite). Deliveries and
+    // attempts are not given the column: they are reached through their subscription, so the
+    // queue's rows and claims stay as they were.
+    `ALTER TABLE subscriptions ADD COLUMN application_id uuid NOT NULL DEFAULT '00000000-0000-7000-8000-000000000000' REFERENCES applications (id)`,
+    `CREATE INDEX subscriptions_application ON subscriptions (application_id, id)`,
+    `ALTER TABLE events ADD COLUMN application_id uuid NOT NULL DEFAULT '00000000-0000-7000-8000-000000000000'`,
+    // An application's attempt figures (GET /api/v1/stats?application=) read its subscriptions' attempts of a window.
+    `CREATE INDEX attempts_subscription ON attempts (subscription_id, created_at)`,
+    // A key bound to one application (null: an admin key), and read-only keys.
+    `ALTER TABLE api_keys ADD COLUMN application_id uuid REFERENCES applications (id)`,
+    `ALTER TABLE api_keys ADD COLUMN read_only boolean NOT NULL DEFAULT false`,
+    // Consumer portal sessions: only the hash of each session's token is kept, and every
+    // request checks the row, so revoking one ends it at once.
+    `CREATE TABLE portal_sessions (
+      id uuid PRIMARY KEY,
+      application_id uuid NOT NULL REFERENCES applications (id),
+      token_hash text NOT NULL UNIQUE,
+      theme jsonb NOT NULL,
+      read_only boolean NOT NULL,
+      created_at bigint NOT NULL,
+      expires_at bigint NOT NULL,
+      revoked_at bigint
+    )`,
+    `CREATE INDEX portal_sessions_application ON portal_sessions (application_id, id)`,
+  ],
   // The event-type catalog. The schema and the example are kept as the JSON text given (not
   // jsonb), so they read back as written; names sort bytewise ("C"), as on SQLite.
   '0010_event_types': [

@@ -11,8 +11,8 @@ import type { Database } from '../schema.ts';
 
 const APPEND = `
   with events_in as (
-    insert into events (id, event_type, payload, created_at, traceparent, tracestate)
-    select * from unnest($1::uuid[], $2::text[], $3::bytea[], $4::bigint[], $34::text[], $35::text[])),
+    insert into events (id, event_type, payload, created_at, traceparent, tracestate, application_id)
+    select * from unnest($1::uuid[], $2::text[], $3::bytea[], $4::bigint[], $34::text[], $35::text[], $36::uuid[])),
   queued as (
     insert into queue (id, event_id, subscription_id, event_type, attempts, due_at, last_attempt_at, manual_retry, created_at, updated_at)
     select * from unnest($5::uuid[], $6::uuid[], $7::uuid[], $8::text[], $9::int[], $10::bigint[], $11::bigint[], $12::boolean[],
@@ -66,6 +66,7 @@ export async function appendEvents(db: Kysely<Database>, items: readonly NewEven
     keys.map((k) => k.scope), keys.map((k) => k.key), keys.map((k) => k.requestHash), keys.map((k) => k.response), keys.map((k) => k.createdAt),
     counters.map((c) => c.span), counters.map((c) => c.bucket), counters.map((c) => c.name), counters.map((c) => c.n), counterShard('ingest'),
     items.map((i) => i.event.trace?.traceparent ?? null), items.map((i) => i.event.trace?.tracestate ?? null),
+    items.map((i) => i.event.applicationId),
   ]);
   // The statement is its own transaction: when PostgreSQL chose it as a deadlock's victim (or
   // a serialization failure's), nothing of it was written and it can simply run again.

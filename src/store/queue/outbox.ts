@@ -20,7 +20,7 @@ async function insertChunked(trx: Kysely<Database>, table: 'queue' | 'deliveries
 /** Inserts the events with their deliveries and keys; returns the counter changes they make. */
 export async function insertEventRows(trx: Kysely<Database>, items: readonly NewEvent[], changes = new CounterChanges()): Promise<CounterChanges> {
   await trx.insertInto('events').values(items.map(({ event }) => ({
-    id: event.id, event_type: event.eventType, payload: event.payload, created_at: event.createdAt,
+    id: event.id, application_id: event.applicationId, event_type: event.eventType, payload: event.payload, created_at: event.createdAt,
     traceparent: event.trace?.traceparent ?? null, tracestate: event.trace?.tracestate ?? null,
   }))).execute();
   const deliveries = items.flatMap((item) => item.deliveries);

@@ -238,6 +238,49 @@ export const sqliteMigrations: Record<string, readonly string[]> = {
     `CREATE INDEX deliveries_status ON deliveries (status, id) WHERE status <> 'succeeded'`,
     `CREATE INDEX deliveries_created_at ON deliveries (created_at)`,
   ],
+  '0009_applications': [
+    // Applications (tenants): every subscription belongs to one, and with it its events,
+    // deliveries and attempts. What existed before goes to the default application, which the
+    // flat API (/api/v1/subscriptions, /events, …) keeps working on. A deleted application's
+    // row stays (deleted_at) while its history is kept; its uid is free again at once.
+    `CREATE TABLE applications (
+      id TEXT PRIMARY KEY,
+      uid TEXT NOT NULL,
+      name TEXT NOT NULL,
+      metadata TEXT NOT NULL,
+      subscription_defaults TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL,
+      deleted_at INTEGER
+    ) STRICT`,
+    `CREATE UNIQUE INDEX applications_uid ON applications (uid) WHERE deleted_at IS NULL`,
+    `INSERT INTO applications (id, uid, name, metadata, subscription_defaults, created_at, updated_at)
+      VALUES ('00000000-0000-7000-8000-000000000000', 'default', 'Default', '{}', '{}', CAST(unixepoch('subsec') * 1000 AS INTEGER), CAST(unixepoch('subsec') * 1000 AS INTEGER))`,
+    // The column defaults put existing rows (and any writer that does not know applications
+    // yet) in the default application. Deliveries and attempts are not given the column: they
+    // are reached through their subscription, so the queue's rows and claims stay as they were.
+    `ALTER TABLE subscriptions ADD COLUMN application_id TEXT NOT NULL DEFAULT '00000000-0000-7000-8000-000000000000'`,
+    `CREATE INDEX subscriptions_application ON subscriptions (application_id, id)`,
+    `ALTER TABLE events ADD COLUMN application_id TEXT NOT NULL DEFAULT '00000000-0000-7000-8000-000000000000'`,
+    // An application's attempt figures (GET /api/v1/stats?application=) read its subscriptions' attempts of a window.
+    `CREATE INDEX attempts_subscription ON attempts (subscription_id, created_at)`,
+    // A key bound to one application (null: an admin key), and read-only keys.
+    `ALTER TABLE api_keys ADD COLUMN application_id TEXT`,
+    `ALTER TABLE api_keys ADD COLUMN read_only INTEGER NOT NULL DEFAULT 0`,
+    // Consumer portal sessions: only the hash of each session's token is kept, and every
+    // request checks the row, so revoking one ends it at once.
+    `CREATE TABLE portal_sessions (
+      id TEXT PRIMARY KEY,
+      application_id TEXT NOT NULL,
+      token_hash TEXT NOT NULL UNIQUE,
+      theme TEXT NOT NULL,
+      read_only INTEGER NOT NULL,
+      created_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL,
+      revoked_at INTEGER
+    ) STRICT`,
+    `CREATE INDEX portal_sessions_application ON portal_sessions (application_id, id)`,
+  ],
   // The event-type catalog. The schema and the example are kept as the JSON text given, so
   // they read back as written (key order included).
   '0010_event_types': [

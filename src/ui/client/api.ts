@@ -1,6 +1,7 @@
 // The hookd API as the app uses it: one request function that adds the API key and turns
 // every error answer into an ApiFailure, the shapes of the answers, and one function per call.
 import type { paths } from '../../client/api-types.ts';
+import { currentApplication } from './application.ts';
 import { authHeaders, keyRejected } from './auth.ts';
 
 const BASE = '/api/v1';
@@ -106,6 +107,7 @@ export type StoredEvent = Answer<'/api/v1/events/{id}', 'get'>;
 /** A broker instead of an HTTP target URL; answers show the URL's password as ****. */
 export type Destination = NonNullable<Subscription['destination']>;
 export type DestinationKind = Destination['type'];
+export type Application = Answer<'/api/v1/applications/{app}', 'get'>;
 
 /** One `attempt` event of the live stream (its data is JSON). */
 export type LiveAttempt = Operation<'/api/v1/attempts/stream', 'get'>['responses'][200]['content']['text/event-stream'];
@@ -132,13 +134,24 @@ function query(params: Record<string, string | number | undefined>): string {
 
 const enc = encodeURIComponent;
 
+/** The chosen application as a list filter (none: every application's). */
+const inApplication = () => ({ application: currentApplication() ?? undefined });
+
 export const api = {
-  stats: (window: StatsWindow, signal?: AbortSignal) => request<Stats>('GET', `/stats${query({ window })}`, { signal }),
+  stats: (window: StatsWindow, signal?: AbortSignal) => request<Stats>('GET', `/stats${query({ window, ...inApplication() })}`, { signal }),
+
+  applications: (signal?: AbortSignal) => request<Page<Application>>('GET', '/applications?limit=100', { signal }),
+  createApplication: (body: { uid: string; name: string }) => request<Application>('POST', '/applications', { body }),
+  deleteApplication: (id: string) => request<void>('DELETE', `/applications/${enc(id)}`),
 
   subscriptions: (cursor: string | undefined, signal?: AbortSignal) =>
-    request<Page<Subscription>>('GET', `/subscriptions${query({ limit: 100, cursor })}`, { signal }),
+    request<Page<Subscription>>('GET', `/subscriptions${query({ limit: 100, cursor, ...inApplication() })}`, { signal }),
   subscription: (id: string, signal?: AbortSignal) => request<Subscription>('GET', `/subscriptions/${enc(id)}`, { signal }),
-  createSubscription: (settings: SubscriptionSettings) => request<SubscriptionWithSecret>('POST', '/subscriptions', { body: settings }),
+  // In the chosen application; with none chosen, in the default one (the flat path).
+  createSubscription: (settings: SubscriptionSettings) => {
+    const application = currentApplication();
+    return request<SubscriptionWithSecret>('POST', application ? `/applications/${enc(application)}/subscriptions` : '/subscriptions', { body: settings });
+  },
   updateSubscription: (id: string, settings: SubscriptionSettings) =>
     request<Subscription>('PATCH', `/subscriptions/${enc(id)}`, { body: settings }),
   deleteSubscription: (id: string) => request<void>('DELETE', `/subscriptions/${enc(id)}`),
@@ -149,7 +162,7 @@ export const api = {
   sendEvent: (subscriptionId: string, payload: string) => request<Ingested>('POST', `/ingest/${enc(subscriptionId)}`, { rawBody: payload }),
 
   deliveries: (filter: DeliveryFilter, cursor: string | undefined, limit: number, signal?: AbortSignal) =>
-    request<Page<Delivery>>('GET', `/deliveries${query({ ...filter, cursor, limit })}`, { signal }),
+    request<Page<Delivery>>('GET', `/deliveries${query({ ...filter, cursor, limit, ...inApplication() })}`, { signal }),
   delivery: (id: string, signal?: AbortSignal) => request<DeliveryWithLogs>('GET', `/deliveries/${enc(id)}`, { signal }),
   retryDelivery: (id: string) => request<Retried>('POST', `/deliveries/${enc(id)}/retry`),
   event: (id: string, signal?: AbortSignal) => request<StoredEvent>('GET', `/events/${enc(id)}`, { signal }),

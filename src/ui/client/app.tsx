@@ -5,6 +5,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { LocationProvider, Route, Router, useLocation } from 'preact-iso';
 import { apiKey, authState, forgetKey, onAuthChange } from './auth.ts';
 import { ApiKeyDialog } from './components/api-key-dialog.tsx';
+import { ApplicationSwitch } from './components/application-switch.tsx';
+import { ApplicationsPage } from './pages/applications.tsx';
 import { DashboardPage } from './pages/dashboard.tsx';
 import { DeliveriesPage } from './pages/deliveries.tsx';
 import { DeliveryPage } from './pages/delivery.tsx';
@@ -22,6 +24,7 @@ const NAV = [
   { href: '/deliveries', label: 'Deliveries' },
   { href: '/event-types', label: 'Event types' },
   { href: '/live', label: 'Live tail' },
+  { href: '/applications', label: 'Applications' },
 ];
 
 function NavLink({ href, children }: { href: string; children: ComponentChildren }) {
@@ -66,6 +69,7 @@ export function App() {
         <nav aria-label="Main">
           {NAV.map((item) => <NavLink key={item.href} href={item.href}>{item.label}</NavLink>)}
         </nav>
+        <ApplicationSwitch />
         <KeyStatus />
       </header>
       <main id="main" tabIndex={-1}>
@@ -81,6 +85,7 @@ export function App() {
           <Route path="/event-types/new" component={EventTypeFormPage} />
           <Route path="/event-types/:name/edit" component={EventTypeFormPage} />
           <Route path="/live" component={LivePage} />
+          <Route path="/applications" component={ApplicationsPage} />
           <Route default component={NotFound} />
         </Router>
       </main>

@@ -1,7 +1,10 @@
 // The API key for this browser session. hookd answers 401 when API keys are on; the app then
 // asks for a key, keeps it in sessionStorage (gone when the tab closes) and sends it as
 // `Authorization: Bearer <key>`.
-const STORAGE_KEY = 'hookd.apiKey';
+import { PORTAL } from './paths.ts';
+
+// The portal keeps its session token apart: an admin's key in the same tab is never sent from it.
+const STORAGE_KEY = PORTAL ? 'hookd.portalToken' : 'hookd.apiKey';
 
 export interface AuthState {
   /** The API refused the current key (or its absence): the app should ask for one. */
@@ -27,8 +30,37 @@ export function onAuthChange(listener: () => void): () => void {
   return () => listeners.delete(listener);
 }
 
+/**
+ * The tab's storage, or a page-long memory where the browser denies storage (a portal framed by
+ * another site, with third-party storage blocked): the key then lasts until the page is left.
+ */
+const memory = new Map<string, string>();
+export const tabStorage = {
+  get(key: string): string | null {
+    try {
+      return sessionStorage.getItem(key);
+    } catch {
+      return memory.get(key) ?? null;
+    }
+  },
+  set(key: string, value: string): void {
+    try {
+      sessionStorage.setItem(key, value);
+    } catch {
+      memory.set(key, value);
+    }
+  },
+  remove(key: string): void {
+    try {
+      sessionStorage.removeItem(key);
+    } catch {
+      memory.delete(key);
+    }
+  },
+};
+
 export function apiKey(): string | null {
-  return sessionStorage.getItem(STORAGE_KEY);
+  return tabStorage.get(STORAGE_KEY);
 }
 
 export function authHeaders(): Record<string, string> {
@@ -46,11 +78,11 @@ export function askForKey(): void {
 }
 
 export function setApiKey(key: string): void {
-  sessionStorage.setItem(STORAGE_KEY, key.trim());
+  tabStorage.set(STORAGE_KEY, key.trim());
   update({ keyNeeded: false, epoch: state.epoch + 1 });
 }
 
 export function forgetKey(): void {
-  sessionStorage.removeItem(STORAGE_KEY);
+  tabStorage.remove(STORAGE_KEY);
   update({ keyNeeded: false, epoch: state.epoch + 1 });
 }

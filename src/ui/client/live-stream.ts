@@ -2,6 +2,7 @@
 // instead of the browser's EventSource because it can send the Authorization header.
 import { EventSource } from 'eventsource';
 import type { LiveAttempt } from './api.ts';
+import { currentApplication } from './application.ts';
 import { authHeaders, keyRejected } from './auth.ts';
 
 export type StreamState = 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -11,7 +12,9 @@ export function followAttempts(options: {
   onAttempt: (attempt: LiveAttempt) => void;
   onState: (state: StreamState) => void;
 }): () => void {
-  const source = new EventSource(`/api/v1/attempts/stream?backlog=${options.backlog}`, {
+  const application = currentApplication();
+  const filter = application ? `&application=${encodeURIComponent(application)}` : '';
+  const source = new EventSource(`/api/v1/attempts/stream?backlog=${options.backlog}${filter}`, {
     fetch: (url, init) => fetch(url, { ...init, headers: { ...init.headers, ...authHeaders() } }),
   });
   options.onState('connecting');

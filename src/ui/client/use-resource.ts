@@ -1,6 +1,7 @@
 // Loading what a view shows: loading and error states, reloading when its inputs or the API
 // key change, and optional refreshing while the tab is visible (keeping what is shown meanwhile).
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { useApplication } from './application.ts';
 import { authState, onAuthChange } from './auth.ts';
 
 export interface Resource<T> {
@@ -17,7 +18,9 @@ export function useAuthEpoch(): number {
 }
 
 export function useResource<T>(load: (signal: AbortSignal) => Promise<T>, inputs: unknown[], refreshMs = 0): Resource<T> {
-  const key = JSON.stringify(inputs);
+  // Whatever a view loads is of the chosen application: another one is other inputs.
+  const application = useApplication();
+  const key = JSON.stringify([application, ...inputs]);
   const [state, setState] = useState<{ key: string; data?: T; error?: Error; loading: boolean }>({ key, loading: true });
   const [nonce, setNonce] = useState(0);
   const epoch = useAuthEpoch();

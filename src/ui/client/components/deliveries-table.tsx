@@ -4,6 +4,7 @@ import { dateTime, shortId } from '../format.ts';
 import { Badge } from './badge.tsx';
 import { Clipped } from './clipped.tsx';
 import { SubscriptionLink } from './subscription-link.tsx';
+import { at } from '../paths.ts';
 
 /** With `subscriptions`, a column names each delivery's subscription. */
 export function DeliveriesTable({ items, subscriptions }: { items: Delivery[]; subscriptions?: ReadonlyMap<string, Subscription> }) {
@@ -24,7 +25,7 @@ export function DeliveriesTable({ items, subscriptions }: { items: Delivery[]; s
         <tbody>
           {items.map((d) => (
             <tr key={d.id}>
-              <td data-label="Delivery" class="nowrap"><a class="mono" href={`/deliveries/${d.id}`} title={d.id}>{shortId(d.id)}</a></td>
+              <td data-label="Delivery" class="nowrap"><a class="mono" href={at(`/deliveries/${d.id}`)} title={d.id}>{shortId(d.id)}</a></td>
               <td data-label="Event type" class="clip-cell"><Clipped mono text={d.event_type} /></td>
               <td data-label="Status"><Badge value={d.status} /></td>
               <td data-label="Attempts" class="num">{d.attempts}</td>

@@ -4,9 +4,10 @@ import type { Subscription } from '../api.ts';
 import { shortId } from '../format.ts';
 import { subscriptionName, whereTo } from '../subscription-index.ts';
 import { Clipped } from './clipped.tsx';
+import { at } from '../paths.ts';
 
 export function SubscriptionLink({ id, subscription }: { id: string; subscription: Subscription | undefined }) {
-  const href = `/subscriptions/${id}`;
+  const href = at(`/subscriptions/${id}`);
   if (!subscription) return <a class="mono" href={href} title={id}>{shortId(id)}</a>;
   const whole = subscription.description ? `${subscription.description} — ${whereTo(subscription)}` : whereTo(subscription);
   return <Clipped href={href} text={whole}>{subscriptionName(subscription)}</Clipped>;

@@ -9,6 +9,7 @@ import { Empty, Loaded } from '../components/states.tsx';
 import { TimeChart, type ChartSeries } from '../components/time-chart.tsx';
 import { ago, count, duration, percent } from '../format.ts';
 import { useResource } from '../use-resource.ts';
+import { at } from '../paths.ts';
 
 /** The day's figures cost more to compute (a sort of the day's attempts) and move slower. */
 const REFRESH_MS: Record<StatsWindow, number> = { '1h': 5000, '24h': 30_000 };
@@ -100,7 +101,7 @@ function Attention({ stats }: { stats: Stats }) {
           <ul class="list">
             {failing.map((s) => (
               <li key={s.id}>
-                <a href={`/subscriptions/${s.id}`} class="truncate">{whereTo(s)}</a>
+                <a href={at(`/subscriptions/${s.id}`)} class="truncate">{whereTo(s)}</a>
                 <span class="muted">
                   {count(s.failures)} failed attempt{s.failures === 1 ? '' : 's'} · last {ago(s.last_failure_at)}
                 </span>
@@ -117,7 +118,7 @@ function Attention({ stats }: { stats: Stats }) {
           <ul class="list">
             {inactive.map((s) => (
               <li key={s.id}>
-                <a href={`/subscriptions/${s.id}`} class="truncate">{whereTo(s)}</a>
+                <a href={at(`/subscriptions/${s.id}`)} class="truncate">{whereTo(s)}</a>
                 <span class="muted"><Badge value="inactive" /> since {ago(s.updated_at)}{s.disabled_reason && ` · ${s.disabled_reason}`}</span>
               </li>
             ))}
@@ -152,7 +153,7 @@ export function DashboardPage() {
             {data.attempts.total === 0 && data.deliveries.last_24h === 0 ? (
               <Empty title="Nothing delivered yet.">
                 <p>
-                  <a href="/subscriptions/new">Create a subscription</a>, then send it a test event from its page. Its
+                  <a href={at('/subscriptions/new')}>Create a subscription</a>, then send it a test event from its page. Its
                   deliveries, attempts and latency will show up here.
                 </p>
               </Empty>

@@ -10,6 +10,7 @@ import { instant } from '../components/replay-dialog.tsx';
 import { Empty, Loaded } from '../components/states.tsx';
 import { useSubscriptionIndex, whereTo } from '../subscription-index.ts';
 import { useResource } from '../use-resource.ts';
+import { at } from '../paths.ts';
 
 const PAGE_SIZE = 25;
 const FILTERS = ['subscription_id', 'status', 'event_type', 'since', 'until'] as const;
@@ -102,7 +103,7 @@ export function DeliveriesPage() {
     if (nextCursor) params.set('cursor', nextCursor);
     if (nextTrail.length) params.set('trail', nextTrail.join(','));
     const text = params.toString();
-    route(`/deliveries${text ? `?${text}` : ''}`);
+    route(at(`/deliveries${text ? `?${text}` : ''}`));
   }
   const filtered = Object.keys(filter).length > 0;
 

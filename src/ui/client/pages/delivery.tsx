@@ -10,6 +10,7 @@ import { ReplayDialog } from '../components/replay-dialog.tsx';
 import { Empty, ErrorNotice, Loaded } from '../components/states.tsx';
 import { dateTime, duration, prettyJson, shortId } from '../format.ts';
 import { useResource } from '../use-resource.ts';
+import { at } from '../paths.ts';
 
 function Headers({ headers }: { headers: Record<string, string> }) {
   const entries = Object.entries(headers).sort(([a], [b]) => a.localeCompare(b));
@@ -100,7 +101,7 @@ function NoSuchDelivery({ id }: { id: string }) {
   return (
     <Empty title="No such delivery.">
       <p>hookd has no delivery <span class="mono break">{id}</span>: the id is mistyped, or retention has removed the delivery with its history.</p>
-      <p><a href="/deliveries">All deliveries</a></p>
+      <p><a href={at('/deliveries')}>All deliveries</a></p>
     </Empty>
   );
 }
@@ -110,7 +111,7 @@ function Summary({ d }: { d: DeliveryWithLogs }) {
     <dl class="settings">
       <dt>Status</dt><dd><Badge value={d.status} /></dd>
       <dt>Event type</dt><dd class="mono">{d.event_type}</dd>
-      <dt>Subscription</dt><dd><a class="mono" href={`/subscriptions/${d.subscription_id}`}>{d.subscription_id}</a></dd>
+      <dt>Subscription</dt><dd><a class="mono" href={at(`/subscriptions/${d.subscription_id}`)}>{d.subscription_id}</a></dd>
       <dt>Attempts</dt><dd>{d.attempts}</dd>
       <dt>Next attempt</dt><dd>{d.next_attempt_at ? dateTime(d.next_attempt_at) : '—'}</dd>
       <dt>Created</dt><dd>{dateTime(d.created_at)}</dd>

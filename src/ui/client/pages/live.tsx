@@ -9,7 +9,9 @@ import { SubscriptionLink } from '../components/subscription-link.tsx';
 import { duration, shortId, timeOfDay } from '../format.ts';
 import { followAttempts, type StreamState } from '../live-stream.ts';
 import { useSubscriptionIndex } from '../subscription-index.ts';
+import { useApplication } from '../application.ts';
 import { useAuthEpoch } from '../use-resource.ts';
+import { at } from '../paths.ts';
 
 const KEEP = 200;
 const BACKLOG = 20;
@@ -30,6 +32,13 @@ export function LivePage() {
   pausedRef.current = paused;
   const held = useRef<LiveAttempt[]>([]);
   const epoch = useAuthEpoch();
+  const application = useApplication();
+
+  useEffect(() => {
+    // Another application's tail starts afresh.
+    setAttempts([]);
+    held.current = [];
+  }, [application]);
 
   useEffect(() => followAttempts({
     backlog: BACKLOG,
@@ -38,7 +47,7 @@ export function LivePage() {
       if (pausedRef.current) held.current.push(attempt);
       else setAttempts((list) => [attempt, ...list.filter((a) => a.id !== attempt.id)].slice(0, KEEP));
     },
-  }), [epoch]);
+  }), [epoch, application]);
 
   function resume() {
     const waiting = held.current.reverse();
@@ -102,7 +111,7 @@ export function LivePage() {
                   <td data-label="Duration" class="num">{duration(a.duration_ms)}</td>
                   <td data-label="Event type" class="clip-cell"><Clipped mono text={a.event_type} /></td>
                   <td data-label="Attempt">#{a.attempt_number}{a.trigger === 'manual' ? ' (manual)' : ''}</td>
-                  <td data-label="Delivery" class="nowrap"><a class="mono" href={`/deliveries/${a.delivery_id}`} title={a.delivery_id}>{shortId(a.delivery_id)}</a></td>
+                  <td data-label="Delivery" class="nowrap"><a class="mono" href={at(`/deliveries/${a.delivery_id}`)} title={a.delivery_id}>{shortId(a.delivery_id)}</a></td>
                   <td data-label="Subscription" class="clip-cell"><SubscriptionLink id={a.subscription_id} subscription={subscriptions.get(a.subscription_id)} /></td>
                 </tr>
               ))}

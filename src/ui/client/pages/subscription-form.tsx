@@ -7,6 +7,8 @@ import { Page } from '../components/page.tsx';
 import { Field } from '../components/field.tsx';
 import { ErrorNotice, Loaded } from '../components/states.tsx';
 import { useResource } from '../use-resource.ts';
+import { tabStorage } from '../auth.ts';
+import { at } from '../paths.ts';
 
 const RETRY_FIELDS = [
   { key: 'max_attempts', label: 'Max attempts', hint: 'the first included' },
@@ -159,11 +161,11 @@ function SubscriptionForm({ existing }: { existing?: Subscription }) {
       const settings = settingsFrom(values, creating);
       if (creating) {
         const created = await api.createSubscription(settings);
-        sessionStorage.setItem(`hookd.newSecret.${created.id}`, created.secret);
-        route(`/subscriptions/${created.id}`);
+        tabStorage.set(`hookd.newSecret.${created.id}`, created.secret);
+        route(at(`/subscriptions/${created.id}`));
       } else {
         await api.updateSubscription(existing.id, settings);
-        route(`/subscriptions/${existing.id}`);
+        route(at(`/subscriptions/${existing.id}`));
       }
     } catch (error) {
       setBusy(false);
@@ -260,7 +262,7 @@ function SubscriptionForm({ existing }: { existing?: Subscription }) {
         {errors.retry_policy && <p class="field-error">{errors.retry_policy}</p>}
       </details>
       <div class="actions">
-        <a class="button" href={creating ? '/subscriptions' : `/subscriptions/${existing.id}`}>Cancel</a>
+        <a class="button" href={at(creating ? '/subscriptions' : `/subscriptions/${existing.id}`)}>Cancel</a>
         <button type="submit" class="button primary" disabled={busy}>{busy ? 'Saving…' : creating ? 'Create subscription' : 'Save changes'}</button>
       </div>
     </form>

@@ -15,6 +15,8 @@ import { dateTime, duration } from '../format.ts';
 import { useResource } from '../use-resource.ts';
 import { eventTypesText } from './subscriptions.tsx';
 import { KIND_NAMES, whereTo } from '../subscription-index.ts';
+import { tabStorage } from '../auth.ts';
+import { at } from '../paths.ts';
 
 const KNOWN = new Set(['id', 'target_url', 'destination', 'event_types', 'description', 'active', 'require_signed_ingest', 'retry_policy', 'previous_secret_expires_at', 'created_at', 'updated_at']);
 
@@ -236,7 +238,7 @@ function DeliveryProgress({ id }: { id: string }) {
   const last = delivery?.logs.at(-1);
   return (
     <div class="progress" role="status" aria-live="polite" data-testid="test-delivery">
-      <span>Delivery <a href={`/deliveries/${id}`}>{id}</a>:</span>{' '}
+      <span>Delivery <a href={at(`/deliveries/${id}`)}>{id}</a>:</span>{' '}
       {delivery ? <Badge value={delivery.status} /> : 'queued'}
       {last && (
         <span class="muted"> · attempt {last.attempt_number}: {last.status_code ?? last.outcome.replace(/_/g, ' ')} in {duration(last.duration_ms)}</span>
@@ -256,7 +258,7 @@ function RecentDeliveries({ id }: { id: string }) {
         <h2 id="recent-title">Recent deliveries</h2>
         <div class="page-actions">
           <button type="button" class="button small" onClick={() => setReplaying(true)}>Replay failed…</button>
-          <a class="button small" href={`/deliveries?subscription_id=${id}`}>All deliveries</a>
+          <a class="button small" href={at(`/deliveries?subscription_id=${id}`)}>All deliveries</a>
         </div>
       </div>
       {note && <p class="notice good" role="status">{note}</p>}
@@ -284,8 +286,8 @@ function RecentDeliveries({ id }: { id: string }) {
 
 function takeNewSecret(id: string): string | null {
   const key = `hookd.newSecret.${id}`;
-  const secret = sessionStorage.getItem(key);
-  sessionStorage.removeItem(key);
+  const secret = tabStorage.get(key);
+  tabStorage.remove(key);
   return secret;
 }
 
@@ -317,7 +319,7 @@ export function SubscriptionPage() {
       actions={s && (
         <>
           <button type="button" class="button primary" onClick={() => setDialog('test')} disabled={!s.active} title={s.active ? undefined : 'Enable the subscription first'}>Send test event</button>
-          <a class="button" href={`/subscriptions/${id}/edit`}>Edit</a>
+          <a class="button" href={at(`/subscriptions/${id}/edit`)}>Edit</a>
           <button type="button" class="button" onClick={() => toggle(!s.active)}>{s.active ? 'Disable' : 'Enable'}</button>
           <button type="button" class="button danger" onClick={() => setDialog('delete')}>Delete</button>
         </>
@@ -349,7 +351,7 @@ export function SubscriptionPage() {
                 onClose={() => setDialog(null)}
                 onConfirm={async () => {
                   await api.deleteSubscription(id);
-                  route('/subscriptions');
+                  route(at('/subscriptions'));
                 }}
               >
                 <p><span class="mono break">{whereTo(data)}</span> will receive nothing more. Its unfinished deliveries are cancelled; the history of the others stays readable.</p>

@@ -7,6 +7,7 @@ import { Page } from '../components/page.tsx';
 import { Empty, Loaded } from '../components/states.tsx';
 import { dateTime, shortId } from '../format.ts';
 import { useResource } from '../use-resource.ts';
+import { at } from '../paths.ts';
 
 /** Searching happens in the browser over this many subscriptions at most. */
 const MAX_LISTED = 2000;
@@ -36,7 +37,7 @@ function Table({ items }: { items: Subscription[] }) {
           {items.map((s) => (
             <tr key={s.id}>
               <td data-label="Target URL">
-                <a href={`/subscriptions/${s.id}`} class="strong truncate">{whereTo(s)}</a>
+                <a href={at(`/subscriptions/${s.id}`)} class="strong truncate">{whereTo(s)}</a>
                 <div class="muted small">{s.description || <span title={s.id}>{shortId(s.id)}</span>}</div>
               </td>
               <td data-label="Event types"><span class="mono small">{eventTypesText(s.event_types)}</span></td>
@@ -55,14 +56,14 @@ export function SubscriptionsPage() {
   const subscriptions = useResource((signal) => allSubscriptions(MAX_LISTED, signal), []);
   const words = search.toLowerCase().split(/\s+/).filter(Boolean);
   return (
-    <Page title="Subscriptions" actions={<a class="button primary" href="/subscriptions/new">New subscription</a>}>
+    <Page title="Subscriptions" actions={<a class="button primary" href={at('/subscriptions/new')}>New subscription</a>}>
       <Loaded resource={subscriptions} what="subscriptions">
         {({ items, complete }) => {
           if (items.length === 0) {
             return (
               <Empty title="No subscriptions yet.">
                 <p>A subscription is a URL that receives the events you choose, signed with its own secret.</p>
-                <p><a class="button primary" href="/subscriptions/new">Create the first one</a></p>
+                <p><a class="button primary" href={at('/subscriptions/new')}>Create the first one</a></p>
               </Empty>
             );
           }

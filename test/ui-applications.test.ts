@@ -1,0 +1,98 @@
+// The web UI with applications, in a real Chromium: the applications page (create, show only
+// one, delete), the header's application switch, and every page filtered by it (subscriptions,
+// deliveries, dashboard, live tail), new subscriptions created in the chosen application.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { before, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { call } from './support/api.ts';
+import { chromiumInstalled, launchChromium } from './support/chromium.ts';
+import { newTarget, startTestApp } from './support/stores.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const ARTIFACTS = path.resolve(ROOT, 'test-artifacts');
+
+before(() => {
+  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'src/ui/vite.config.ts', '--logLevel', 'error'], { cwd: ROOT, stdio: 'inherit' });
+});
+
+async function shoot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, `ui-${name}-${page.viewportSize()!.width}.png`), fullPage: true });
+}
+
+test('the web UI in Chromium: applications page, the application switch, and pages filtered by it', async (t) => {
+  if (!chromiumInstalled()) {
+    t.skip('chromium not installed: browser tests skipped');
+    return;
+  }
+  const target = newTarget('sqlite');
+  // An API process: deliveries stay queued, so the lists hold still while the test reads them.
+  const hookd = await startTestApp(target, { role: 'api' });
+  const browser = await launchChromium();
+  t.after(async () => {
+    await browser.close();
+    await hookd.close();
+    await target.cleanup();
+  });
+  for (const uid of ['acme', 'globex']) {
+    assert.equal((await call(hookd, 'POST', '/applications', { uid, name: uid.toUpperCase() })).status, 201);
+    const subscription = await call(hookd, 'POST', `/applications/${uid}/subscriptions`, { target_url: `https://${uid}.example.com/hooks` });
+    await call(hookd, 'POST', `/ingest/${subscription.body.id}`, { event_type: `${uid}.created` });
+  }
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('dialog', (dialog) => void dialog.accept());
+  const url = (p: string) => hookd.url + p;
+
+  await t.test('the applications page lists them and creates one', async () => {
+    await page.goto(url('/applications'));
+    await page.getByRole('cell', { name: 'acme', exact: true }).waitFor();
+    await page.getByRole('cell', { name: 'globex', exact: true }).waitFor();
+    await page.getByLabel('Uid').fill('initech');
+    await page.getByLabel('Name').fill('Initech');
+    await page.getByRole('button', { name: 'Create application' }).click();
+    await page.getByRole('cell', { name: 'initech', exact: true }).waitFor();
+    await shoot(page, 'applications');
+  });
+
+  await t.test('the switch shows one application: its subscriptions, deliveries and figures alone', async () => {
+    await page.getByRole('link', { name: 'Subscriptions' }).click();
+    await page.getByText('https://globex.example.com/hooks').waitFor();
+    await page.getByRole('combobox', { name: 'Application' }).selectOption({ label: 'ACME (acme)' });
+    await page.getByText('https://globex.example.com/hooks').waitFor({ state: 'detached' });
+    await page.getByText('https://acme.example.com/hooks').waitFor();
+    await page.getByRole('link', { name: 'Deliveries' }).click();
+    await page.getByText('acme.created').first().waitFor();
+    assert.equal(await page.getByText('globex.created').count(), 0);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Dashboard' }).click();
+    await page.getByTestId('deliveries-hour').getByText('1', { exact: true }).waitFor();
+    await shoot(page, 'dashboard-one-application');
+    // The choice is kept across reloads.
+    await page.reload();
+    assert.equal(await page.getByRole('combobox', { name: 'Application' }).inputValue(), (await call(hookd, 'GET', '/applications/acme')).body.id);
+  });
+
+  await t.test('a subscription created with an application chosen belongs to it', async () => {
+    await page.goto(url('/subscriptions/new'));
+    await page.getByLabel('Target URL').fill('https://acme.example.com/second');
+    await page.getByRole('button', { name: 'Create subscription' }).click();
+    await page.waitForURL(/\/subscriptions\/[0-9a-f-]{36}$/);
+    const id = page.url().split('/').pop()!;
+    assert.equal((await call(hookd, 'GET', `/subscriptions/${id}`)).body.application_id, (await call(hookd, 'GET', '/applications/acme')).body.id);
+  });
+
+  await t.test('all applications again, and deleting one from its page', async () => {
+    await page.getByRole('combobox', { name: 'Application' }).selectOption({ label: 'All applications' });
+    await page.goto(url('/subscriptions'));
+    await page.getByText('https://globex.example.com/hooks').waitFor();
+    await page.goto(url('/applications'));
+    await page.getByRole('row', { name: /initech/ }).getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('cell', { name: 'initech', exact: true }).waitFor({ state: 'detached' });
+    assert.equal((await call(hookd, 'GET', '/applications/initech')).status, 404);
+  });
+  assert.deepEqual(problems, []);
+});
