@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { DEFAULT_APPLICATION_ID } from '../src/domain/index.ts';
 import type { App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { call, finished, subscribe } from './support/api.ts';
@@ -95,7 +96,7 @@ for (const name of STORE_NAMES) {
       assert.equal(attempt.attributes['http.response.status_code'], 200);
       assert.equal(attempt.attributes['server.address'], '127.0.0.1');
       assert.notEqual(attempt.status.code, STATUS_ERROR);
-      assert.equal('hookd.application.id' in attempt.attributes, false, 'no application until subscriptions have one');
+      assert.equal(attempt.attributes['hookd.application.id'], DEFAULT_APPLICATION_ID, 'a subscription of the flat API is the default application\'s');
     });
 
     test('every retry is a span of its own in the same trace, failures marked as errors; the context survives in the database', async () => {

@@ -148,12 +148,17 @@ export const eventTypeRoutes = ({ eventTypes, clock }: EventTypeRoutesDeps): Fas
     return entry;
   }
 
+  // The catalog is one vocabulary shared by every application: any key may read it, only an
+  // admin may change it (an application key or a portal session gets 403).
+  const CATALOG_WRITE = { adminOnly: true };
+
   api.post('/event-types', {
     schema: {
       tags: ['event types'], summary: 'Add an event type to the catalog',
       body: CreateBody,
       response: { 201: EventTypeView, ...errorResponses },
     },
+    config: CATALOG_WRITE,
   }, async (request, reply) => {
     const now = clock();
     const { name, ...body } = request.body;
@@ -188,6 +193,7 @@ export const eventTypeRoutes = ({ eventTypes, clock }: EventTypeRoutesDeps): Fas
       params: NameParams, body: PatchBody,
       response: { 200: EventTypeView, ...errorResponses },
     },
+    config: CATALOG_WRITE,
   }, async (request) => {
     const entry = applied(await load(request.params.name), request.body, clock());
     if (!(await eventTypes.update(entry))) throw notFound(request.params.name);
@@ -199,6 +205,7 @@ export const eventTypeRoutes = ({ eventTypes, clock }: EventTypeRoutesDeps): Fas
       tags: ['event types'], summary: 'Remove an event type from the catalog (subscriptions and events that name it are unaffected)',
       params: NameParams, response: { 204: Type.Null(), ...errorResponses },
     },
+    config: CATALOG_WRITE,
   }, async (request, reply) => {
     const name = request.params.name;
     if (!nameOk.test(name) || !(await eventTypes.delete(name))) throw notFound(name);

@@ -51,8 +51,7 @@ const ATTR = {
  * (tenants) land: read defensively until the field exists on Subscription.
  */
 function applicationOf(subscription: Subscription): string | null {
-  const id = (subscription as { applicationId?: unknown }).applicationId;
-  return typeof id === 'string' ? id : null;
+  return subscription.applicationId;
 }
 
 function sampler(config: TracingConfig): Sampler {
