@@ -46,7 +46,7 @@ async function hookd(target: StoreTarget, args: string[], env: Record<string, st
 }
 
 function hubSignature(body: string): string {
-  return `sha256=${createHmac('sha256', Buffer.from(SECRET.slice('whsec_'.length), 'base64')).update(body).digest('hex')}`;
+  return `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
 }
 
 test('the safe default: open only on loopback, refused elsewhere unless --insecure-no-auth', () => {

@@ -18,6 +18,7 @@ import { httpEdgeOptions } from './http-edge.ts';
 import { registerKeylessGuard } from './keyless-guard.ts';
 import { registerHeaderLimit } from './limits.ts';
 import { registerJsonBody } from './raw-body.ts';
+import { nulFree, registerNulFreeBodies } from './nul-free.ts';
 import { registerUnrouted } from './unrouted.ts';
 import { registerRateLimit } from './rate-limit.ts';
 import { deliveryRoutes } from './deliveries.ts';
@@ -110,12 +111,13 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
   await registerRateLimit(app, deps.config.rateLimitPerMinute);
   registerUnrouted(app);
   registerEdgeResponses(app);
+  registerNulFreeBodies(app);
   await registerOpenApi(app, deps.version, async () => deps.access.openWithoutKeys && !(await deps.access.keys.keysConfigured()));
-  for (const schema of CONTENT_FILTER_SHARED_SCHEMAS) app.addSchema(schema);
+  for (const schema of CONTENT_FILTER_SHARED_SCHEMAS) app.addSchema(nulFree(schema));
   await app.register(metricsRoutes(deps.metrics));
   await app.register(async (api) => {
     await api.register(healthRoutes({ storeKind: store.kind, maintenance, subscriptions, readModels, clock, version: deps.version, startedAt: deps.startedAt }));
-    await api.register(subscriptionRoutes({ subscriptions, allowNetworks: deps.config.allowNetworks, clock }));
+    await api.register(subscriptionRoutes({ subscriptions, allowNetworks: deps.config.allowNetworks, encrypting: deps.config.encryptionKey !== null, clock }));
     await api.register(ingestRoutes({ subscriptions: deps.subscriptionCache, ingestor: deps.ingestor, idempotencyKeys: store.idempotencyKeys, clock }));
     await api.register(deliveryRoutes({ deliveryLog, subscriptions }));
     await api.register(deliveryControlRoutes({ deliveryLog, subscriptions, replayer: deps.replayer, clock }));

@@ -7,7 +7,7 @@ import type { AttemptOutcome } from '../domain/index.ts';
 import { VERSION } from '../version.ts';
 import { maskHeaderValues } from './custom-headers.ts';
 import { guardedConnector, type LookupAll } from './ssrf/guarded-connector.ts';
-import type { NetworkPolicy } from './ssrf/network-policy.ts';
+import { ALLOW_NETWORKS_HINT, type NetworkPolicy } from './ssrf/network-policy.ts';
 
 /** Bytes of the response body kept in the attempt log. */
 export const RESPONSE_SNIPPET_BYTES = 4096;
@@ -76,7 +76,7 @@ async function readSnippet(body: AsyncIterable<Buffer> & { destroy(): void }): P
 
 function classify(error: unknown, timedOut: boolean): { outcome: AttemptOutcome; details: string } {
   const err = error as { code?: string; message?: string; cause?: unknown; name?: string };
-  if (err?.code === 'HOOKD_BLOCKED_ADDRESS') return { outcome: 'blocked', details: `blocked: ${err.message}` };
+  if (err?.code === 'HOOKD_BLOCKED_ADDRESS') return { outcome: 'blocked', details: `blocked: ${err.message} ${ALLOW_NETWORKS_HINT}` };
   if (timedOut || err?.name === 'TimeoutError' || err?.code === 'UND_ERR_HEADERS_TIMEOUT' || err?.code === 'UND_ERR_BODY_TIMEOUT') {
     return { outcome: 'timeout', details: 'the receiver did not answer in time' };
   }

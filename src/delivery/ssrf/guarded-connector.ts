@@ -41,7 +41,7 @@ export class BlockedAddressError extends Error {
   }
 }
 
-const defaultLookup: LookupAll = async (hostname) => {
+export const defaultLookup: LookupAll = async (hostname) => {
   const records = await dns.promises.lookup(hostname, { all: true });
   return records.map((r) => ({ address: r.address, family: r.family === 6 ? 6 : 4 }));
 };
@@ -60,7 +60,7 @@ interface CheckedAddress {
 }
 
 /** Resolves once and checks every record; throws BlockedAddressError if any record is blocked. */
-async function resolveChecked(hostname: string, policy: NetworkPolicy, lookup: LookupAll): Promise<CheckedAddress[]> {
+export async function resolveChecked(hostname: string, policy: NetworkPolicy, lookup: LookupAll): Promise<CheckedAddress[]> {
   const literal = net.isIP(hostname);
   if (literal !== 0) {
     const verdict = policy.check(hostname);

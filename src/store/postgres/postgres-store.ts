@@ -105,6 +105,14 @@ class PostgresDialectOps implements Dialect {
     ]));
   }
 
+  async eraseOldVersions<T>(db: Kysely<Database>, tables: readonly (keyof Database)[], change: () => Promise<T>): Promise<T> {
+    const result = await change();
+    // After the change committed (VACUUM cannot run in a transaction): VACUUM FULL writes the
+    // live rows into new files and drops the old ones with every dead version in them.
+    for (const table of tables) await sql`vacuum full ${sql.table(table)}`.execute(db);
+    return result;
+  }
+
   async close(): Promise<void> {
     await this.leases.close();
     await this.notifier.close();
