@@ -54,6 +54,8 @@ export interface Config {
   http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
   /** Requests with a wrong API key allowed per minute per client address; 0: no limit. */
   authFailuresPerMinute: number;
+  /** How far a signed ingest's Standard Webhooks timestamp may be from the clock. */
+  ingestSignatureToleranceSeconds: number;
 }
 
 /** A configuration value that cannot be used; its message is one line for the operator. */
@@ -320,6 +322,11 @@ const SETTING_TABLE = [
     doc: 'Requests with a wrong API key allowed per minute per client address; past it, every request of that address that needs a key gets 429 until the minute ends. 0: no limit.',
     parse: integer(0, 1_000_000),
   },
+  {
+    key: 'ingestSignatureToleranceSeconds', env: 'HOOKD_INGEST_SIGNATURE_TOLERANCE_SECONDS', default: '300',
+    doc: 'A signed ingest request\'s Standard Webhooks `webhook-timestamp` must be within this many seconds of the server clock, either way; its `webhook-id` is remembered for 24 hours, so a replay creates no second event.',
+    parse: integer(1, 86_400),
+  },
 ] as const satisfies readonly Setting[];
 
 export const SETTINGS: readonly Setting[] = SETTING_TABLE;
@@ -394,5 +401,6 @@ export function loadConfig(options: LoadOptions = {}): Config {
     allowedHosts: f.allowedHosts,
     http: { headersTimeoutMs: f.headersTimeoutMs, requestTimeoutMs: f.httpRequestTimeoutMs, keepAliveTimeoutMs: f.keepAliveTimeoutMs },
     authFailuresPerMinute: f.authFailuresPerMinute,
+    ingestSignatureToleranceSeconds: f.ingestSignatureToleranceSeconds,
   };
 }

@@ -27,6 +27,18 @@ interface Recorded {
   reveals?: string;
 }
 
+test('signature headers of ingest requests are redacted wherever a log line could carry them', () => {
+  const lines: string[] = [];
+  const logger = createLogger('info', { destination: { write: (line: string) => void lines.push(line) } });
+  const signatures = { 'webhook-signature': 'v1,c2lnbmF0dXJlLW9uZQ==', 'x-hub-signature-256': `sha256=${'ab'.repeat(32)}` };
+  logger.info({ req: { headers: signatures } }, 'request');
+  logger.info({ headers: signatures }, 'headers');
+  logger.info({ attempt: { headers: { 'webhook-signature': signatures['webhook-signature'] } } }, 'nested');
+  const text = lines.join('');
+  assert.equal(lines.length, 3);
+  assert.ok(!text.includes('c2lnbmF0dXJlLW9uZQ') && !text.includes('ab'.repeat(32)), text);
+});
+
 for (const name of STORE_NAMES) {
   describe(`no secret in logs or answers (${name})`, () => {
     let target: StoreTarget;

@@ -118,7 +118,7 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
   await app.register(async (api) => {
     await api.register(healthRoutes({ storeKind: store.kind, maintenance, subscriptions, readModels, clock, version: deps.version, startedAt: deps.startedAt }));
     await api.register(subscriptionRoutes({ subscriptions, allowNetworks: deps.config.allowNetworks, encrypting: deps.config.encryptionKey !== null, clock }));
-    await api.register(ingestRoutes({ subscriptions: deps.subscriptionCache, ingestor: deps.ingestor, idempotencyKeys: store.idempotencyKeys, clock }));
+    await api.register(ingestRoutes({ subscriptions: deps.subscriptionCache, ingestor: deps.ingestor, idempotencyKeys: store.idempotencyKeys, clock, signatureToleranceSeconds: deps.config.ingestSignatureToleranceSeconds }));
     await api.register(deliveryRoutes({ deliveryLog, subscriptions }));
     await api.register(deliveryControlRoutes({ deliveryLog, subscriptions, replayer: deps.replayer, clock }));
     await api.register(eventRoutes({ deliveryLog }));
