@@ -73,6 +73,15 @@ for (const name of STORE_NAMES) {
       assert.ok(description.includes('^[^\\\\u0000]*$'), 'the document states it');
     });
 
+    test('port 0 in target_url is refused: nothing can be connected to there', async () => {
+      for (const url of ['http://example.com:0/hook', 'https://example.com:00', 'http://example.com:0?x=1']) {
+        const refused = await call(app, 'POST', '/subscriptions', { target_url: url });
+        assert.deepEqual([refused.status, refused.body.error.code], [422, 'validation_failed'], url);
+        assert.match(refused.body.error.message, /^target_url: port 0/);
+      }
+      assert.equal((await call(app, 'POST', '/subscriptions', { target_url: 'https://example.com:8443/a:0' })).status, 201);
+    });
+
     test('a secret not in the whsec_ form is accepted with a warning on how receivers load it (create and rotate)', async () => {
       const created = await call(app, 'POST', '/subscriptions', { target_url: 'https://example.com/', secret: 'your-long-secret-key' });
       assert.equal(created.status, 201);

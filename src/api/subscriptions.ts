@@ -28,6 +28,8 @@ import type { Subscriptions } from '../store/contracts.ts';
 const TargetUrl = Type.String({
   minLength: 1, maxLength: 2048, format: 'uri', pattern: TARGET_URL_PATTERN,
   [FORMAT_MESSAGE]: 'must be an absolute http:// or https:// URL, without credentials (user:pass@)',
+  // Port 0 cannot be connected to: refused by the handler, which says so.
+  allOf: [{ pattern: '^[^:]*://(?![^@/?#]*:0+([/?#]|$))', [CHECKED_BY_HANDLER]: true }],
   description: 'Absolute http:// or https:// URL that receives the webhooks, without credentials. A host that is an IP address in a blocked range gets 422 target_url_blocked.',
 });
 const EventTypes = Type.Union([
@@ -191,6 +193,7 @@ function checkTargetUrl(raw: string, policy: NetworkPolicy): string {
     throw invalidField('target_url', 'must be an absolute http:// or https:// URL');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalidField('target_url', 'must use http:// or https://');
+  if (url.port === '0') throw invalidField('target_url', 'port 0 cannot receive connections: give the receiver\'s port, or none for the default');
   if (url.username || url.password) {
     throw invalidField('target_url', 'must not contain credentials; put them in the receiver or use the signing secret');
   }
