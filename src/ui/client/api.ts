@@ -201,6 +201,20 @@ function query(params: Record<string, string | number | undefined>): string {
 
 const enc = encodeURIComponent;
 
+/** What a create or rotate answer warns about: it worked, but not as one may expect. */
+export interface ApiWarning {
+  code: string;
+  message: string;
+}
+
+/** A secret not in the whsec_ form: the Standard Webhooks libraries must be told to take it as raw bytes. */
+export function isRawSecret(secret: string): boolean {
+  return !secret.startsWith('whsec_');
+}
+
+/** The same hint as the API's raw_secret warning. */
+export const RAW_SECRET_HINT = 'Not a whsec_ secret: it signs as its UTF-8 bytes, so receivers using the Standard Webhooks libraries (standardwebhooks, svix) must load it with { format: "raw" }. hookd/verify takes it as it is.';
+
 export const api = {
   stats: (window: StatsWindow, signal?: AbortSignal) => request<Stats>('GET', `/stats${query({ window })}`, { signal }),
 
@@ -208,13 +222,13 @@ export const api = {
     request<Page<Subscription>>('GET', `/subscriptions${query({ limit: 100, cursor })}`, { signal }),
   subscription: (id: string, signal?: AbortSignal) => request<Subscription>('GET', `/subscriptions/${enc(id)}`, { signal }),
   createSubscription: (settings: SubscriptionSettings) =>
-    request<Subscription & { secret: string }>('POST', '/subscriptions', { body: settings }),
+    request<Subscription & { secret: string; warnings: ApiWarning[] }>('POST', '/subscriptions', { body: settings }),
   updateSubscription: (id: string, settings: SubscriptionSettings) =>
     request<Subscription>('PATCH', `/subscriptions/${enc(id)}`, { body: settings }),
   deleteSubscription: (id: string) => request<void>('DELETE', `/subscriptions/${enc(id)}`),
   secret: (id: string) => request<{ secret: string }>('GET', `/subscriptions/${enc(id)}/secret`),
   rotateSecret: (id: string, body: { secret?: string; grace_seconds?: number }) =>
-    request<{ secret: string; previous_secret_expires_at: string | null }>('POST', `/subscriptions/${enc(id)}/secret/rotate`, { body }),
+    request<{ secret: string; previous_secret_expires_at: string | null; warnings: ApiWarning[] }>('POST', `/subscriptions/${enc(id)}/secret/rotate`, { body }),
   replayFailed: (id: string, range: { since?: string; until?: string }) =>
     request<{ count: number }>('POST', `/subscriptions/${enc(id)}/replay`, { body: { status: 'failed', ...range } }),
   sendEvent: (subscriptionId: string, payload: string) =>

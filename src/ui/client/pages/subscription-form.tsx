@@ -3,7 +3,7 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
-import { ApiFailure, api, type FieldError, type Subscription, type SubscriptionSettings } from '../api.ts';
+import { ApiFailure, RAW_SECRET_HINT, api, isRawSecret, type FieldError, type Subscription, type SubscriptionSettings } from '../api.ts';
 import { Page } from '../components/page.tsx';
 import { ErrorNotice, Loaded } from '../components/states.tsx';
 import { useResource } from '../use-resource.ts';
@@ -97,6 +97,7 @@ function SubscriptionForm({ existing }: { existing?: Subscription }) {
       if (creating) {
         const created = await api.createSubscription(settings);
         sessionStorage.setItem(`hookd.newSecret.${created.id}`, created.secret);
+        sessionStorage.setItem(`hookd.newWarnings.${created.id}`, JSON.stringify(created.warnings));
         route(`/subscriptions/${created.id}`);
       } else {
         await api.updateSubscription(existing.id, settings);
@@ -137,7 +138,7 @@ function SubscriptionForm({ existing }: { existing?: Subscription }) {
         {(attrs) => <input {...attrs} type="text" spellcheck={false} placeholder="order.created, user.*" value={values.event_types} onInput={(e) => set('event_types', e.currentTarget.value)} />}
       </Field>
       {creating && (
-        <Field name="secret" label="Signing secret" hint="Optional: leave empty and hookd generates a whsec_ secret." errors={errors}>
+        <Field name="secret" label="Signing secret" hint={values.secret.trim() && isRawSecret(values.secret.trim()) ? RAW_SECRET_HINT : 'Optional: leave empty and hookd generates a whsec_ secret.'} errors={errors}>
           {(attrs) => <input {...attrs} type="text" autoComplete="off" spellcheck={false} value={values.secret} onInput={(e) => set('secret', e.currentTarget.value)} />}
         </Field>
       )}
