@@ -233,7 +233,7 @@ const SETTING_TABLE = [
   },
   {
     key: 'allowNetworks', env: 'HOOKD_ALLOW_NETWORKS', default: '',
-    doc: 'Comma-separated CIDRs deliveries may reach although private, loopback or reserved (e.g. `127.0.0.0/8,::1/128` for a local receiver). Empty: none.',
+    doc: 'Comma-separated CIDRs deliveries may reach although private, loopback or reserved (e.g. `127.0.0.0/8,::1/128` for a local receiver, whose `localhost` target is otherwise blocked, with a warning at creation). Empty: none.',
     parse: networks,
   },
   {
@@ -249,7 +249,7 @@ const SETTING_TABLE = [
   { key: 'metricsPublic', env: 'HOOKD_METRICS_PUBLIC', default: 'false', doc: 'Serve /metrics without an API key even when keys exist.', parse: boolean },
   {
     key: 'encryptionKey', env: 'HOOKD_ENCRYPTION_KEY', default: '', sensitive: true,
-    doc: '32 bytes in base64 (`openssl rand -base64 32`): subscription secrets and custom header values are then stored encrypted (AES-256-GCM). Empty: stored in plain text.',
+    doc: '32 bytes in base64 (`openssl rand -base64 32`): subscription secrets and custom header values are then stored encrypted (AES-256-GCM); values stored before are encrypted at start and their plain copies erased from the database files (not from older backups or WAL archives). Empty: stored in plain text, and values beginning with `enc:v1:` are refused.',
     parse: encryptionKey,
   },
   {
