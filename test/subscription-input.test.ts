@@ -25,7 +25,8 @@ for (const name of STORE_NAMES) {
     });
 
     test('new and rotated secrets need 16 bytes (whsec_) or 16 characters (raw): 422 weak_secret; stored weak ones keep working', async () => {
-      for (const secret of ['whsec_AA', 'whsec_AAAAAAAAAAAAAAAAAAAAA', 'fifteen-chars!!']) {
+      // Characters are counted as JSON Schema counts them: 15 code points, though 16 UTF-16 units.
+      for (const secret of ['whsec_AA', 'whsec_AAAAAAAAAAAAAAAAAAAAA', 'fifteen-chars!!', 'fourteen-chars🔑']) {
         const refused = await call(app, 'POST', '/subscriptions', { target_url: 'https://example.com/', secret });
         assert.deepEqual([refused.status, refused.body.error.code], [422, 'weak_secret'], secret);
         assert.match(refused.body.error.message, /^secret: .*16/);

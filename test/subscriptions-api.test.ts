@@ -256,7 +256,10 @@ for (const name of STORE_NAMES) {
         assert.deepEqual((await call('GET', `/subscriptions/${id}`)).body, beforeView);
       });
 
-      it('422 for PATCH with {}', async () => {
+      it('422 for PATCH with {} or with no body, and the document says PATCH needs a body', async () => {
+        assertError(await call('PATCH', `/subscriptions/${id}`), 422, 'validation_failed');
+        const spec = (await call('GET', '/openapi.json')).body;
+        assert.equal(spec.paths['/api/v1/subscriptions/{id}'].patch.requestBody.required, true);
         assertError(await call('PATCH', `/subscriptions/${id}`, {}), 422, 'validation_failed');
       });
 

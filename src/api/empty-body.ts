@@ -8,11 +8,12 @@ interface BodySchema {
   type?: unknown;
   required?: unknown[];
   additionalProperties?: unknown;
+  minProperties?: number;
 }
 
-/** A closed object (only the properties it names) that requires none of them. */
+/** A closed object (only the properties it names) that requires none of them, nor any at all (PATCH needs one). */
 function onlyOptionalSettings(schema: BodySchema | undefined): boolean {
-  return schema?.type === 'object' && schema.additionalProperties === false && !(schema.required?.length);
+  return schema?.type === 'object' && schema.additionalProperties === false && !(schema.required?.length) && !(schema.minProperties && schema.minProperties > 0);
 }
 
 /** Whether the route's body is only a set of optional settings. */

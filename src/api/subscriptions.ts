@@ -240,7 +240,8 @@ function checkSecret(secret: string, encrypting: boolean): string {
   if (secret.startsWith(WHSEC_PREFIX) && key.length < MIN_SECRET_KEY_BYTES) {
     throw weakSecret(`a whsec_ secret must hold at least ${MIN_SECRET_KEY_BYTES} bytes (${Math.ceil(MIN_SECRET_KEY_BYTES * 4 / 3)} base64 characters after whsec_); this one holds ${key.length}`);
   }
-  if (!secret.startsWith(WHSEC_PREFIX) && secret.length < MIN_RAW_SECRET_LENGTH) {
+  // Characters as JSON Schema counts them (code points), as the document states the minimum.
+  if (!secret.startsWith(WHSEC_PREFIX) && [...secret].length < MIN_RAW_SECRET_LENGTH) {
     throw weakSecret(`must be at least ${MIN_RAW_SECRET_LENGTH} characters long (or whsec_ + base64 of at least ${MIN_SECRET_KEY_BYTES} random bytes)`);
   }
   return secret;
