@@ -199,6 +199,14 @@ for (const name of STORE_NAMES) {
         assert.match(error.message, new RegExp(`subscriptions\\.headers\\.x-token:${id} is encrypted, but HOOKD_ENCRYPTION_KEY is not set`));
         return true;
       });
+      // With a key, beside rows it does open: every row is looked at, not just the first.
+      const keyed = fresh();
+      const sealing = await start(keyed, { encryptionKey: KEY });
+      await call(sealing, 'POST', '/subscriptions', { target_url: receiver.url, secret: SECRET });
+      const odd = (await call(sealing, 'POST', '/subscriptions', { target_url: receiver.url })).body.id;
+      await sealing.close();
+      await withRawDb(keyed, (db) => db.updateTable('subscriptions').set({ secret: looksSealed }).where('id', '=', odd).execute());
+      await assert.rejects(start(keyed, { encryptionKey: KEY }), new RegExp(`subscriptions\\.secret:${odd} (is not a valid encrypted value|cannot be decrypted)`));
     });
 
     test('sealing plain secrets at start leaves no plaintext in the database files', async () => {

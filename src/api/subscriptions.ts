@@ -247,7 +247,7 @@ function checkSecret(secret: string, encrypting: boolean): string {
   return secret;
 }
 
-export type Warning = Static<typeof Warnings>[number];
+type Warning = Static<typeof Warnings>[number];
 
 /** How receivers must load a secret that is not in the whsec_ form. */
 function secretWarnings(secret: string): Warning[] {
