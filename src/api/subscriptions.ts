@@ -106,7 +106,7 @@ const settings = {
   event_types: Type.Optional(EventTypes),
   description: Type.Optional(Description),
   active: Type.Optional(Type.Boolean({ description: 'Inactive subscriptions get no new deliveries.' })),
-  require_signed_ingest: Type.Optional(Type.Boolean({ description: 'Reject ingest requests without a valid X-Hub-Signature-256.' })),
+  require_signed_ingest: Type.Optional(Type.Boolean({ description: 'Reject ingest requests not signed with the secret (Standard Webhooks headers or X-Hub-Signature-256); a signed request then needs no API key.' })),
   retry_policy: Type.Optional(RetryPolicy),
   headers: Type.Optional(Headers),
   max_in_flight: Type.Optional(MaxInFlight),
