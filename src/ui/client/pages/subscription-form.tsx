@@ -150,7 +150,7 @@ function SubscriptionForm({ existing }: { existing?: Subscription }) {
         </label>
         <label class="check">
           <input type="checkbox" name="require_signed_ingest" checked={values.require_signed_ingest} onChange={(e) => set('require_signed_ingest', e.currentTarget.checked)} />
-          Accept only events signed with X-Hub-Signature-256
+          Accept only events signed with the secret (Standard Webhooks or X-Hub-Signature-256)
         </label>
         {(errors.active || errors.require_signed_ingest) && <p class="field-error">{errors.active ?? errors.require_signed_ingest}</p>}
       </fieldset>
