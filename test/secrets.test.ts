@@ -4,15 +4,16 @@
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../src/store/schema.ts';
 import { after, before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import type { App } from '../src/app.ts';
 import { ConfigError, loadConfig, type Config } from '../src/config.ts';
 import { SecretBox, SecretUnavailableError } from '../src/store/secret-box.ts';
-import { withRawDb } from './support/raw-db.ts';
+import { openRawDb, withRawDb } from './support/raw-db.ts';
 import { call, finished } from './support/api.ts';
-import { startReceiver, type Received, type Receiver } from './support/receiver.ts';
+import { eventually, startReceiver, type Received, type Receiver } from './support/receiver.ts';
 import { STORE_NAMES, newTarget, startTestApp, type StoreTarget } from './support/stores.ts';
 
 const LOOPBACK = ['127.0.0.0/8', '::1/128'];
@@ -56,6 +57,35 @@ async function databaseBytes(target: StoreTarget): Promise<Buffer> {
   });
 }
 const seenRelationFiles = new Set<string>();
+
+/** A transaction on a connection of its own that keeps a snapshot (of another table, say) until ended. */
+async function holdSnapshot(target: StoreTarget): Promise<{ end(): Promise<void> }> {
+  const db = openRawDb(target);
+  const connection = await new Promise<{ release: () => void; run: <T>(work: (c: Kysely<Database>) => Promise<T>) => Promise<T> }>((resolve) => {
+    let release!: () => void;
+    const released = new Promise<void>((done) => { release = done; });
+    void db.connection().execute(async (c) => {
+      resolve({ release, run: (work) => work(c) });
+      await released;
+    });
+  });
+  await connection.run(async (c) => {
+    // A snapshot of the whole database, without touching the table (which would also lock it).
+    await sql`begin isolation level repeatable read`.execute(c);
+    await sql`select 1`.execute(c);
+  });
+  return {
+    async end() {
+      await connection.run((c) => sql`commit`.execute(c));
+      connection.release();
+      await db.destroy();
+    },
+  };
+}
+
+async function rawSubscriptions(target: StoreTarget): Promise<{ secret: string }[]> {
+  return withRawDb(target, (db) => db.selectFrom('subscriptions').select('secret').execute());
+}
 
 function hubSignature(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
@@ -225,7 +255,15 @@ for (const name of STORE_NAMES) {
       };
       assert.ok((await leftovers()).length > 0, 'the plain values are in the files before sealing');
 
-      const encrypting = await start(target, { encryptionKey: KEY });
+      // On PostgreSQL a transaction that began before the sealing may still see the old row
+      // versions, and VACUUM FULL keeps what it may see: hookd waits for it to end first.
+      const holder = target.database.kind === 'postgres' ? await holdSnapshot(target) : null;
+      const starting = start(target, { encryptionKey: KEY });
+      if (holder) {
+        await eventually(async () => (await rawSubscriptions(target)).every((row) => row.secret.startsWith('enc:v1:')) || undefined, 30_000, 'the secrets to be sealed');
+        await holder.end();
+      }
+      const encrypting = await starting;
       await encrypting.close();
       assert.deepEqual(await leftovers(), []);
     });
