@@ -58,6 +58,8 @@ export interface Config {
   http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
   /** Requests with a wrong API key allowed per minute per client address; 0: no limit. */
   authFailuresPerMinute: number;
+  /** How far a signed ingest's Standard Webhooks timestamp may be from the clock. */
+  ingestSignatureToleranceSeconds: number;
   /** OpenTelemetry tracing; null (the default) when off. */
   tracing: TracingConfig | null;
 }
@@ -286,7 +288,7 @@ const SETTING_TABLE = [
   },
   {
     key: 'allowNetworks', env: 'HOOKD_ALLOW_NETWORKS', default: '',
-    doc: 'Comma-separated CIDRs deliveries may reach although private, loopback or reserved (e.g. `127.0.0.0/8,::1/128` for a local receiver). Empty: none.',
+    doc: 'Comma-separated CIDRs deliveries may reach although private, loopback or reserved (e.g. `127.0.0.0/8,::1/128` for a local receiver, whose `localhost` target is otherwise blocked, with a warning at creation). Empty: none.',
     parse: networks,
   },
   {
@@ -307,7 +309,7 @@ const SETTING_TABLE = [
   },
   {
     key: 'encryptionKey', env: 'HOOKD_ENCRYPTION_KEY', default: '', sensitive: true,
-    doc: '32 bytes in base64 (`openssl rand -base64 32`): subscription secrets and custom header values are then stored encrypted (AES-256-GCM). Empty: stored in plain text.',
+    doc: '32 bytes in base64 (`openssl rand -base64 32`): subscription secrets and custom header values are then stored encrypted (AES-256-GCM); values stored before are encrypted at start and their plain copies erased from the database files (not from older backups or WAL archives). Empty: stored in plain text, and values beginning with `enc:v1:` are refused.',
     parse: encryptionKey,
   },
   {
@@ -384,6 +386,11 @@ const SETTING_TABLE = [
     key: 'authFailuresPerMinute', env: 'HOOKD_AUTH_FAILURES_PER_MINUTE', default: '30',
     doc: 'Requests with a wrong API key allowed per minute per client address; past it, every request of that address that needs a key gets 429 until the minute ends. 0: no limit.',
     parse: integer(0, 1_000_000),
+  },
+  {
+    key: 'ingestSignatureToleranceSeconds', env: 'HOOKD_INGEST_SIGNATURE_TOLERANCE_SECONDS', default: '300',
+    doc: 'A signed ingest request\'s Standard Webhooks `webhook-timestamp` must be within this many seconds of the server clock, either way; its `webhook-id` is remembered for 24 hours, so a replay creates no second event.',
+    parse: integer(1, 86_400),
   },
   {
     key: 'otelEndpoint', env: 'OTEL_EXPORTER_OTLP_ENDPOINT', default: '',
@@ -499,6 +506,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     portalFrameAncestors: f.portalFrameAncestors,
     http: { headersTimeoutMs: f.headersTimeoutMs, requestTimeoutMs: f.httpRequestTimeoutMs, keepAliveTimeoutMs: f.keepAliveTimeoutMs },
     authFailuresPerMinute: f.authFailuresPerMinute,
+    ingestSignatureToleranceSeconds: f.ingestSignatureToleranceSeconds,
     tracing: tracingConfig(f),
   };
 }

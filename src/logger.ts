@@ -8,7 +8,8 @@ export const REDACTED_PATHS = [
   // API keys and the encryption key, e.g. in a logged Config.
   'apiKey', '*.apiKey', 'encryptionKey', '*.encryptionKey',
   'authorization', 'headers.authorization', '*.headers.authorization',
-  'req.headers["x-hub-signature-256"]', 'headers["x-hub-signature-256"]',
+  'req.headers["x-hub-signature-256"]', 'headers["x-hub-signature-256"]', '*.headers["x-hub-signature-256"]',
+  'req.headers["webhook-signature"]', 'headers["webhook-signature"]', '*.headers["webhook-signature"]',
   // A subscription's custom header values may be credentials.
   'subscription.headers', '*.subscription.headers',
 ];

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { subscribe } from './support/api.ts';
+import { call, subscribe } from './support/api.ts';
 import { STARTUP_MS, databaseUrlFor, freePort, startHookd, type HookdProcess } from './support/hookd-process.ts';
 import { STORE_NAMES, newTarget, openTestStore } from './support/stores.ts';
 
@@ -223,4 +223,28 @@ for (const storeName of STORE_NAMES) describe(`hookd listen and hookd send (${st
       assert.match(result.stdout, new RegExp(`^Usage: hookd ${name} `, 'm'));
     }
   });
+});
+
+test('a localhost target while loopback is not allowed: the hint to HOOKD_ALLOW_NETWORKS at creation, in the attempt, in hookd send and in the log', async () => {
+  const target = newTarget('sqlite');
+  await (await openTestStore(target)).close();
+  const hookd = startHookd('serve', { DATABASE_URL: databaseUrlFor(target), PORT: String(await freePort()), HOST: '127.0.0.1', LOG_LEVEL: 'info' });
+  try {
+    await hookd.waitHealthy();
+    const hint = '(HOOKD_ALLOW_NETWORKS can allow it)';
+    const created = await call(hookd, 'POST', '/subscriptions', { target_url: 'http://localhost:9/hook', event_types: ['order.*'] });
+    assert.equal(created.status, 201);
+    assert.ok(created.body.warnings.some((w: { code: string; message: string }) => w.code === 'target_host_blocked' && w.message.endsWith(hint)), JSON.stringify(created.body.warnings));
+    const sent = await run(['send', created.body.id, '--event-type', 'order.created', '--url', hookd.url!]);
+    assert.equal(sent.code, 1, sent.stdout + sent.stderr);
+    assert.match(sent.stdout, /attempt 1: blocked in \d+ ms \(blocked: host localhost resolved to .* loopback .*\(HOOKD_ALLOW_NETWORKS can allow it\)\)/);
+    const deliveries = await call(hookd, 'GET', `/subscriptions/${created.body.id}/deliveries`);
+    const delivery = await call(hookd, 'GET', `/deliveries/${deliveries.body.items[0].id}`);
+    assert.ok(delivery.body.logs[0].error_details.endsWith(hint), delivery.body.logs[0].error_details);
+    const logged = hookd.output.split('\n').find((line) => line.includes('delivery attempt') && line.includes('blocked'));
+    assert.ok(logged?.includes(hint), logged ?? hookd.output);
+  } finally {
+    assert.equal((await hookd.stop(10_000)).code, 0);
+    await target.cleanup();
+  }
 });

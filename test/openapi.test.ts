@@ -7,6 +7,8 @@ import type { FastifyInstance, RouteOptions } from 'fastify';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { STORE_NAMES, newTarget, startTestApp } from './support/stores.ts';
+import { readFileSync } from 'node:fs';
+import { VECTOR } from './support/signing-vector.ts';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
@@ -188,3 +190,15 @@ for (const storeName of STORE_NAMES) {
     });
   });
 }
+
+test("the quick start's example secret is its own: not an example of the OpenAPI document, not the public test vector", async () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## API'));
+  const secrets = new Set(quickStart.match(/whsec_[A-Za-z0-9+/=]+/g));
+  assert.equal(secrets.size, 1, 'one secret, used by both the listener and the subscription');
+  const examples = JSON.stringify(await import('../src/api/examples.ts'));
+  for (const secret of secrets) {
+    assert.ok(!examples.includes(secret), `${secret} is also an OpenAPI example`);
+    assert.notEqual(secret, VECTOR.secret);
+  }
+});

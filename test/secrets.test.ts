@@ -3,14 +3,17 @@
 // start), and rotation with a grace period during which deliveries carry both signatures.
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../src/store/schema.ts';
 import { after, before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import type { App } from '../src/app.ts';
 import { ConfigError, loadConfig, type Config } from '../src/config.ts';
 import { SecretBox, SecretUnavailableError } from '../src/store/secret-box.ts';
-import { withRawDb } from './support/raw-db.ts';
+import { openRawDb, withRawDb } from './support/raw-db.ts';
 import { call, finished } from './support/api.ts';
-import { startReceiver, type Received, type Receiver } from './support/receiver.ts';
+import { eventually, startReceiver, type Received, type Receiver } from './support/receiver.ts';
 import { STORE_NAMES, newTarget, startTestApp, type StoreTarget } from './support/stores.ts';
 
 const LOOPBACK = ['127.0.0.0/8', '::1/128'];
@@ -28,8 +31,64 @@ async function rawSubscription(target: StoreTarget, id: string) {
   return { ...row, headers: headers as Record<string, string> };
 }
 
+/**
+ * The bytes of the files the target's subscriptions live in: the SQLite file and its WAL; on
+ * PostgreSQL, after a checkpoint, the table's current file and the one it had before (read
+ * with pg_read_binary_file, as the superuser the tests connect as).
+ */
+async function databaseBytes(target: StoreTarget): Promise<Buffer> {
+  if (target.database.kind === 'sqlite') {
+    const file = target.database.path;
+    return Buffer.concat([file, `${file}-wal`].filter((f) => existsSync(f)).map((f) => readFileSync(f)));
+  }
+  return withRawDb(target, async (db) => {
+    await sql`checkpoint`.execute(db);
+    const paths = new Set([...seenRelationFiles, (await sql<{ path: string }>`select pg_relation_filepath('subscriptions') as path`.execute(db)).rows[0]!.path]);
+    const parts: Buffer[] = [];
+    for (const path of paths) {
+      seenRelationFiles.add(path);
+      // Gone (or emptied) once VACUUM FULL replaced it and a checkpoint passed: nothing to read.
+      const exists = await sql<{ size: number | null }>`select (pg_stat_file(${path}::text, true)).size as size`.execute(db);
+      if (exists.rows[0]!.size === null) continue;
+      const read = await sql<{ bytes: Buffer }>`select pg_read_binary_file(${path}::text) as bytes`.execute(db);
+      parts.push(read.rows[0]!.bytes);
+    }
+    return Buffer.concat(parts);
+  });
+}
+const seenRelationFiles = new Set<string>();
+
+/** A transaction on a connection of its own that keeps a snapshot (of another table, say) until ended. */
+async function holdSnapshot(target: StoreTarget): Promise<{ end(): Promise<void> }> {
+  const db = openRawDb(target);
+  const connection = await new Promise<{ release: () => void; run: <T>(work: (c: Kysely<Database>) => Promise<T>) => Promise<T> }>((resolve) => {
+    let release!: () => void;
+    const released = new Promise<void>((done) => { release = done; });
+    void db.connection().execute(async (c) => {
+      resolve({ release, run: (work) => work(c) });
+      await released;
+    });
+  });
+  await connection.run(async (c) => {
+    // A snapshot of the whole database, without touching the table (which would also lock it).
+    await sql`begin isolation level repeatable read`.execute(c);
+    await sql`select 1`.execute(c);
+  });
+  return {
+    async end() {
+      await connection.run((c) => sql`commit`.execute(c));
+      connection.release();
+      await db.destroy();
+    },
+  };
+}
+
+async function rawSubscriptions(target: StoreTarget): Promise<{ secret: string }[]> {
+  return withRawDb(target, (db) => db.selectFrom('subscriptions').select('secret').execute());
+}
+
 function hubSignature(secret: string, body: string): string {
-  return `sha256=${createHmac('sha256', Buffer.from(secret.slice('whsec_'.length), 'base64')).update(body).digest('hex')}`;
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
 function verifies(secret: string, received: Received): boolean {
@@ -144,6 +203,71 @@ for (const name of STORE_NAMES) {
       await assert.rejects(start(target), /is encrypted, but HOOKD_ENCRYPTION_KEY is not set/);
     });
 
+    test('a secret or header value that looks encrypted is refused without a key (422), and one already stored stops the start with a clear message', async () => {
+      const target = fresh();
+      const app = await start(target);
+      const looksSealed = 'enc:v1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+      for (const body of [
+        { target_url: receiver.url, secret: looksSealed },
+        { target_url: receiver.url, headers: { 'X-Token': looksSealed } },
+      ]) {
+        const refused = await call(app, 'POST', '/subscriptions', body);
+        assert.deepEqual([refused.status, refused.body.error.code], [422, 'value_looks_encrypted'], JSON.stringify(refused.body));
+      }
+      const id = (await call(app, 'POST', '/subscriptions', { target_url: receiver.url })).body.id;
+      for (const [path, body] of [[`/subscriptions/${id}`, { headers: { 'X-Token': looksSealed } }], [`/subscriptions/${id}/secret/rotate`, { secret: looksSealed }]] as const) {
+        const refused = await call(app, path.endsWith('rotate') ? 'POST' : 'PATCH', path, body);
+        assert.deepEqual([refused.status, refused.body.error.code], [422, 'value_looks_encrypted'], path);
+      }
+      assert.throws(() => new SecretBox().seal(looksSealed, 'subscriptions.secret:x'), /would read back as an encrypted value/);
+      assert.equal(new SecretBox(KEY).open(new SecretBox(KEY).seal(looksSealed, 'c'), 'c'), looksSealed, 'with a key it is sealed like any value');
+      // A database written before these checks: a plain header value that looks sealed.
+      await withRawDb(target, (db) => db.updateTable('subscriptions').set({ headers: JSON.stringify({ 'X-Token': looksSealed }) }).where('id', '=', id).execute());
+      await app.close();
+      await assert.rejects(start(target), (error: Error) => {
+        assert.ok(error instanceof ConfigError, String(error));
+        assert.match(error.message, new RegExp(`subscriptions\\.headers\\.x-token:${id} is encrypted, but HOOKD_ENCRYPTION_KEY is not set`));
+        return true;
+      });
+      // With a key, beside rows it does open: every row is looked at, not just the first.
+      const keyed = fresh();
+      const sealing = await start(keyed, { encryptionKey: KEY });
+      await call(sealing, 'POST', '/subscriptions', { target_url: receiver.url, secret: SECRET });
+      const odd = (await call(sealing, 'POST', '/subscriptions', { target_url: receiver.url })).body.id;
+      await sealing.close();
+      await withRawDb(keyed, (db) => db.updateTable('subscriptions').set({ secret: looksSealed }).where('id', '=', odd).execute());
+      await assert.rejects(start(keyed, { encryptionKey: KEY }), new RegExp(`subscriptions\\.secret:${odd} (is not a valid encrypted value|cannot be decrypted)`));
+    });
+
+    test('sealing plain secrets at start leaves no plaintext in the database files', async () => {
+      const target = fresh();
+      const plain = await start(target);
+      const secrets = Array.from({ length: 20 }, (_, i) => `plain-secret-${i}-${randomBytes(8).toString('hex')}`);
+      const headerValues = secrets.map((_, i) => `plain-header-${i}-${randomBytes(8).toString('hex')}`);
+      for (const [i, secret] of secrets.entries()) {
+        const created = await call(plain, 'POST', '/subscriptions', { target_url: receiver.url, secret, headers: { 'X-Token': headerValues[i] } });
+        assert.equal(created.status, 201);
+      }
+      await plain.close();
+      const leftovers = async () => {
+        const files = await databaseBytes(target);
+        return [...secrets, ...headerValues].filter((value) => files.includes(Buffer.from(value)));
+      };
+      assert.ok((await leftovers()).length > 0, 'the plain values are in the files before sealing');
+
+      // On PostgreSQL a transaction that began before the sealing may still see the old row
+      // versions, and VACUUM FULL keeps what it may see: hookd waits for it to end first.
+      const holder = target.database.kind === 'postgres' ? await holdSnapshot(target) : null;
+      const starting = start(target, { encryptionKey: KEY });
+      if (holder) {
+        await eventually(async () => (await rawSubscriptions(target)).every((row) => row.secret.startsWith('enc:v1:')) || undefined, 30_000, 'the secrets to be sealed');
+        await holder.end();
+      }
+      const encrypting = await starting;
+      await encrypting.close();
+      assert.deepEqual(await leftovers(), []);
+    });
+
     test('rotation: both signatures during the grace period (new first), only the new one after it', async () => {
       let offsetMs = 0;
       const app = await start(fresh(), {}, () => Date.now() + offsetMs);
@@ -183,7 +307,7 @@ for (const name of STORE_NAMES) {
       const app = await start(fresh());
       const id = (await call(app, 'POST', '/subscriptions', { target_url: receiver.url, secret: SECRET })).body.id;
       const now = await call(app, 'POST', `/subscriptions/${id}/secret/rotate`, { secret: NEXT_SECRET, grace_seconds: 0 });
-      assert.deepEqual(now.body, { secret: NEXT_SECRET, previous_secret_expires_at: null });
+      assert.deepEqual(now.body, { secret: NEXT_SECRET, previous_secret_expires_at: null, warnings: [] });
       assert.equal(String((await deliverOne(app, id)).headers['webhook-signature']).split(' ').length, 1);
 
       assert.equal((await call(app, 'POST', `/subscriptions/${id}/secret/rotate`, {})).status, 200, 'the default grace applies');

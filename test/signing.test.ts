@@ -91,14 +91,18 @@ describe('hubSignature / verifyHubSignature', () => {
     );
   });
 
-  test('equals an independently computed HMAC, key = secretKey(secret)', () => {
+  test('is keyed with the secret string as the user sees it, whsec_ prefix included, as GitHub documents', () => {
+    // GitHub's documented check: crypto.createHmac('sha256', secret).update(payload).digest('hex'),
+    // with the secret as the string it was configured with.
     const body = enc.encode(VECTOR.body);
-    const whsecExpected = createHmac('sha256', Buffer.from('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'base64'))
-      .update(body)
-      .digest('hex');
-    assert.equal(hubSignature(VECTOR.secret, body), `sha256=${whsecExpected}`);
-    const rawExpected = createHmac('sha256', 'raw-secret').update(body).digest('hex');
-    assert.equal(hubSignature('raw-secret', body), `sha256=${rawExpected}`);
+    for (const secret of [VECTOR.secret, 'raw-secret-of-some-length']) {
+      const github = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+      assert.equal(hubSignature(secret, body), github, secret);
+      assert.equal(verifyHubSignature(secret, body, github), true, secret);
+      assert.equal(signatureHeaders([secret], 'id', 1, body)['x-hub-signature-256'], github, secret);
+    }
+    const decodedKey = createHmac('sha256', Buffer.from(VECTOR.secret.slice('whsec_'.length), 'base64')).update(body).digest('hex');
+    assert.equal(verifyHubSignature(VECTOR.secret, body, `sha256=${decodedKey}`), false, 'not the base64-decoded key');
   });
 
   test('verifyHubSignature accepts the right header (also uppercase hex, surrounding spaces)', () => {

@@ -71,7 +71,7 @@ for (const name of STORE_NAMES) {
       it('creates a subscription: POST /api/v1/subscriptions/ (trailing slash)', async () => {
         const reply = await call('POST', '/subscriptions/', {
           target_url: 'https://webhook.site/your-webhook-id',
-          secret: 'your-secret-key',
+          secret: 'your-long-secret-key',
           event_types: ['order.created', 'user.registered'],
         });
         assert.equal(reply.status, 201, JSON.stringify(reply.body));
@@ -79,7 +79,7 @@ for (const name of STORE_NAMES) {
         const body = reply.body;
         assert.match(body.id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
         assert.equal(body.target_url, 'https://webhook.site/your-webhook-id');
-        assert.equal(body.secret, 'your-secret-key');
+        assert.equal(body.secret, 'your-long-secret-key');
         assert.deepEqual(body.event_types, ['order.created', 'user.registered']);
         assert.equal(body.description, null);
         assert.equal(body.active, true);
@@ -119,7 +119,7 @@ for (const name of STORE_NAMES) {
         assert.deepEqual(reply.body.event_types, ['order.created', 'order.updated', 'order.canceled']);
         assertNoSecret(reply.body);
         const secret = await call('GET', `/subscriptions/${id}/secret`);
-        assert.deepEqual(secret.body, { secret: 'your-secret-key' });
+        assert.deepEqual(secret.body, { secret: 'your-long-secret-key' });
       });
 
       it('deletes a subscription: DELETE /api/v1/subscriptions/{id}', async () => {
@@ -256,7 +256,10 @@ for (const name of STORE_NAMES) {
         assert.deepEqual((await call('GET', `/subscriptions/${id}`)).body, beforeView);
       });
 
-      it('422 for PATCH with {}', async () => {
+      it('422 for PATCH with {} or with no body, and the document says PATCH needs a body', async () => {
+        assertError(await call('PATCH', `/subscriptions/${id}`), 422, 'validation_failed');
+        const spec = (await call('GET', '/openapi.json')).body;
+        assert.equal(spec.paths['/api/v1/subscriptions/{id}'].patch.requestBody.required, true);
         assertError(await call('PATCH', `/subscriptions/${id}`, {}), 422, 'validation_failed');
       });
 

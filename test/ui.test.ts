@@ -439,6 +439,34 @@ test('the web UI with long event types, raw payloads, failed attempts, unknown i
     await shoot(page, 'subscription-rotated');
   });
 
+  await t.test('a secret not in the whsec_ form: the form and the secret card say how receivers must load it', async () => {
+    const hint = /must load it with \{ format: "raw" \}/;
+    await page.goto(url('/subscriptions/new'));
+    await page.getByLabel('Target URL').fill(receiver.url);
+    const secret = page.getByLabel('Signing secret');
+    await secret.fill('whsec_LEn2DIbz+8l5ICQwbmXpL8AW2ArSdDJN');
+    await textOf(page.locator('#secret-hint'), /generates a whsec_ secret/);
+    await secret.fill('your-long-secret-key');
+    await textOf(page.locator('#secret-hint'), hint);
+    await page.getByRole('button', { name: 'Create subscription' }).click();
+    await page.waitForURL(/\/subscriptions\/[0-9a-f-]{36}$/);
+    await textOf(page.getByTestId('secret'), /your-long-secret-key/);
+    await textOf(page.getByTestId('raw-secret-hint'), hint);
+    await shoot(page, 'subscription-raw-secret');
+    // Rotating to a generated whsec_ secret ends the hint; a revealed raw secret shows it again.
+    await page.getByRole('button', { name: 'Rotate…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Rotate the signing secret' });
+    await dialog.getByRole('button', { name: 'Rotate' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await textOf(page.getByTestId('secret'), /^whsec_/);
+    assert.equal(await page.getByTestId('raw-secret-hint').count(), 0);
+    const id = page.url().split('/').at(-1)!;
+    await api('POST', `/subscriptions/${id}/secret/rotate`, { secret: 'another-long-raw-secret', grace_seconds: 0 });
+    await page.reload();
+    await page.getByRole('button', { name: 'Reveal' }).click();
+    await textOf(page.getByTestId('raw-secret-hint'), hint);
+  });
+
   await t.test('a deliveries address with a time that is not one shows the deliveries and says what it ignored', async () => {
     await page.goto(url('/deliveries?since=garbage&status=failed'));
     await textOf(page.getByTestId('ignored-filters'), /since=garbage \(not a date and time\)/);

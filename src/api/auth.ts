@@ -1,8 +1,9 @@
 // Who may call what. Every /api/v1 route except health and the OpenAPI document needs
 // `Authorization: Bearer <API key>` once any key exists; /metrics too unless
 // HOOKD_METRICS_PUBLIC=true. The web UI and /docs are static and open. Per-subscription
-// ingest also accepts, instead of a key, a valid X-Hub-Signature-256 when the subscription
-// requires signed ingest: the sender proves it holds the subscription secret.
+// ingest also accepts, instead of a key, a valid signature (Standard Webhooks headers or
+// X-Hub-Signature-256) when the subscription requires signed ingest: the sender proves it
+// holds the subscription secret (api/ingest-signature.ts decides before the body is parsed).
 //
 // Routes are classified by their registered pattern, not the raw URL, so encodings and
 // trailing slashes cannot move a request into an open class. Anything not listed as open
@@ -54,6 +55,14 @@ function accessOf(request: FastifyRequest, metricsPublic: boolean): Access {
   return 'key';
 }
 
+/** What a keyless ingest request that is not let in is told, whatever the reason. */
+export const KEYLESS_INGEST_REFUSED = 'This API needs an API key: send Authorization: Bearer <key>. A subscription with require_signed_ingest also accepts a request signed with its secret instead.';
+
+/** Whether the request carries an ingest signature of either kind (it may then come without a key). */
+function carriesIngestSignature(headers: FastifyRequest['headers']): boolean {
+  return headers['webhook-signature'] !== undefined || headers['x-hub-signature-256'] !== undefined;
+}
+
 export function unauthorized(reply: FastifyReply, message: string): ApiError {
   reply.header('www-authenticate', 'Bearer realm="hookd"');
   return new ApiError(401, 'unauthorized', message);
@@ -103,23 +112,17 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
       request.auth = { by: 'open' };
       return;
     }
-    if (access === 'key-or-ingest-signature' && header === undefined && request.headers['x-hub-signature-256'] !== undefined) {
-      request.auth = { by: 'ingest-signature' };
-      return;
+    if (access === 'key-or-ingest-signature' && header === undefined) {
+      // Decided by the route before its body is parsed (api/ingest-signature.ts), with the
+      // same answer as here for whatever it refuses.
+      if (carriesIngestSignature(request.headers)) {
+        request.auth = { by: 'ingest-signature' };
+        return;
+      }
+      throw unauthorized(reply, KEYLESS_INGEST_REFUSED);
     }
     throw unauthorized(reply, token === undefined
       ? 'This API needs an API key: send Authorization: Bearer <key>.'
       : 'The API key is not valid (unknown or revoked).');
   });
-}
-
-/**
- * For per-subscription ingest let in on its signature alone: only subscriptions that require
- * signed ingest accept that, and an unknown subscription is not revealed to a caller without a key.
- */
-export function checkIngestWithoutKey(request: FastifyRequest, reply: FastifyReply, subscription: Subscription | undefined): void {
-  if (request.auth?.by !== 'ingest-signature') return;
-  if (!subscription?.requireSignedIngest) {
-    throw unauthorized(reply, 'This API needs an API key: send Authorization: Bearer <key> (only subscriptions with require_signed_ingest accept a signature instead).');
-  }
 }

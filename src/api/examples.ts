@@ -30,11 +30,11 @@ export const subscriptionExample = {
   updated_at: CREATED_AT,
 };
 
-export const secretExample = { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' };
+export const secretExample = { secret: 'whsec_LEn2DIbz+8l5ICQwbmXpL8AW2ArSdDJN' };
 
-export const subscriptionWithSecretExample = { ...subscriptionExample, ...secretExample };
+export const subscriptionWithSecretExample = { ...subscriptionExample, ...secretExample, warnings: [] };
 
-export const rotatedSecretExample = { secret: 'whsec_dGhlIG5ldyBzZWNyZXQgYWZ0ZXIgcm90YXRpb24=', previous_secret_expires_at: '2025-06-02T12:00:00.000Z' };
+export const rotatedSecretExample = { secret: 'whsec_dGhlIG5ldyBzZWNyZXQgYWZ0ZXIgcm90YXRpb24=', previous_secret_expires_at: '2025-06-02T12:00:00.000Z', warnings: [] };
 
 /** A subscription whose deliveries go to a broker: a RabbitMQ exchange, the password masked. */
 export const brokerSubscriptionExample = {

@@ -33,23 +33,28 @@ async function committed(request: FastifyRequest, ingest: Promise<Ingested>): Pr
  * failure to commit is the database's: 503, and nothing was accepted.
  */
 export async function ingestOnce<T>(
-  context: { request: FastifyRequest; reply: FastifyReply; keys: IdempotencyKeys; now: number; scope: string },
+  context: {
+    request: FastifyRequest; reply: FastifyReply; keys: IdempotencyKeys; now: number; scope: string;
+    /** The key, when not the Idempotency-Key header (a signed ingest's webhook-id), and the header it came in. */
+    key?: string; keyName?: string;
+  },
   ingest: (idempotency: IncomingEvent['idempotency']) => Promise<Ingested>,
   format: (ingested: Ingested) => T,
 ): Promise<T> {
   const { request, reply, keys, now, scope } = context;
   reply.status(202);
-  const key = request.headers['idempotency-key'];
+  const key = context.key ?? request.headers['idempotency-key'];
+  const keyName = context.keyName ?? 'Idempotency-Key';
   if (key === undefined) return format(await committed(request, ingest(undefined)));
   if (typeof key !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(key)) {
-    throw invalidField('Idempotency-Key', 'must be 1 to 255 printable ASCII characters without spaces');
+    throw invalidField(keyName, 'must be 1 to 255 printable ASCII characters without spaces');
   }
   const requestHash = createHash('sha256').update(request.rawBody ?? '').digest('hex');
   const replay = async (): Promise<T | undefined> => {
     const stored = await keys.find(scope, key, now - IDEMPOTENCY_WINDOW_MS);
     if (!stored) return undefined;
     if (stored.requestHash !== requestHash) {
-      throw new ApiError(422, 'idempotency_key_reused', 'This Idempotency-Key was used in the last 24 hours with a different request body.');
+      throw new ApiError(422, 'idempotency_key_reused', `This ${keyName} was used in the last 24 hours with a different request body.`);
     }
     reply.header('idempotent-replayed', 'true');
     return format(JSON.parse(stored.response) as Ingested);

@@ -6,10 +6,8 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { EVENT_TYPE_NAME } from '../domain/index.ts';
-import { signingSecrets } from '../signing/signing-secrets.ts';
-import { verifyHubSignature } from '../signing/standard-webhooks.ts';
-import { checkIngestWithoutKey } from './auth.ts';
 import { ApiError, invalidField, notFound } from './errors.ts';
+import { checkIngestSignature, keylessIngestCheck } from './ingest-signature.ts';
 import { IDEMPOTENCY_KEY_PATTERN, ingestOnce } from './idempotency.ts';
 import { fannedOutExample, ingestedExample } from './examples.ts';
 import { ApplicationParams, CHECKED_BY_HANDLER, errorResponses, isUuid } from './schemas.ts';
@@ -27,12 +25,19 @@ const EventBody = Type.Object({
   data: Type.Optional(Type.Unknown({ description: 'Anything; the whole body is delivered exactly as received.' })),
 }, { additionalProperties: true, description: 'Any JSON object. It is delivered byte for byte.' });
 
+const IdempotencyKeyHeader = Type.String({ pattern: IDEMPOTENCY_KEY_PATTERN.source, description: '1 to 255 printable ASCII characters, no spaces. Repeats within 24 hours get the first answer and create nothing.', [CHECKED_BY_HANDLER]: true });
 const EventHeaders = Type.Object({
   'x-event-type': Type.Optional(Type.String({ pattern: EVENT_TYPE_NAME, description: 'The event type, when the body has no event_type.' })),
-  'x-hub-signature-256': Type.Optional(Type.String({ description: '`sha256=` + hex HMAC-SHA256 of the body with the subscription secret.' })),
   traceparent: Type.Optional(Type.String({ description: 'W3C trace context: stored with the event and carried to every attempt, so the receiver continues this trace. A malformed one is ignored.', examples: ['00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'] })),
   tracestate: Type.Optional(Type.String({ description: 'W3C trace context vendor data, carried with a valid traceparent. A malformed one is ignored.' })),
-  'idempotency-key': Type.Optional(Type.String({ pattern: IDEMPOTENCY_KEY_PATTERN.source, description: '1 to 255 printable ASCII characters, no spaces. Repeats within 24 hours get the first answer and create nothing.', [CHECKED_BY_HANDLER]: true })),
+  'idempotency-key': Type.Optional(IdempotencyKeyHeader),
+});
+const IngestHeaders = Type.Object({
+  ...EventHeaders.properties,
+  'x-hub-signature-256': Type.Optional(Type.String({ description: '`sha256=` + hex HMAC-SHA256 of the body, keyed with the subscription secret string as shown (as GitHub does). Signs the body only: a replay of the request is a new event; prefer the Standard Webhooks headers.' })),
+  'webhook-id': Type.Optional(Type.String({ description: 'Standard Webhooks: a unique id of this event. A repeat with the same id within 24 hours gets the first answer and creates nothing (do not send Idempotency-Key with it).' })),
+  'webhook-timestamp': Type.Optional(Type.String({ description: 'Standard Webhooks: unix seconds when signed; must be within HOOKD_INGEST_SIGNATURE_TOLERANCE_SECONDS (300) of the server clock.' })),
+  'webhook-signature': Type.Optional(Type.String({ description: 'Standard Webhooks: `v1,` + base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` with the subscription secret (as the standardwebhooks and svix libraries sign); several space-separated signatures are accepted. Decides over X-Hub-Signature-256 when both are sent.' })),
 });
 
 const eventTypeName = new RegExp(EVENT_TYPE_NAME);
@@ -109,7 +114,7 @@ function traceIngests(app: Parameters<FastifyPluginAsync>[0], tracing: Tracing |
   };
 }
 
-export const ingestRoutes = ({ subscriptions, eventSchemas, ingestor, idempotencyKeys, clock, tracing }: IngestDeps): FastifyPluginAsync => async (app) => {
+export const ingestRoutes = ({ subscriptions, eventSchemas, ingestor, idempotencyKeys, clock, tracing, signatureToleranceSeconds }: IngestDeps & { signatureToleranceSeconds: number }): FastifyPluginAsync => async (app) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { traceOf, accepted } = traceIngests(app, tracing);
 
@@ -117,7 +122,7 @@ export const ingestRoutes = ({ subscriptions, eventSchemas, ingestor, idempotenc
     schema: {
       tags: ['ingest'], summary: 'Send an event to one subscription',
       params: Type.Object({ subscription_id: Type.String() }),
-      headers: EventHeaders,
+      headers: IngestHeaders,
       body: EventBody,
       response: {
         202: Type.Object({
@@ -129,29 +134,38 @@ export const ingestRoutes = ({ subscriptions, eventSchemas, ingestor, idempotenc
       },
     },
     config: { owns: { param: 'subscription_id', resource: 'subscription' } },
+    // A request without an API key is decided before its body is parsed.
+    preParsing: keylessIngestCheck(subscriptions, clock, signatureToleranceSeconds),
   }, async (request, reply) => {
     const id = request.params.subscription_id;
     const subscription = isUuid(id) ? await subscriptions.get(id.toLowerCase()) : undefined;
-    checkIngestWithoutKey(request, reply, subscription);
     if (!subscription) throw notFound('subscription', id);
     const raw = request.rawBody!;
-    const signature = request.headers['x-hub-signature-256'];
-    if (typeof signature === 'string') {
-      // During a rotation's grace period the replaced secret is accepted too.
-      if (!signingSecrets(subscription, clock()).some((secret) => verifyHubSignature(secret, raw, signature))) {
-        throw new ApiError(401, 'invalid_signature', 'X-Hub-Signature-256 does not match the body signed with the subscription secret.');
-      }
-    } else if (subscription.requireSignedIngest) {
-      throw new ApiError(401, 'signature_required', 'This subscription only accepts events signed with X-Hub-Signature-256.');
+    // During a rotation's grace period the replaced secret is accepted too.
+    const signature = request.ingestSignature ?? checkIngestSignature(subscription, raw, request.headers, clock(), signatureToleranceSeconds);
+    if (signature.scheme === 'invalid') throw new ApiError(401, 'invalid_signature', signature.message);
+    if (signature.scheme === 'none' && subscription.requireSignedIngest) {
+      throw new ApiError(401, 'signature_required', 'This subscription only accepts events signed with its secret (Standard Webhooks headers or X-Hub-Signature-256).');
     }
     if (!subscription.active) {
       throw new ApiError(409, 'subscription_inactive', 'The subscription is inactive; activate it to ingest events.');
     }
     const eventType = eventTypeOf(request);
+    // A signed webhook-id makes a repeat harmless, as an Idempotency-Key would: the two together
+    // could disagree, so only one may be given.
+    const signedId = signature.scheme === 'standard-webhooks' ? signature.webhookId : undefined;
+    if (signedId !== undefined && request.headers['idempotency-key'] !== undefined) {
+      throw new ApiError(422, 'idempotency_key_not_allowed', 'Idempotency-Key cannot be sent with a Standard Webhooks signature: its webhook-id already makes repeats create nothing.');
+    }
     const checking = checkData(eventSchemas, eventType, request);
     if (checking) await checking;
     return ingestOnce(
-      { request, reply, keys: idempotencyKeys, now: clock(), scope: `ingest:${subscription.id}` },
+      {
+        request, reply, keys: idempotencyKeys, now: clock(),
+        ...(signedId === undefined
+          ? { scope: `ingest:${subscription.id}` }
+          : { scope: `webhook-id:${subscription.id}`, key: signedId, keyName: 'webhook-id' }),
+      },
       (idempotency) => ingestor.forSubscription(subscription, { eventType, payload: raw, body: request.body, trace: traceOf(request), ...(idempotency && { idempotency }) }),
       (ingested) => {
         const delivery = ingested.deliveries[0]!;

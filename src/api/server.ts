@@ -19,6 +19,7 @@ import { httpEdgeOptions } from './http-edge.ts';
 import { registerKeylessGuard } from './keyless-guard.ts';
 import { registerHeaderLimit } from './limits.ts';
 import { registerJsonBody } from './raw-body.ts';
+import { nulFree, registerNulFreeBodies } from './nul-free.ts';
 import { registerUnrouted } from './unrouted.ts';
 import { registerRateLimit } from './rate-limit.ts';
 import { deliveryRoutes } from './deliveries.ts';
@@ -134,20 +135,21 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
   await registerRateLimit(app, deps.config.rateLimitPerMinute);
   registerUnrouted(app);
   registerEdgeResponses(app);
+  registerNulFreeBodies(app);
   await registerOpenApi(app, deps.version, async () => deps.access.openWithoutKeys && !(await deps.access.keys.keysConfigured()));
-  for (const schema of CONTENT_FILTER_SHARED_SCHEMAS) app.addSchema(schema);
+  for (const schema of CONTENT_FILTER_SHARED_SCHEMAS) app.addSchema(nulFree(schema));
   await app.register(metricsRoutes(deps.metrics));
   await app.register(async (api) => {
     registerTenancy(api, { applications, owners });
     await api.register(healthRoutes({ storeKind: store.kind, maintenance, subscriptions, readModels, clock, version: deps.version, startedAt: deps.startedAt }));
-    const subscriptionDeps = { subscriptions, applications, allowNetworks: deps.config.allowNetworks, clock };
+    const subscriptionDeps = { subscriptions, applications, allowNetworks: deps.config.allowNetworks, encrypting: deps.config.encryptionKey !== null, clock };
     const fanOutDeps = { eventSchemas: deps.eventSchemas, ingestor: deps.ingestor, idempotencyKeys: store.idempotencyKeys, clock, tracing: deps.tracing ?? null };
     await api.register(applicationRoutes({ applications, clock }));
     await api.register(portalRoutes({ portalSessions: store.portalSessions, applications, clock }));
     await api.register(apiKeyRoutes({ apiKeys: store.apiKeys, applications, keys: deps.access.keys, clock }));
     await api.register(subscriptionRoutes(subscriptionDeps));
     await api.register(eventTypeRoutes({ eventTypes: store.eventTypes, clock }));
-    await api.register(ingestRoutes({ subscriptions: deps.subscriptionCache, ...fanOutDeps }));
+    await api.register(ingestRoutes({ subscriptions: deps.subscriptionCache, ...fanOutDeps, signatureToleranceSeconds: deps.config.ingestSignatureToleranceSeconds }));
     await api.register(fanOutRoutes(fanOutDeps));
     // The same routes on one application, named in the path (the wall checks the tenant may see it).
     await api.register(async (application) => {

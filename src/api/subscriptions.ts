@@ -7,13 +7,15 @@ import { uuidv7 } from 'uuidv7';
 import {
   FIELD_VALUE, MAX_CUSTOM_HEADERS, MAX_HEADER_NAME_LENGTH, MAX_HEADER_VALUE_BYTES, RESERVED_NAME_PATTERN, TOKEN, customHeadersProblem, maskHeaderValues,
 } from '../delivery/custom-headers.ts';
-import { NetworkPolicy, blockedUrlReason } from '../delivery/ssrf/network-policy.ts';
+import { ALLOW_NETWORKS_HINT, NetworkPolicy, blockedUrlReason } from '../delivery/ssrf/network-policy.ts';
+import { blockedTargetReason } from '../delivery/target-reachability.ts';
 import { EVENT_TYPE_PATTERN, VALID_PATTERN, isValidPattern } from '../routing/event-types.ts';
 import { secretKey } from '../signing/standard-webhooks.ts';
+import { SEALED_PREFIX } from '../store/secret-box.ts';
 import { filterProblem } from '../routing/content-filter.ts';
 import {
-  CLOSED_CIRCUIT, MIN_RATE_LIMIT_PER_SECOND, RETRY_BOUNDS, SUBSCRIPTION_DEFAULTS, generateSecret, newSubscription, type Application, type Bounds,
-  type ContentFilter, type Subscription, type SubscriptionSettings,
+  CLOSED_CIRCUIT, MIN_RATE_LIMIT_PER_SECOND, MIN_SECRET_KEY_BYTES, MIN_RAW_SECRET_LENGTH, RETRY_BOUNDS, SUBSCRIPTION_DEFAULTS, WHSEC_PREFIX,
+  generateSecret, newSubscription, type Application, type Bounds, type ContentFilter, type Subscription, type SubscriptionSettings,
 } from '../domain/index.ts';
 import { CONTENT_FILTER_SCHEMA } from '../routing/content-filter-schema.ts';
 import { Destination, DestinationView, checkDestination, destinationView } from './destinations.ts';
@@ -28,6 +30,8 @@ import type { Applications, Subscriptions } from '../store/contracts.ts';
 const TargetUrl = Type.String({
   minLength: 1, maxLength: 2048, format: 'uri', pattern: TARGET_URL_PATTERN,
   [FORMAT_MESSAGE]: 'must be an absolute http:// or https:// URL, without credentials (user:pass@)',
+  // Port 0 cannot be connected to: refused by the handler, which says so.
+  allOf: [{ pattern: '^[^:]*://(?![^@/?#]*:0+([/?#]|$))', [CHECKED_BY_HANDLER]: true }],
   description: 'Absolute http:// or https:// URL that receives the webhooks, without credentials. A host that is an IP address in a blocked range gets 422 target_url_blocked.',
 });
 const EventTypes = Type.Union([
@@ -37,7 +41,20 @@ const EventTypes = Type.Union([
   }), { minItems: 1, maxItems: 100, uniqueItems: true }),
   Type.Null(),
 ], { description: 'Event types to deliver: exact names, `*`, or `prefix.*`. Null or absent: every event type.' });
-const Secret = Type.String({ minLength: 8, maxLength: 256, description: 'HMAC signing secret; `whsec_` + base64, or any string. Generated when absent.' });
+/** A whsec_ secret of at least MIN_SECRET_KEY_BYTES bytes in base64, or any other string of at least MIN_RAW_SECRET_LENGTH characters. */
+const SECRET_STRENGTH_PATTERN = `^${WHSEC_PREFIX}[A-Za-z0-9+/_-]{${Math.ceil(MIN_SECRET_KEY_BYTES * 4 / 3)},}={0,2}$|^(?!${WHSEC_PREFIX})[\\s\\S]{${MIN_RAW_SECRET_LENGTH},}$`;
+const Secret = Type.String({
+  maxLength: 256,
+  // Checked by the handler, whose 422 weak_secret says what a secret needs.
+  allOf: [{ pattern: SECRET_STRENGTH_PATTERN, [CHECKED_BY_HANDLER]: true }],
+  description: `HMAC signing secret: \`whsec_\` + base64 of at least ${MIN_SECRET_KEY_BYTES} bytes, or any other string of at least ${MIN_RAW_SECRET_LENGTH} characters (weaker ones get 422 weak_secret). A secret not in the \`whsec_\` form must be loaded as raw bytes by the Standard Webhooks libraries; the answer then carries a warning. Generated when absent.`,
+});
+const Warnings = Type.Array(Type.Object({
+  code: Type.Union([Type.Literal('raw_secret'), Type.Literal('target_host_blocked')], {
+    description: 'raw_secret: receivers using the Standard Webhooks libraries must load the secret with { format: "raw" }. target_host_blocked: target_url\'s host resolves to addresses deliveries may not reach.',
+  }),
+  message: Type.String(),
+}), { description: 'Things that work, but not as one may expect; empty when none.' });
 const Description = Type.Union([Type.String({ maxLength: 1024 }), Type.Null()]);
 export const bounded = ({ min, max, integer }: Bounds) => (integer ? Type.Integer : Type.Number)({ minimum: min, maximum: max });
 export const RetryPolicy = Type.Union([Type.Object({
@@ -92,7 +109,7 @@ const settings = {
   event_types: Type.Optional(EventTypes),
   description: Type.Optional(Description),
   active: Type.Optional(Type.Boolean({ description: 'Inactive subscriptions get no new deliveries.' })),
-  require_signed_ingest: Type.Optional(Type.Boolean({ description: 'Reject ingest requests without a valid X-Hub-Signature-256.' })),
+  require_signed_ingest: Type.Optional(Type.Boolean({ description: 'Reject ingest requests not signed with the secret (Standard Webhooks headers or X-Hub-Signature-256); a signed request then needs no API key.' })),
   retry_policy: Type.Optional(RetryPolicy),
   headers: Type.Optional(Headers),
   max_in_flight: Type.Optional(MaxInFlight),
@@ -135,7 +152,7 @@ const SubscriptionView = Type.Object({
   created_at: Timestamp,
   updated_at: Timestamp,
 }, { examples: [subscriptionExample] });
-const SubscriptionWithSecret = Type.Object({ ...SubscriptionView.properties, secret: Type.String() }, { examples: [subscriptionWithSecretExample] });
+const CreatedSubscription = Type.Object({ ...SubscriptionView.properties, secret: Type.String(), warnings: Warnings }, { examples: [subscriptionWithSecretExample] });
 const SubscriptionList = Type.Object({
   items: Type.Array(SubscriptionView),
   next_cursor: Type.Union([Type.String(), Type.Null()]),
@@ -195,32 +212,77 @@ function checkTargetUrl(raw: string, policy: NetworkPolicy): string {
     throw invalidField('target_url', 'must be an absolute http:// or https:// URL');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalidField('target_url', 'must use http:// or https://');
+  if (url.port === '0') throw invalidField('target_url', 'port 0 cannot receive connections: give the receiver\'s port, or none for the default');
   if (url.username || url.password) {
     throw invalidField('target_url', 'must not contain credentials; put them in the receiver or use the signing secret');
   }
   // Host names are checked when connecting (what they resolve to may change); literals can be refused now.
   const blocked = blockedUrlReason(raw, policy);
   if (blocked !== null) {
-    const message = `deliveries may not go there: ${blocked} (HOOKD_ALLOW_NETWORKS can allow it)`;
+    const message = `deliveries may not go there: ${blocked} ${ALLOW_NETWORKS_HINT}`;
     throw new ApiError(422, 'target_url_blocked', `target_url: ${message}`, [{ field: 'target_url', message }]);
   }
   return raw;
 }
 
-function checkHeaders(headers: Record<string, string> | null): Record<string, string> {
+/**
+ * Without HOOKD_ENCRYPTION_KEY values are stored as given, so one that begins like an encrypted
+ * value (secret-box.ts) could not be told from one: it is refused rather than stored ambiguously.
+ */
+function refuseSealedLooking(field: string, value: string, encrypting: boolean): void {
+  if (encrypting || !value.startsWith(SEALED_PREFIX)) return;
+  const message = `must not begin with "${SEALED_PREFIX}", which marks an encrypted value, while HOOKD_ENCRYPTION_KEY is not set`;
+  throw new ApiError(422, 'value_looks_encrypted', `${field}: ${message}`, [{ field, message }]);
+}
+
+function checkHeaders(headers: Record<string, string> | null, encrypting: boolean): Record<string, string> {
   if (headers === null) return {};
   const problem = customHeadersProblem(headers);
   if (problem !== null) throw invalidField('headers', problem);
+  for (const [name, value] of Object.entries(headers)) refuseSealedLooking(`headers.${name}`, value, encrypting);
   return headers;
 }
 
-function checkSecret(secret: string): string {
+function weakSecret(message: string): ApiError {
+  return new ApiError(422, 'weak_secret', `secret: ${message}`, [{ field: 'secret', message }]);
+}
+
+/** A new secret (stored ones are not checked again, so older, weaker ones keep working). */
+function checkSecret(secret: string, encrypting: boolean): string {
+  refuseSealedLooking('secret', secret, encrypting);
+  let key: Buffer;
   try {
-    secretKey(secret);
+    key = secretKey(secret);
   } catch {
     throw invalidField('secret', 'a whsec_ secret must be followed by valid base64');
   }
+  if (secret.startsWith(WHSEC_PREFIX) && key.length < MIN_SECRET_KEY_BYTES) {
+    throw weakSecret(`a whsec_ secret must hold at least ${MIN_SECRET_KEY_BYTES} bytes (${Math.ceil(MIN_SECRET_KEY_BYTES * 4 / 3)} base64 characters after whsec_); this one holds ${key.length}`);
+  }
+  // Characters as JSON Schema counts them (code points), as the document states the minimum.
+  if (!secret.startsWith(WHSEC_PREFIX) && [...secret].length < MIN_RAW_SECRET_LENGTH) {
+    throw weakSecret(`must be at least ${MIN_RAW_SECRET_LENGTH} characters long (or whsec_ + base64 of at least ${MIN_SECRET_KEY_BYTES} random bytes)`);
+  }
   return secret;
+}
+
+type Warning = Static<typeof Warnings>[number];
+
+/** How receivers must load a secret that is not in the whsec_ form. */
+function secretWarnings(secret: string): Warning[] {
+  if (secret.startsWith(WHSEC_PREFIX)) return [];
+  return [{
+    code: 'raw_secret',
+    message: 'secret is not in the whsec_ form, so it is used as its UTF-8 bytes: receivers using the Standard Webhooks libraries must load it as raw bytes, new Webhook(secret, { format: "raw" }) in standardwebhooks and svix (hookd/verify and hookd listen take it as it is).',
+  }];
+}
+
+/** Broker destinations are checked when connecting (their hosts pass the same policy). */
+async function targetWarnings(url: string | null, policy: NetworkPolicy): Promise<Warning[]> {
+  if (url === null) return [];
+  const blocked = await blockedTargetReason(url, policy);
+  if (blocked === null) return [];
+  return [{ code: 'target_host_blocked', message: `target_url: deliveries will be blocked while ${blocked} ${ALLOW_NETWORKS_HINT}` }];
 }
 
 function checkFilter(filter: ContentFilter | null): ContentFilter | null {
@@ -260,7 +322,7 @@ export function defaultsOf(application: Application | undefined): SubscriptionSe
 }
 
 /** Applies body fields over a base; with `replace`, absent optional fields fall back to `defaults`. */
-function applySettings(base: Subscription, body: PatchBody, replace: boolean, now: number, policy: NetworkPolicy, defaults: SubscriptionSettings): Subscription {
+function applySettings(base: Subscription, body: PatchBody, replace: boolean, now: number, policy: NetworkPolicy, defaults: SubscriptionSettings, encrypting: boolean): Subscription {
   const pick = <K extends keyof PatchBody, V>(key: K, current: V, fallback: V, convert: (v: NonNullable<PatchBody[K]> | null) => V): V => {
     if (body[key] !== undefined) return convert(body[key] as NonNullable<PatchBody[K]> | null);
     return replace ? fallback : current;
@@ -275,10 +337,10 @@ function applySettings(base: Subscription, body: PatchBody, replace: boolean, no
     ...target,
     // A secret changes only when one is given explicitly, even on PUT, and then at once:
     // a rotation's grace period ends with it (use .../secret/rotate for a gradual change).
-    secret: body.secret !== undefined ? checkSecret(body.secret) : base.secret,
+    secret: body.secret !== undefined ? checkSecret(body.secret, encrypting) : base.secret,
     ...(body.secret !== undefined && { previousSecret: null, previousSecretExpiresAt: null }),
     // Write-only like the secret: clients cannot read the values back to resend them.
-    headers: body.headers !== undefined ? checkHeaders(body.headers) : base.headers,
+    headers: body.headers !== undefined ? checkHeaders(body.headers, encrypting) : base.headers,
     eventTypes: pick('event_types', base.eventTypes, defaults.eventTypes, (v) => checkEventTypes(v as string[] | null)),
     description: pick('description', base.description, defaults.description, (v) => (v as string | null) ?? null),
     active: pick('active', base.active, defaults.active, (v) => v as boolean),
@@ -304,10 +366,12 @@ export interface SubscriptionRoutesDeps {
   nested?: boolean;
   /** HOOKD_ALLOW_NETWORKS: target URLs with IP literals in these ranges are accepted although private. */
   allowNetworks: readonly string[];
+  /** HOOKD_ENCRYPTION_KEY is set: secrets and header values are stored encrypted. */
+  encrypting: boolean;
   clock: () => number;
 }
 
-export const subscriptionRoutes = ({ subscriptions, applications, nested = false, allowNetworks, clock }: SubscriptionRoutesDeps): FastifyPluginAsync => async (app) => {
+export const subscriptionRoutes = ({ subscriptions, applications, nested = false, allowNetworks, encrypting, clock }: SubscriptionRoutesDeps): FastifyPluginAsync => async (app) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const policy = new NetworkPolicy([...allowNetworks]);
   // The same routes on both paths; nested, the path's {app} is a parameter too, and lists take no ?application=.
@@ -332,16 +396,17 @@ export const subscriptionRoutes = ({ subscriptions, applications, nested = false
       tags: ['subscriptions'], summary: 'Create a subscription',
       ...(AppParams && { params: AppParams }),
       body: CreateBody,
-      response: { 201: SubscriptionWithSecret, ...errorResponses },
+      response: { 201: CreatedSubscription, ...errorResponses },
     },
   }, async (request, reply) => {
     const now = clock();
     const blank = newSubscription({ id: uuidv7(), applicationId: request.scope.home, targetUrl: null, secret: request.body.secret ?? generateSecret() }, now);
-    const subscription = applySettings(blank, request.body, true, now, policy, await defaultsFor(request, request.scope.home));
+    const subscription = applySettings(blank, request.body, true, now, policy, await defaultsFor(request, request.scope.home), encrypting);
+    const warnings = [...secretWarnings(subscription.secret), ...await targetWarnings(subscription.targetUrl, policy)];
     await subscriptions.create(subscription);
     request.log.info({ subscriptionId: subscription.id }, 'subscription created');
     reply.status(201);
-    return { ...subscriptionView(subscription), secret: subscription.secret };
+    return { ...subscriptionView(subscription), secret: subscription.secret, warnings };
   });
 
   api.get('/subscriptions', {
@@ -387,6 +452,7 @@ export const subscriptionRoutes = ({ subscriptions, applications, nested = false
         200: Type.Object({
           secret: Type.String(),
           previous_secret_expires_at: Type.Union([Timestamp, Type.Null()], { description: 'Until when deliveries carry the old signature too; null with grace_seconds 0.' }),
+          warnings: Warnings,
         }, { examples: [rotatedSecretExample] }),
         ...errorResponses,
       },
@@ -395,7 +461,7 @@ export const subscriptionRoutes = ({ subscriptions, applications, nested = false
   }, async (request) => {
     const current = await load(request.params.id);
     const now = clock();
-    const secret = request.body.secret !== undefined ? checkSecret(request.body.secret) : generateSecret();
+    const secret = request.body.secret !== undefined ? checkSecret(request.body.secret, encrypting) : generateSecret();
     if (secret === current.secret) throw invalidField('secret', 'must differ from the current secret');
     const graceMs = (request.body.grace_seconds ?? GRACE_SECONDS_DEFAULT) * 1000;
     const rotated: Subscription = {
@@ -407,7 +473,7 @@ export const subscriptionRoutes = ({ subscriptions, applications, nested = false
     };
     if (!(await subscriptions.update(rotated))) throw notFound('subscription', request.params.id);
     request.log.info({ subscriptionId: rotated.id, graceSeconds: graceMs / 1000 }, 'subscription secret rotated');
-    return { secret, previous_secret_expires_at: iso(rotated.previousSecretExpiresAt) };
+    return { secret, previous_secret_expires_at: iso(rotated.previousSecretExpiresAt), warnings: secretWarnings(secret) };
   });
 
   for (const method of ['put', 'patch'] as const) {
@@ -424,7 +490,7 @@ export const subscriptionRoutes = ({ subscriptions, applications, nested = false
     }, async (request) => {
       const current = await load(request.params.id);
       const changed = applySettings(current, request.body as PatchBody, replace, clock(), policy,
-        replace ? await defaultsFor(request, current.applicationId) : SUBSCRIPTION_DEFAULTS);
+        replace ? await defaultsFor(request, current.applicationId) : SUBSCRIPTION_DEFAULTS, encrypting);
       const resetHealth = reactivated(current, changed);
       const updated = resetHealth ? { ...changed, disabledReason: null, circuit: CLOSED_CIRCUIT } : changed;
       if (!(await subscriptions.update(updated, { resetHealth }))) throw notFound('subscription', request.params.id);

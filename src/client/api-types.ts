@@ -1785,11 +1785,11 @@ export interface paths {
                 content: {
                     "application/json": {
                         /** @description Your own stable id for the application (e.g. your customer's id); unique among live applications, accepted in paths wherever the id is. */
-                        uid: string;
-                        name: string;
+                        uid: string & unknown;
+                        name: string & unknown;
                         /** @description Your own key-value strings: at most 32, keys up to 64 characters, values up to 512. */
                         metadata?: {
-                            [key: string]: string;
+                            [key: string]: string & unknown;
                         };
                         /** @description What the application's new subscriptions take when their request leaves these settings out (hookd's defaults otherwise). */
                         subscription_defaults?: {
@@ -3393,11 +3393,11 @@ export interface paths {
                 content: {
                     "application/json": {
                         /** @description Your own stable id for the application (e.g. your customer's id); unique among live applications, accepted in paths wherever the id is. */
-                        uid?: string;
-                        name?: string;
+                        uid?: string & unknown;
+                        name?: string & unknown;
                         /** @description Your own key-value strings: at most 32, keys up to 64 characters, values up to 512. */
                         metadata?: {
-                            [key: string]: string;
+                            [key: string]: string & unknown;
                         };
                         /** @description What the application's new subscriptions take when their request leaves these settings out (hookd's defaults otherwise). */
                         subscription_defaults?: {
@@ -5028,9 +5028,9 @@ export interface paths {
                 content: {
                     "application/json": {
                         /** @description A label, shown in listings. */
-                        name?: string | null;
+                        name?: (string & unknown) | null;
                         /** @description The id or uid of the one application the key may see; null or absent: an admin key. */
-                        application?: string | null;
+                        application?: (string & unknown) | null;
                         /**
                          * @description A key that may only read: every change answers 403 read_only_key.
                          * @default false
@@ -6754,7 +6754,7 @@ export interface paths {
                          * Format: uri
                          * @description Absolute http:// or https:// URL that receives the webhooks, without credentials. A host that is an IP address in a blocked range gets 422 target_url_blocked.
                          */
-                        target_url?: string;
+                        target_url?: string & (unknown & unknown);
                         /** @description A broker instead of an HTTP target URL: a RabbitMQ exchange, a NATS JetStream subject or a Redis stream. Each message carries the payload as its body, byte for byte, and the headers an HTTP delivery gets (webhook-id, webhook-timestamp, webhook-signature, x-hookd-event-type, …) as message headers. */
                         destination?: {
                             /** @enum {string} */
@@ -6763,11 +6763,11 @@ export interface paths {
                              * @description An amqp:// or amqps:// URL (amqp://user:password@host:5672/vhost). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
                              * @example amqp://hookd:secret@rabbitmq.internal:5672/%2F
                              */
-                            url: string;
+                            url: string & unknown;
                             /** @description The exchange to publish to; "" is the default exchange, which routes by queue name. */
-                            exchange: string;
+                            exchange: string & unknown;
                             /** @description The routing key of every message. */
-                            routing_key: string;
+                            routing_key: string & unknown;
                         } | {
                             /** @enum {string} */
                             type: "nats";
@@ -6775,9 +6775,9 @@ export interface paths {
                              * @description A nats:// URL (nats://user:password@host:4222, or nats://token@host:4222). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
                              * @example nats://hookd:secret@nats.internal:4222
                              */
-                            url: string;
+                            url: string & unknown;
                             /** @description The subject to publish to; a JetStream stream must capture it. */
-                            subject: string;
+                            subject: string & unknown;
                         } | {
                             /** @enum {string} */
                             type: "redis";
@@ -6785,20 +6785,20 @@ export interface paths {
                              * @description A redis:// or rediss:// URL (redis://user:password@host:6379/0, the path being the database). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
                              * @example redis://default:secret@redis.internal:6379/0
                              */
-                            url: string;
+                            url: string & unknown;
                             /** @description The stream key XADD appends to. */
-                            stream: string;
+                            stream: string & unknown;
                             /** @description Trims the stream to about this many entries (XADD MAXLEN ~). Absent or null: never trimmed. */
                             max_len?: number | null;
                         };
-                        /** @description HMAC signing secret; `whsec_` + base64, or any string. Generated when absent. */
-                        secret?: string;
+                        /** @description HMAC signing secret: `whsec_` + base64 of at least 16 bytes, or any other string of at least 16 characters (weaker ones get 422 weak_secret). A secret not in the `whsec_` form must be loaded as raw bytes by the Standard Webhooks libraries; the answer then carries a warning. Generated when absent. */
+                        secret?: string & (unknown & unknown);
                         /** @description Event types to deliver: exact names, `*`, or `prefix.*`. Null or absent: every event type. */
-                        event_types?: string[] | null;
-                        description?: string | null;
+                        event_types?: (string & unknown)[] | null;
+                        description?: (string & unknown) | null;
                         /** @description Inactive subscriptions get no new deliveries. */
                         active?: boolean;
-                        /** @description Reject ingest requests without a valid X-Hub-Signature-256. */
+                        /** @description Reject ingest requests not signed with the secret (Standard Webhooks headers or X-Hub-Signature-256); a signed request then needs no API key. */
                         require_signed_ingest?: boolean;
                         /** @description Overrides of the global retry settings; absent fields use them. */
                         retry_policy?: {
@@ -6810,7 +6810,7 @@ export interface paths {
                         } | null;
                         /** @description Extra headers sent with every attempt (e.g. an Authorization header the receiver expects). Values are write-only: responses show them masked. Kept when absent, even on PUT; null or {} removes them all. */
                         headers?: {
-                            [key: string]: string;
+                            [key: string]: string & unknown;
                         } | null;
                         /** @description Most deliveries in flight at once, across all hookd processes (default 10). */
                         max_in_flight?: number;
@@ -6868,7 +6868,8 @@ export interface paths {
                          *       "previous_secret_expires_at": null,
                          *       "created_at": "2025-06-01T12:00:00.000Z",
                          *       "updated_at": "2025-06-01T12:00:00.000Z",
-                         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+                         *       "secret": "whsec_LEn2DIbz+8l5ICQwbmXpL8AW2ArSdDJN",
+                         *       "warnings": []
                          *     }
                          */
                         "application/json": {
@@ -6940,6 +6941,12 @@ export interface paths {
                             /** Format: date-time */
                             updated_at: string;
                             secret: string;
+                            /** @description Things that work, but not as one may expect; empty when none. */
+                            warnings: {
+                                /** @description raw_secret: receivers using the Standard Webhooks libraries must load the secret with { format: "raw" }. target_host_blocked: target_url's host resolves to addresses deliveries may not reach. */
+                                code: "raw_secret" | "target_host_blocked";
+                                message: string;
+                            }[];
                         };
                     };
                 };
@@ -8060,7 +8067,7 @@ export interface paths {
                          * Format: uri
                          * @description Absolute http:// or https:// URL that receives the webhooks, without credentials. A host that is an IP address in a blocked range gets 422 target_url_blocked.
                          */
-                        target_url?: string;
+                        target_url?: string & (unknown & unknown);
                         /** @description A broker instead of an HTTP target URL: a RabbitMQ exchange, a NATS JetStream subject or a Redis stream. Each message carries the payload as its body, byte for byte, and the headers an HTTP delivery gets (webhook-id, webhook-timestamp, webhook-signature, x-hookd-event-type, …) as message headers. */
                         destination?: {
                             /** @enum {string} */
@@ -8069,11 +8076,11 @@ export interface paths {
                              * @description An amqp:// or amqps:// URL (amqp://user:password@host:5672/vhost). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
                              * @example amqp://hookd:secret@rabbitmq.internal:5672/%2F
                              */
-                            url: string;
+                            url: string & unknown;
                             /** @description The exchange to publish to; "" is the default exchange, which routes by queue name. */
-                            exchange: string;
+                            exchange: string & unknown;
                             /** @description The routing key of every message. */
-                            routing_key: string;
+                            routing_key: string & unknown;
                         } | {
                             /** @enum {string} */
                             type: "nats";
@@ -8081,9 +8088,9 @@ export interface paths {
                              * @description A nats:// URL (nats://user:password@host:4222, or nats://token@host:4222). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
                              * @example nats://hookd:secret@nats.internal:4222
                              */
-                            url: string;
+                            url: string & unknown;
                             /** @description The subject to publish to; a JetStream stream must capture it. */
-                            subject: string;
+                            subject: string & unknown;
                         } | {
                             /** @enum {string} */
                             type: "redis";
@@ -8091,20 +8098,20 @@ export interface paths {
                              * @description A redis:// or rediss:// URL (redis://user:password@host:6379/0, the path being the database). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
                              * @example redis://default:secret@redis.internal:6379/0
                              */
-                            url: string;
+                            url: string & unknown;
                             /** @description The stream key XADD appends to. */
-                            stream: string;
+                            stream: string & unknown;
                             /** @description Trims the stream to about this many entries (XADD MAXLEN ~). Absent or null: never trimmed. */
                             max_len?: number | null;
                         };
-                        /** @description HMAC signing secret; `whsec_` + base64, or any string. Generated when absent. */
-                        secret?: string;
+                        /** @description HMAC signing secret: `whsec_` + base64 of at least 16 bytes, or any other string of at least 16 characters (weaker ones get 422 weak_secret). A secret not in the `whsec_` form must be loaded as raw bytes by the Standard Webhooks libraries; the answer then carries a warning. Generated when absent. */
+                        secret?: string & (unknown & unknown);
                         /** @description Event types to deliver: exact names, `*`, or `prefix.*`. Null or absent: every event type. */
-                        event_types?: string[] | null;
-                        description?: string | null;
+                        event_types?: (string & unknown)[] | null;
+                        description?: (string & unknown) | null;
                         /** @description Inactive subscriptions get no new deliveries. */
                         active?: boolean;
-                        /** @description Reject ingest requests without a valid X-Hub-Signature-256. */
+                        /** @description Reject ingest requests not signed with the secret (Standard Webhooks headers or X-Hub-Signature-256); a signed request then needs no API key. */
                         require_signed_ingest?: boolean;
                         /** @description Overrides of the global retry settings; absent fields use them. */
                         retry_policy?: {
@@ -8116,7 +8123,7 @@ export interface paths {
                         } | null;
                         /** @description Extra headers sent with every attempt (e.g. an Authorization header the receiver expects). Values are write-only: responses show them masked. Kept when absent, even on PUT; null or {} removes them all. */
                         headers?: {
-                            [key: string]: string;
+                            [key: string]: string & unknown;
                         } | null;
                         /** @description Most deliveries in flight at once, across all hookd processes (default 10). */
                         max_in_flight?: number;
@@ -9244,7 +9251,7 @@ export interface paths {
                          * Format: uri
                          * @description Absolute http:// or https:// URL that receives the webhooks, without credentials. A host that is an IP address in a blocked range gets 422 target_url_blocked.
                          */
-                        target_url?: string;
+                        target_url?: string & (unknown & unknown);
                         /** @description A broker instead of an HTTP target URL: a RabbitMQ exchange, a NATS JetStream subject or a Redis stream. Each message carries the payload as its body, byte for byte, and the headers an HTTP delivery gets (webhook-id, webhook-timestamp, webhook-signature, x-hookd-event-type, …) as message headers. */
                         destination?: {
                             /** @enum {string} */
@@ -9253,11 +9260,11 @@ export interface paths {
                              * @description An amqp:// or amqps:// URL (amqp://user:password@host:5672/vhost). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
                              * @example amqp://hookd:secret@rabbitmq.internal:5672/%2F
                              */
-                            url: string;
+                            url: string & unknown;
                             /** @description The exchange to publish to; "" is the default exchange, which routes by queue name. */
-                            exchange: string;
+                            exchange: string & unknown;
                             /** @description The routing key of every message. */
-                            routing_key: string;
+                            routing_key: string & unknown;
                         } | {
                             /** @enum {string} */
                             type: "nats";
@@ -9265,9 +9272,9 @@ export interface paths {
                              * @description A nats:// URL (nats://user:password@host:4222, or nats://token@host:4222). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
                              * @example nats://hookd:secret@nats.internal:4222
                              */
-                            url: string;
+                            url: string & unknown;
                             /** @description The subject to publish to; a JetStream stream must capture it. */
-                            subject: string;
+                            subject: string & unknown;
                         } | {
                             /** @enum {string} */
                             type: "redis";
@@ -9275,20 +9282,20 @@ export interface paths {
                              * @description A redis:// or rediss:// URL (redis://user:password@host:6379/0, the path being the database). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
                              * @example redis://default:secret@redis.internal:6379/0
                              */
-                            url: string;
+                            url: string & unknown;
                             /** @description The stream key XADD appends to. */
-                            stream: string;
+                            stream: string & unknown;
                             /** @description Trims the stream to about this many entries (XADD MAXLEN ~). Absent or null: never trimmed. */
                             max_len?: number | null;
                         };
-                        /** @description HMAC signing secret; `whsec_` + base64, or any string. Generated when absent. */
-                        secret?: string;
+                        /** @description HMAC signing secret: `whsec_` + base64 of at least 16 bytes, or any other string of at least 16 characters (weaker ones get 422 weak_secret). A secret not in the `whsec_` form must be loaded as raw bytes by the Standard Webhooks libraries; the answer then carries a warning. Generated when absent. */
+                        secret?: string & (unknown & unknown);
                         /** @description Event types to deliver: exact names, `*`, or `prefix.*`. Null or absent: every event type. */
-                        event_types?: string[] | null;
-                        description?: string | null;
+                        event_types?: (string & unknown)[] | null;
+                        description?: (string & unknown) | null;
                         /** @description Inactive subscriptions get no new deliveries. */
                         active?: boolean;
-                        /** @description Reject ingest requests without a valid X-Hub-Signature-256. */
+                        /** @description Reject ingest requests not signed with the secret (Standard Webhooks headers or X-Hub-Signature-256); a signed request then needs no API key. */
                         require_signed_ingest?: boolean;
                         /** @description Overrides of the global retry settings; absent fields use them. */
                         retry_policy?: {
@@ -9300,7 +9307,7 @@ export interface paths {
                         } | null;
                         /** @description Extra headers sent with every attempt (e.g. an Authorization header the receiver expects). Values are write-only: responses show them masked. Kept when absent, even on PUT; null or {} removes them all. */
                         headers?: {
-                            [key: string]: string;
+                            [key: string]: string & unknown;
                         } | null;
                         /** @description Most deliveries in flight at once, across all hookd processes (default 10). */
                         max_in_flight?: number;
@@ -9939,7 +9946,7 @@ export interface paths {
                     content: {
                         /**
                          * @example {
-                         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+                         *       "secret": "whsec_LEn2DIbz+8l5ICQwbmXpL8AW2ArSdDJN"
                          *     }
                          */
                         "application/json": {
@@ -10456,8 +10463,8 @@ export interface paths {
             requestBody?: {
                 content: {
                     "application/json": {
-                        /** @description HMAC signing secret; `whsec_` + base64, or any string. Generated when absent. */
-                        secret?: string;
+                        /** @description HMAC signing secret: `whsec_` + base64 of at least 16 bytes, or any other string of at least 16 characters (weaker ones get 422 weak_secret). A secret not in the `whsec_` form must be loaded as raw bytes by the Standard Webhooks libraries; the answer then carries a warning. Generated when absent. */
+                        secret?: string & (unknown & unknown);
                         /**
                          * @description How long the replaced secret keeps signing deliveries (beside the new one) and verifying signed ingest.
                          * @default 86400
@@ -10476,13 +10483,20 @@ export interface paths {
                         /**
                          * @example {
                          *       "secret": "whsec_dGhlIG5ldyBzZWNyZXQgYWZ0ZXIgcm90YXRpb24=",
-                         *       "previous_secret_expires_at": "2025-06-02T12:00:00.000Z"
+                         *       "previous_secret_expires_at": "2025-06-02T12:00:00.000Z",
+                         *       "warnings": []
                          *     }
                          */
                         "application/json": {
                             secret: string;
                             /** @description Until when deliveries carry the old signature too; null with grace_seconds 0. */
                             previous_secret_expires_at: string | null;
+                            /** @description Things that work, but not as one may expect; empty when none. */
+                            warnings: {
+                                /** @description raw_secret: receivers using the Standard Webhooks libraries must load the secret with { format: "raw" }. target_host_blocked: target_url's host resolves to addresses deliveries may not reach. */
+                                code: "raw_secret" | "target_host_blocked";
+                                message: string;
+                            }[];
                         };
                     };
                 };
@@ -11546,9 +11560,9 @@ export interface paths {
                          * @description The event type, as events carry it (`event_type`); no `*`: patterns belong to subscriptions.
                          * @example order.created
                          */
-                        name: string;
+                        name: string & unknown;
                         /** @description What the event means and when it is sent. */
-                        description?: string | null;
+                        description?: (string & unknown) | null;
                         /** @description A JSON Schema (draft 2020-12, or draft-07 when `$schema` names it) for the events' `data`, at most 64 KiB as JSON. One that cannot be compiled gets 422 invalid_event_schema. References outside the schema are not fetched. Null: none. */
                         schema?: {
                             [key: string]: unknown;
@@ -13168,7 +13182,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         /** @description What the event means and when it is sent. */
-                        description?: string | null;
+                        description?: (string & unknown) | null;
                         /** @description A JSON Schema (draft 2020-12, or draft-07 when `$schema` names it) for the events' `data`, at most 64 KiB as JSON. One that cannot be compiled gets 422 invalid_event_schema. References outside the schema are not fetched. Null: none. */
                         schema?: {
                             [key: string]: unknown;
@@ -13732,8 +13746,6 @@ export interface paths {
                 header?: {
                     /** @description The event type, when the body has no event_type. */
                     "x-event-type"?: string;
-                    /** @description `sha256=` + hex HMAC-SHA256 of the body with the subscription secret. */
-                    "x-hub-signature-256"?: string;
                     /**
                      * @description W3C trace context: stored with the event and carried to every attempt, so the receiver continues this trace. A malformed one is ignored.
                      * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
@@ -13743,6 +13755,14 @@ export interface paths {
                     tracestate?: string;
                     /** @description 1 to 255 printable ASCII characters, no spaces. Repeats within 24 hours get the first answer and create nothing. */
                     "idempotency-key"?: string;
+                    /** @description `sha256=` + hex HMAC-SHA256 of the body, keyed with the subscription secret string as shown (as GitHub does). Signs the body only: a replay of the request is a new event; prefer the Standard Webhooks headers. */
+                    "x-hub-signature-256"?: string;
+                    /** @description Standard Webhooks: a unique id of this event. A repeat with the same id within 24 hours gets the first answer and creates nothing (do not send Idempotency-Key with it). */
+                    "webhook-id"?: string;
+                    /** @description Standard Webhooks: unix seconds when signed; must be within HOOKD_INGEST_SIGNATURE_TOLERANCE_SECONDS (300) of the server clock. */
+                    "webhook-timestamp"?: string;
+                    /** @description Standard Webhooks: `v1,` + base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` with the subscription secret (as the standardwebhooks and svix libraries sign); several space-separated signatures are accepted. Decides over X-Hub-Signature-256 when both are sent. */
+                    "webhook-signature"?: string;
                 };
                 path: {
                     subscription_id: string;
@@ -13757,7 +13777,7 @@ export interface paths {
                          * @description The event type; or send it in the X-Event-Type header.
                          * @example order.created
                          */
-                        event_type?: string;
+                        event_type?: string & unknown;
                         /** @description Anything; the whole body is delivered exactly as received. */
                         data?: unknown;
                     } & {
@@ -14287,8 +14307,6 @@ export interface paths {
                 header?: {
                     /** @description The event type, when the body has no event_type. */
                     "x-event-type"?: string;
-                    /** @description `sha256=` + hex HMAC-SHA256 of the body with the subscription secret. */
-                    "x-hub-signature-256"?: string;
                     /**
                      * @description W3C trace context: stored with the event and carried to every attempt, so the receiver continues this trace. A malformed one is ignored.
                      * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
@@ -14310,7 +14328,7 @@ export interface paths {
                          * @description The event type; or send it in the X-Event-Type header.
                          * @example order.created
                          */
-                        event_type?: string;
+                        event_type?: string & unknown;
                         /** @description Anything; the whole body is delivered exactly as received. */
                         data?: unknown;
                     } & {
@@ -15511,7 +15529,7 @@ export interface paths {
                          * Format: uri
                          * @description Absolute http:// or https:// URL that receives the webhooks, without credentials. A host that is an IP address in a blocked range gets 422 target_url_blocked.
                          */
-                        target_url?: string;
+                        target_url?: string & (unknown & unknown);
                         /** @description A broker instead of an HTTP target URL: a RabbitMQ exchange, a NATS JetStream subject or a Redis stream. Each message carries the payload as its body, byte for byte, and the headers an HTTP delivery gets (webhook-id, webhook-timestamp, webhook-signature, x-hookd-event-type, …) as message headers. */
                         destination?: {
                             /** @enum {string} */
@@ -15520,11 +15538,11 @@ export interface paths {
                              * @description An amqp:// or amqps:// URL (amqp://user:password@host:5672/vhost). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
                              * @example amqp://hookd:secret@rabbitmq.internal:5672/%2F
                              */
-                            url: string;
+                            url: string & unknown;
                             /** @description The exchange to publish to; "" is the default exchange, which routes by queue name. */
-                            exchange: string;
+                            exchange: string & unknown;
                             /** @description The routing key of every message. */
-                            routing_key: string;
+                            routing_key: string & unknown;
                         } | {
                             /** @enum {string} */
                             type: "nats";
@@ -15532,9 +15550,9 @@ export interface paths {
                              * @description A nats:// URL (nats://user:password@host:4222, or nats://token@host:4222). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
                              * @example nats://hookd:secret@nats.internal:4222
                              */
-                            url: string;
+                            url: string & unknown;
                             /** @description The subject to publish to; a JetStream stream must capture it. */
-                            subject: string;
+                            subject: string & unknown;
                         } | {
                             /** @enum {string} */
                             type: "redis";
@@ -15542,20 +15560,20 @@ export interface paths {
                              * @description A redis:// or rediss:// URL (redis://user:password@host:6379/0, the path being the database). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
                              * @example redis://default:secret@redis.internal:6379/0
                              */
-                            url: string;
+                            url: string & unknown;
                             /** @description The stream key XADD appends to. */
-                            stream: string;
+                            stream: string & unknown;
                             /** @description Trims the stream to about this many entries (XADD MAXLEN ~). Absent or null: never trimmed. */
                             max_len?: number | null;
                         };
-                        /** @description HMAC signing secret; `whsec_` + base64, or any string. Generated when absent. */
-                        secret?: string;
+                        /** @description HMAC signing secret: `whsec_` + base64 of at least 16 bytes, or any other string of at least 16 characters (weaker ones get 422 weak_secret). A secret not in the `whsec_` form must be loaded as raw bytes by the Standard Webhooks libraries; the answer then carries a warning. Generated when absent. */
+                        secret?: string & (unknown & unknown);
                         /** @description Event types to deliver: exact names, `*`, or `prefix.*`. Null or absent: every event type. */
-                        event_types?: string[] | null;
-                        description?: string | null;
+                        event_types?: (string & unknown)[] | null;
+                        description?: (string & unknown) | null;
                         /** @description Inactive subscriptions get no new deliveries. */
                         active?: boolean;
-                        /** @description Reject ingest requests without a valid X-Hub-Signature-256. */
+                        /** @description Reject ingest requests not signed with the secret (Standard Webhooks headers or X-Hub-Signature-256); a signed request then needs no API key. */
                         require_signed_ingest?: boolean;
                         /** @description Overrides of the global retry settings; absent fields use them. */
                         retry_policy?: {
@@ -15567,7 +15585,7 @@ export interface paths {
                         } | null;
                         /** @description Extra headers sent with every attempt (e.g. an Authorization header the receiver expects). Values are write-only: responses show them masked. Kept when absent, even on PUT; null or {} removes them all. */
                         headers?: {
-                            [key: string]: string;
+                            [key: string]: string & unknown;
                         } | null;
                         /** @description Most deliveries in flight at once, across all hookd processes (default 10). */
                         max_in_flight?: number;
@@ -15625,7 +15643,8 @@ export interface paths {
                          *       "previous_secret_expires_at": null,
                          *       "created_at": "2025-06-01T12:00:00.000Z",
                          *       "updated_at": "2025-06-01T12:00:00.000Z",
-                         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+                         *       "secret": "whsec_LEn2DIbz+8l5ICQwbmXpL8AW2ArSdDJN",
+                         *       "warnings": []
                          *     }
                          */
                         "application/json": {
@@ -15697,6 +15716,12 @@ export interface paths {
                             /** Format: date-time */
                             updated_at: string;
                             secret: string;
+                            /** @description Things that work, but not as one may expect; empty when none. */
+                            warnings: {
+                                /** @description raw_secret: receivers using the Standard Webhooks libraries must load the secret with { format: "raw" }. target_host_blocked: target_url's host resolves to addresses deliveries may not reach. */
+                                code: "raw_secret" | "target_host_blocked";
+                                message: string;
+                            }[];
                         };
                     };
                 };
@@ -16821,7 +16846,7 @@ export interface paths {
                          * Format: uri
                          * @description Absolute http:// or https:// URL that receives the webhooks, without credentials. A host that is an IP address in a blocked range gets 422 target_url_blocked.
                          */
-                        target_url?: string;
+                        target_url?: string & (unknown & unknown);
                         /** @description A broker instead of an HTTP target URL: a RabbitMQ exchange, a NATS JetStream subject or a Redis stream. Each message carries the payload as its body, byte for byte, and the headers an HTTP delivery gets (webhook-id, webhook-timestamp, webhook-signature, x-hookd-event-type, …) as message headers. */
                         destination?: {
                             /** @enum {string} */
@@ -16830,11 +16855,11 @@ export interface paths {
                              * @description An amqp:// or amqps:// URL (amqp://user:password@host:5672/vhost). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
                              * @example amqp://hookd:secret@rabbitmq.internal:5672/%2F
                              */
-                            url: string;
+                            url: string & unknown;
                             /** @description The exchange to publish to; "" is the default exchange, which routes by queue name. */
-                            exchange: string;
+                            exchange: string & unknown;
                             /** @description The routing key of every message. */
-                            routing_key: string;
+                            routing_key: string & unknown;
                         } | {
                             /** @enum {string} */
                             type: "nats";
@@ -16842,9 +16867,9 @@ export interface paths {
                              * @description A nats:// URL (nats://user:password@host:4222, or nats://token@host:4222). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
                              * @example nats://hookd:secret@nats.internal:4222
                              */
-                            url: string;
+                            url: string & unknown;
                             /** @description The subject to publish to; a JetStream stream must capture it. */
-                            subject: string;
+                            subject: string & unknown;
                         } | {
                             /** @enum {string} */
                             type: "redis";
@@ -16852,20 +16877,20 @@ export interface paths {
                              * @description A redis:// or rediss:// URL (redis://user:password@host:6379/0, the path being the database). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
                              * @example redis://default:secret@redis.internal:6379/0
                              */
-                            url: string;
+                            url: string & unknown;
                             /** @description The stream key XADD appends to. */
-                            stream: string;
+                            stream: string & unknown;
                             /** @description Trims the stream to about this many entries (XADD MAXLEN ~). Absent or null: never trimmed. */
                             max_len?: number | null;
                         };
-                        /** @description HMAC signing secret; `whsec_` + base64, or any string. Generated when absent. */
-                        secret?: string;
+                        /** @description HMAC signing secret: `whsec_` + base64 of at least 16 bytes, or any other string of at least 16 characters (weaker ones get 422 weak_secret). A secret not in the `whsec_` form must be loaded as raw bytes by the Standard Webhooks libraries; the answer then carries a warning. Generated when absent. */
+                        secret?: string & (unknown & unknown);
                         /** @description Event types to deliver: exact names, `*`, or `prefix.*`. Null or absent: every event type. */
-                        event_types?: string[] | null;
-                        description?: string | null;
+                        event_types?: (string & unknown)[] | null;
+                        description?: (string & unknown) | null;
                         /** @description Inactive subscriptions get no new deliveries. */
                         active?: boolean;
-                        /** @description Reject ingest requests without a valid X-Hub-Signature-256. */
+                        /** @description Reject ingest requests not signed with the secret (Standard Webhooks headers or X-Hub-Signature-256); a signed request then needs no API key. */
                         require_signed_ingest?: boolean;
                         /** @description Overrides of the global retry settings; absent fields use them. */
                         retry_policy?: {
@@ -16877,7 +16902,7 @@ export interface paths {
                         } | null;
                         /** @description Extra headers sent with every attempt (e.g. an Authorization header the receiver expects). Values are write-only: responses show them masked. Kept when absent, even on PUT; null or {} removes them all. */
                         headers?: {
-                            [key: string]: string;
+                            [key: string]: string & unknown;
                         } | null;
                         /** @description Most deliveries in flight at once, across all hookd processes (default 10). */
                         max_in_flight?: number;
@@ -18009,7 +18034,7 @@ export interface paths {
                          * Format: uri
                          * @description Absolute http:// or https:// URL that receives the webhooks, without credentials. A host that is an IP address in a blocked range gets 422 target_url_blocked.
                          */
-                        target_url?: string;
+                        target_url?: string & (unknown & unknown);
                         /** @description A broker instead of an HTTP target URL: a RabbitMQ exchange, a NATS JetStream subject or a Redis stream. Each message carries the payload as its body, byte for byte, and the headers an HTTP delivery gets (webhook-id, webhook-timestamp, webhook-signature, x-hookd-event-type, …) as message headers. */
                         destination?: {
                             /** @enum {string} */
@@ -18018,11 +18043,11 @@ export interface paths {
                              * @description An amqp:// or amqps:// URL (amqp://user:password@host:5672/vhost). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
                              * @example amqp://hookd:secret@rabbitmq.internal:5672/%2F
                              */
-                            url: string;
+                            url: string & unknown;
                             /** @description The exchange to publish to; "" is the default exchange, which routes by queue name. */
-                            exchange: string;
+                            exchange: string & unknown;
                             /** @description The routing key of every message. */
-                            routing_key: string;
+                            routing_key: string & unknown;
                         } | {
                             /** @enum {string} */
                             type: "nats";
@@ -18030,9 +18055,9 @@ export interface paths {
                              * @description A nats:// URL (nats://user:password@host:4222, or nats://token@host:4222). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
                              * @example nats://hookd:secret@nats.internal:4222
                              */
-                            url: string;
+                            url: string & unknown;
                             /** @description The subject to publish to; a JetStream stream must capture it. */
-                            subject: string;
+                            subject: string & unknown;
                         } | {
                             /** @enum {string} */
                             type: "redis";
@@ -18040,20 +18065,20 @@ export interface paths {
                              * @description A redis:// or rediss:// URL (redis://user:password@host:6379/0, the path being the database). Credentials are stored encrypted (with HOOKD_ENCRYPTION_KEY) and answers show the password as ****; sending back the URL as shown keeps the stored one. A host that is an IP address in a blocked range gets 422 destination_blocked; a name is checked when connecting, as for target_url.
                              * @example redis://default:secret@redis.internal:6379/0
                              */
-                            url: string;
+                            url: string & unknown;
                             /** @description The stream key XADD appends to. */
-                            stream: string;
+                            stream: string & unknown;
                             /** @description Trims the stream to about this many entries (XADD MAXLEN ~). Absent or null: never trimmed. */
                             max_len?: number | null;
                         };
-                        /** @description HMAC signing secret; `whsec_` + base64, or any string. Generated when absent. */
-                        secret?: string;
+                        /** @description HMAC signing secret: `whsec_` + base64 of at least 16 bytes, or any other string of at least 16 characters (weaker ones get 422 weak_secret). A secret not in the `whsec_` form must be loaded as raw bytes by the Standard Webhooks libraries; the answer then carries a warning. Generated when absent. */
+                        secret?: string & (unknown & unknown);
                         /** @description Event types to deliver: exact names, `*`, or `prefix.*`. Null or absent: every event type. */
-                        event_types?: string[] | null;
-                        description?: string | null;
+                        event_types?: (string & unknown)[] | null;
+                        description?: (string & unknown) | null;
                         /** @description Inactive subscriptions get no new deliveries. */
                         active?: boolean;
-                        /** @description Reject ingest requests without a valid X-Hub-Signature-256. */
+                        /** @description Reject ingest requests not signed with the secret (Standard Webhooks headers or X-Hub-Signature-256); a signed request then needs no API key. */
                         require_signed_ingest?: boolean;
                         /** @description Overrides of the global retry settings; absent fields use them. */
                         retry_policy?: {
@@ -18065,7 +18090,7 @@ export interface paths {
                         } | null;
                         /** @description Extra headers sent with every attempt (e.g. an Authorization header the receiver expects). Values are write-only: responses show them masked. Kept when absent, even on PUT; null or {} removes them all. */
                         headers?: {
-                            [key: string]: string;
+                            [key: string]: string & unknown;
                         } | null;
                         /** @description Most deliveries in flight at once, across all hookd processes (default 10). */
                         max_in_flight?: number;
@@ -18706,7 +18731,7 @@ export interface paths {
                     content: {
                         /**
                          * @example {
-                         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+                         *       "secret": "whsec_LEn2DIbz+8l5ICQwbmXpL8AW2ArSdDJN"
                          *     }
                          */
                         "application/json": {
@@ -19225,8 +19250,8 @@ export interface paths {
             requestBody?: {
                 content: {
                     "application/json": {
-                        /** @description HMAC signing secret; `whsec_` + base64, or any string. Generated when absent. */
-                        secret?: string;
+                        /** @description HMAC signing secret: `whsec_` + base64 of at least 16 bytes, or any other string of at least 16 characters (weaker ones get 422 weak_secret). A secret not in the `whsec_` form must be loaded as raw bytes by the Standard Webhooks libraries; the answer then carries a warning. Generated when absent. */
+                        secret?: string & (unknown & unknown);
                         /**
                          * @description How long the replaced secret keeps signing deliveries (beside the new one) and verifying signed ingest.
                          * @default 86400
@@ -19245,13 +19270,20 @@ export interface paths {
                         /**
                          * @example {
                          *       "secret": "whsec_dGhlIG5ldyBzZWNyZXQgYWZ0ZXIgcm90YXRpb24=",
-                         *       "previous_secret_expires_at": "2025-06-02T12:00:00.000Z"
+                         *       "previous_secret_expires_at": "2025-06-02T12:00:00.000Z",
+                         *       "warnings": []
                          *     }
                          */
                         "application/json": {
                             secret: string;
                             /** @description Until when deliveries carry the old signature too; null with grace_seconds 0. */
                             previous_secret_expires_at: string | null;
+                            /** @description Things that work, but not as one may expect; empty when none. */
+                            warnings: {
+                                /** @description raw_secret: receivers using the Standard Webhooks libraries must load the secret with { format: "raw" }. target_host_blocked: target_url's host resolves to addresses deliveries may not reach. */
+                                code: "raw_secret" | "target_host_blocked";
+                                message: string;
+                            }[];
                         };
                     };
                 };
@@ -19755,8 +19787,6 @@ export interface paths {
                 header?: {
                     /** @description The event type, when the body has no event_type. */
                     "x-event-type"?: string;
-                    /** @description `sha256=` + hex HMAC-SHA256 of the body with the subscription secret. */
-                    "x-hub-signature-256"?: string;
                     /**
                      * @description W3C trace context: stored with the event and carried to every attempt, so the receiver continues this trace. A malformed one is ignored.
                      * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
@@ -19781,7 +19811,7 @@ export interface paths {
                          * @description The event type; or send it in the X-Event-Type header.
                          * @example order.created
                          */
-                        event_type?: string;
+                        event_type?: string & unknown;
                         /** @description Anything; the whole body is delivered exactly as received. */
                         data?: unknown;
                     } & {
@@ -20332,14 +20362,14 @@ export interface paths {
                         read_only?: boolean;
                         theme?: {
                             /** @description Your product name, shown in the portal header. */
-                            name?: string;
+                            name?: string & unknown;
                             /** @description Accent colour, #rgb or #rrggbb. */
-                            accent?: string;
+                            accent?: string & unknown;
                             /**
                              * Format: uri
                              * @description An https:// image shown in the portal header.
                              */
-                            logo_url?: string;
+                            logo_url?: string & unknown;
                         };
                     };
                 };
@@ -24248,12 +24278,12 @@ export interface paths {
                          * Format: date-time
                          * @description Only deliveries created at or after this time.
                          */
-                        since?: string;
+                        since?: string & unknown;
                         /**
                          * Format: date-time
                          * @description Only deliveries created before this time.
                          */
-                        until?: string;
+                        until?: string & unknown;
                     };
                 };
             };
@@ -26717,16 +26747,16 @@ export interface components {
          * ContentFilterCondition
          * @description A value (equal to it), or operators that must all hold.
          */
-        "def-0": (string | number | boolean | null) | {
-            $eq?: string | number | boolean | null;
-            $neq?: string | number | boolean | null;
-            $in?: (string | number | boolean | null)[];
-            $nin?: (string | number | boolean | null)[];
+        "def-0": (((string & unknown) | (number & unknown) | (boolean & unknown) | null) & unknown) | {
+            $eq?: ((string & unknown) | (number & unknown) | (boolean & unknown) | null) & unknown;
+            $neq?: ((string & unknown) | (number & unknown) | (boolean & unknown) | null) & unknown;
+            $in?: (((string & unknown) | (number & unknown) | (boolean & unknown) | null) & unknown)[];
+            $nin?: (((string & unknown) | (number & unknown) | (boolean & unknown) | null) & unknown)[];
             $exists?: boolean;
-            $gt?: number | string;
-            $gte?: number | string;
-            $lt?: number | string;
-            $lte?: number | string;
+            $gt?: ((number & unknown) | (string & unknown)) & unknown;
+            $gte?: ((number & unknown) | (string & unknown)) & unknown;
+            $lt?: ((number & unknown) | (string & unknown)) & unknown;
+            $lte?: ((number & unknown) | (string & unknown)) & unknown;
         };
         /**
          * ContentFilter

@@ -303,7 +303,7 @@ export class Dispatcher {
       }
       this.#metrics?.attemptRecorded(result.outcome, result.durationMs, next.status, subscription.applicationId);
       const level = result.outcome === 'success' ? 'debug' : 'info';
-      if (this.#log.isLevelEnabled(level)) this.#log[level]({ ...ids, attemptNumber, outcome: result.outcome, statusCode: result.statusCode, durationMs: result.durationMs, status: next.status }, 'delivery attempt');
+      if (this.#log.isLevelEnabled(level)) this.#log[level]({ ...ids, attemptNumber, outcome: result.outcome, statusCode: result.statusCode, durationMs: result.durationMs, status: next.status, ...(result.errorDetails !== null && { error: result.errorDetails }) }, 'delivery attempt');
       const failingTooLong = recorded.failingSince !== null && now - recorded.failingSince >= this.#config.autoDisableAfterMs && !subscription.system;
       if (next.disableReason) await this.#disable(subscription, delivery, next.disableReason, now);
       else if (failingTooLong) await this.#disable(subscription, delivery, `failing continuously since ${new Date(recorded.failingSince!).toISOString()}`, now);

@@ -33,6 +33,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /** Why a filter is not valid, naming where; null when it is. */
 export function filterProblem(filter: unknown): string | null {
+  // PostgreSQL's jsonb cannot hold NUL, in keys or values (JSON.stringify writes it \u0000).
+  if (JSON.stringify(filter)?.includes('\\u0000')) return 'must not contain NUL characters (\\u0000)';
   let conditions = 0;
   function checkFilter(node: unknown, at: string, depth: number): string | null {
     if (depth > MAX_DEPTH) return `${at} nests deeper than ${MAX_DEPTH} levels`;

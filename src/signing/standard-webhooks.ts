@@ -6,12 +6,14 @@
  * - Standard Webhooks (https://www.standardwebhooks.com/): `webhook-id`,
  *   `webhook-timestamp` and `webhook-signature` headers, where the signature is
  *   `v1,` + base64(HMAC-SHA256(key, `${id}.${timestamp}.${body}`)).
- * - GitHub style: `x-hub-signature-256: sha256=` + hex(HMAC-SHA256(key, body)),
+ * - GitHub style: `x-hub-signature-256: sha256=` + hex(HMAC-SHA256(secret, body)),
  *   for receivers that already know how to check GitHub webhooks.
  *
- * In both cases the HMAC key is `secretKey(secret)`: secrets of the form
- * `whsec_<base64>` (the Standard Webhooks format) are base64-decoded, any other
- * secret is used as its UTF-8 bytes.
+ * The keys differ, as each scheme's own tools expect: Standard Webhooks keys with
+ * `secretKey(secret)` (secrets of the form `whsec_<base64>` are base64-decoded, any
+ * other secret is used as its UTF-8 bytes), while `x-hub-signature-256` keys with the
+ * secret string's UTF-8 bytes exactly as the user sees it, `whsec_` prefix included,
+ * as GitHub does (`hubKey`).
  *
  * This module depends only on node:crypto; it is also compiled to JavaScript
  * (dist/) together with ./verify.ts for the `hookd/verify` package export, so it
@@ -46,22 +48,38 @@ export function secretKey(secret: string): Buffer {
   return key;
 }
 
+/**
+ * Key bytes of `x-hub-signature-256`: the secret string's UTF-8 bytes, whatever its form, as
+ * GitHub keys it, so code written for GitHub webhooks checks hookd's with the secret as shown.
+ * Throws a TypeError for a non-string or empty secret.
+ */
+export function hubKey(secret: string): Buffer {
+  if (typeof secret !== 'string') throw new TypeError('secret must be a string');
+  if (secret === '') throw new TypeError('secret must not be empty');
+  return Buffer.from(secret, 'utf8');
+}
+
 const KEY_CACHE_SIZE = 1000;
-const keyObjects = new Map<string, KeyObject>();
 
 /**
- * The HMAC key of a secret as a KeyObject, made once per secret: createHmac checks a raw
- * Buffer key on every call, which cost about 9 % of a busy process (11.6 µs vs 2.2 µs).
+ * HMAC keys as KeyObjects, made once per secret: createHmac checks a raw Buffer key on every
+ * call, which cost about 9 % of a busy process (11.6 µs vs 2.2 µs).
  */
-function hmacKey(secret: string): KeyObject {
-  let key = keyObjects.get(secret);
-  if (!key) {
-    key = createSecretKey(secretKey(secret));
-    if (keyObjects.size >= KEY_CACHE_SIZE) keyObjects.delete(keyObjects.keys().next().value as string);
-    keyObjects.set(secret, key);
-  }
-  return key;
+function keyCache(derive: (secret: string) => Buffer): (secret: string) => KeyObject {
+  const keyObjects = new Map<string, KeyObject>();
+  return (secret) => {
+    let key = keyObjects.get(secret);
+    if (!key) {
+      key = createSecretKey(derive(secret));
+      if (keyObjects.size >= KEY_CACHE_SIZE) keyObjects.delete(keyObjects.keys().next().value as string);
+      keyObjects.set(secret, key);
+    }
+    return key;
+  };
 }
+
+const hmacKey = keyCache(secretKey);
+const hubHmacKey = keyCache(hubKey);
 
 function assertTimestamp(timestamp: number): void {
   if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
@@ -82,9 +100,9 @@ export function signStandardWebhook(secret: string, id: string, timestamp: numbe
   return `v1,${standardDigest(hmacKey(secret), id, timestamp, body)}`;
 }
 
-/** GitHub style: `sha256=` + hex(HMAC-SHA256(key, body)). key = secretKey(secret). */
+/** GitHub style: `sha256=` + hex(HMAC-SHA256(key, body)), key = the secret's UTF-8 bytes (hubKey). */
 export function hubSignature(secret: string, body: Uint8Array): string {
-  return `sha256=${createHmac('sha256', hmacKey(secret)).update(body).digest('hex')}`;
+  return `sha256=${createHmac('sha256', hubHmacKey(secret)).update(body).digest('hex')}`;
 }
 
 /**
@@ -93,10 +111,8 @@ export function hubSignature(secret: string, body: Uint8Array): string {
  * all yield `false`.
  *
  * hookd also uses this for ingest checking (producers signing the events they
- * submit): the key is derived from the subscription secret exactly as for
- * outgoing deliveries, i.e. `secretKey(secret)` — base64-decoded after `whsec_`,
- * raw UTF-8 bytes otherwise. A producer holding a `whsec_...` secret must
- * therefore HMAC with the decoded bytes, not with the literal string.
+ * submit): the key is the subscription secret's UTF-8 bytes exactly as for
+ * outgoing deliveries (`hubKey`), `whsec_` prefix included, as GitHub does.
  */
 export function verifyHubSignature(secret: string, body: Uint8Array, header: string): boolean {
   try {
@@ -104,7 +120,7 @@ export function verifyHubSignature(secret: string, body: Uint8Array, header: str
     const match = HUB_RE.exec(header.trim());
     if (!match) return false;
     const given = Buffer.from(match[1]!, 'hex');
-    const expected = createHmac('sha256', hmacKey(secret)).update(body).digest();
+    const expected = createHmac('sha256', hubHmacKey(secret)).update(body).digest();
     return given.length === expected.length && timingSafeEqual(given, expected);
   } catch {
     return false;

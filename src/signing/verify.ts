@@ -26,7 +26,9 @@
  * integer (or 0 when absent or not an integer) — informational, unauthenticated.
  *
  * Secrets may be given as `whsec_<base64>` (base64-decoded key) or as a raw
- * string (UTF-8 bytes used as key), matching what hookd signs with.
+ * string (UTF-8 bytes used as key), matching what hookd signs with. The
+ * `x-hub-signature-256` fallback keys with the secret string's UTF-8 bytes as
+ * given, `whsec_` included, as GitHub does.
  *
  * `verify` never throws for a bad signature or bad input; it returns
  * `{ valid: false, reason }` with a short machine-friendly reason.

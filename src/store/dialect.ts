@@ -65,6 +65,12 @@ export interface Dialect {
   appendEvents(db: Kysely<Database>, items: readonly NewEvent[]): Promise<void>;
   /** Adds these changes to the counters (store/counters.ts), in the caller's transaction. */
   addToCounters(trx: Kysely<Database>, rows: readonly CounterRow[]): Promise<void>;
+  /**
+   * Runs `change`, which rewrites rows of `tables` (sealing secrets stored in plain text), then
+   * erases the old versions of those rows the database still keeps in its files: freed SQLite
+   * pages and WAL frames, dead PostgreSQL tuples. Older backups and WAL archives keep them.
+   */
+  eraseOldVersions<T>(db: Kysely<Database>, tables: readonly (keyof Database)[], change: () => Promise<T>): Promise<T>;
   /** Releases what the dialect holds besides the Kysely connection (listeners, timers, locks). */
   close(): Promise<void>;
 }

@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import type { DeliveryStatus } from '../domain/index.ts';
 import type { Maintenance } from './contracts.ts';
 import { CounterChanges, KEEP_MS } from './counters.ts';
-import { fromSubscription, secretContext, toSubscription } from './rows.ts';
+import { fromSubscription, toSubscription } from './rows.ts';
 import { SEALED_PREFIX } from './secret-box.ts';
 import type { SqlContext } from './sql-context.ts';
 
@@ -26,10 +26,36 @@ export class SqlMaintenance implements Maintenance {
   }
 
   async prepareSecrets(): Promise<number> {
-    const sample = await this.#ctx.db.selectFrom('subscriptions').select(['id', 'secret'])
-      .where('secret', 'like', `${SEALED_PREFIX}%`).limit(1).executeTakeFirst();
-    if (sample) this.#ctx.secrets.open(sample.secret, secretContext(sample.id, 'secret'));
+    await this.#openSealedValues();
     if (!this.#ctx.secrets.encrypting) return 0;
+    const plain = await this.#ctx.db.selectFrom('subscriptions').select('id').where('secret', 'not like', `${SEALED_PREFIX}%`).limit(1).executeTakeFirst();
+    if (!plain) return 0;
+    // The plain values must not survive in the database's files beside their sealed versions.
+    return this.#ctx.dialect.eraseOldVersions(this.#ctx.db, ['subscriptions'], () => this.#sealPlainSecrets());
+  }
+
+  /**
+   * Opens every value that looks sealed, in any column that may hold one, so that one that
+   * cannot be opened (no key, another key, or a plain value that merely looks sealed) stops the
+   * start with a message naming it, instead of failing the requests that read it.
+   */
+  async #openSealedValues(): Promise<void> {
+    let after: string | undefined;
+    for (;;) {
+      let q = this.#ctx.db.selectFrom('subscriptions').selectAll().where((eb) => eb.or([
+        eb('secret', 'like', `${SEALED_PREFIX}%`),
+        eb('previous_secret', 'like', `${SEALED_PREFIX}%`),
+        eb(sql<string>`cast(headers as text)`, 'like', `%"${SEALED_PREFIX}%`),
+      ]));
+      if (after !== undefined) q = q.where('id', '>', after);
+      const rows = await q.orderBy('id').limit(SEAL_BATCH).execute();
+      for (const row of rows) toSubscription(row, this.#ctx.secrets);
+      if (rows.length < SEAL_BATCH) return;
+      after = rows[rows.length - 1]!.id;
+    }
+  }
+
+  async #sealPlainSecrets(): Promise<number> {
     let sealed = 0;
     let after: string | undefined;
     for (;;) {

@@ -45,7 +45,14 @@ export class SecretBox {
 
   /** `context` names where the value is kept (e.g. `subscriptions.secret:<id>`). */
   seal(value: string, context: string): string {
-    if (this.#key === null) return value;
+    if (this.#key === null) {
+      // Stored as given, it would read back as an encrypted value: refuse rather than store
+      // something ambiguous (the API refuses such input with 422 value_looks_encrypted first).
+      if (value.startsWith(SEALED_PREFIX)) {
+        throw new TypeError(`${context} begins with "${SEALED_PREFIX}" and cannot be stored in plain text: it would read back as an encrypted value`);
+      }
+      return value;
+    }
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
     cipher.setAAD(Buffer.from(context, 'utf8'));
@@ -57,7 +64,7 @@ export class SecretBox {
   open(value: string, context: string): string {
     if (!value.startsWith(SEALED_PREFIX)) return value;
     if (this.#key === null) {
-      throw new SecretUnavailableError(`${context} is encrypted, but HOOKD_ENCRYPTION_KEY is not set`);
+      throw new SecretUnavailableError(`${context} is encrypted, but HOOKD_ENCRYPTION_KEY is not set: set the key it was encrypted with (a plain value that merely begins with "${SEALED_PREFIX}", stored before hookd refused such values, must be changed in the database; see README, Encryption at rest)`);
     }
     const sealed = Buffer.from(value.slice(SEALED_PREFIX.length), 'base64url');
     if (sealed.length < IV_BYTES + TAG_BYTES) throw new SecretUnavailableError(`${context} is not a valid encrypted value`);

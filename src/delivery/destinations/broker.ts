@@ -6,6 +6,7 @@ import net from 'node:net';
 import type { BrokerKind } from '../../domain/index.ts';
 import { MASK } from '../../domain/index.ts';
 import { defaultLookup, resolveChecked, type CheckedAddress } from '../ssrf/guarded-connector.ts';
+import { ALLOW_NETWORKS_HINT } from '../ssrf/network-policy.ts';
 import { webhookHeaders, type OutgoingWebhook, type SendResult, type SenderOptions } from './outgoing.ts';
 
 export const DEFAULT_BROKER_IDLE_MS = 60_000;
@@ -106,7 +107,7 @@ export async function brokerAttempt(
       : error instanceof AttemptTimeout ? 'timeout'
       : error instanceof BrokerRejection || rejection(error) ? 'rejected'
       : 'network_error';
-    const details = `${kind}: ${outcome === 'blocked' ? 'blocked: ' : ''}${scrub(describe(error), url)}`;
+    const details = `${kind}: ${outcome === 'blocked' ? 'blocked: ' : ''}${scrub(describe(error), url)}${outcome === 'blocked' ? ` ${ALLOW_NETWORKS_HINT}` : ''}`;
     return { outcome, statusCode: null, errorDetails: details, durationMs: elapsed(), responseBody: null, requestHeaders: logged, retryAfter: null };
   }
 }

@@ -4,6 +4,7 @@
 import { Agent, errors as undiciErrors, request } from 'undici';
 import type { AttemptOutcome } from '../../domain/index.ts';
 import { guardedConnector } from '../ssrf/guarded-connector.ts';
+import { ALLOW_NETWORKS_HINT } from '../ssrf/network-policy.ts';
 import { webhookHeaders, type DestinationSender, type OutgoingWebhook, type SendResult, type SenderOptions } from './outgoing.ts';
 
 /** Bytes of the response body kept in the attempt log. */
@@ -38,7 +39,7 @@ async function readSnippet(body: AsyncIterable<Buffer> & { destroy(): void }): P
 
 function classify(error: unknown, timedOut: boolean): { outcome: AttemptOutcome; details: string } {
   const err = error as { code?: string; message?: string; cause?: unknown; name?: string };
-  if (err?.code === 'HOOKD_BLOCKED_ADDRESS') return { outcome: 'blocked', details: `blocked: ${err.message}` };
+  if (err?.code === 'HOOKD_BLOCKED_ADDRESS') return { outcome: 'blocked', details: `blocked: ${err.message} ${ALLOW_NETWORKS_HINT}` };
   if (timedOut || err?.name === 'TimeoutError' || err?.code === 'UND_ERR_HEADERS_TIMEOUT' || err?.code === 'UND_ERR_BODY_TIMEOUT') {
     return { outcome: 'timeout', details: 'the receiver did not answer in time' };
   }

@@ -17,6 +17,9 @@ import {
   v6ToBigInt,
 } from './ip-addresses.ts';
 
+/** Ends every refusal the operator can lift, wherever it is shown (API answer, attempt, log, CLI). */
+export const ALLOW_NETWORKS_HINT = '(HOOKD_ALLOW_NETWORKS can allow it)';
+
 export interface AddressVerdict {
   allowed: boolean;
   reason?: string;

@@ -22,6 +22,8 @@ import { Presence, lockNamespace } from './presence.ts';
 const POOL_SIZE = 10;
 /** How long a pooled session may sit in an open transaction before PostgreSQL ends it. */
 const IDLE_IN_TRANSACTION_MS = 10_000;
+/** How long erasing old row versions waits for transactions that might still see them. */
+const ERASE_WAIT_MS = 30_000;
 
 // BIGINT (int8) columns hold millisecond times and counts, well within 2^53: parse as numbers.
 const types = {
@@ -105,6 +107,24 @@ class PostgresDialectOps implements Dialect {
       sorted.map((r) => r.span), sorted.map((r) => r.bucket), sorted.map((r) => r.name), sorted.map((r) => r.n), sorted.map((r) => r.lastAt),
       counterShard('other'),
     ]));
+  }
+
+  async eraseOldVersions<T>(db: Kysely<Database>, tables: readonly (keyof Database)[], change: () => Promise<T>): Promise<T> {
+    const result = await change();
+    // After the change committed (VACUUM cannot run in a transaction): VACUUM FULL writes the
+    // live rows into new files and drops the old ones with every dead version in them. It must
+    // keep the versions a running transaction may still see, so it waits (a while, not forever)
+    // for those begun before the change committed.
+    const committed = (await sql<{ at: Date }>`select clock_timestamp() as at`.execute(db)).rows[0]!.at;
+    const deadline = Date.now() + ERASE_WAIT_MS;
+    while (Date.now() < deadline) {
+      const older = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
+        where datname = current_database() and pid <> pg_backend_pid() and backend_xmin is not null and xact_start < ${committed}`.execute(db);
+      if (older.rows[0]!.n === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    for (const table of tables) await sql`vacuum full ${sql.table(table)}`.execute(db);
+    return result;
   }
 
   async close(): Promise<void> {

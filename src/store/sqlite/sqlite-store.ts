@@ -91,6 +91,21 @@ class SqliteDialectOps implements Dialect {
     await trx.executeQuery(CompiledQuery.raw(ADD_TO_COUNTERS, [values]));
   }
 
+  async eraseOldVersions<T>(db: Kysely<Database>, _tables: readonly (keyof Database)[], change: () => Promise<T>): Promise<T> {
+    // secure_delete zeroes what the change frees; VACUUM then rewrites the whole file (so no
+    // page keeps an old row), and a truncating checkpoint copies that into the database file
+    // and empties the WAL, where the pages as they were before may still be.
+    await sql`pragma secure_delete = on`.execute(db);
+    try {
+      const result = await change();
+      await sql`vacuum`.execute(db);
+      await sql`pragma wal_checkpoint(truncate)`.execute(db);
+      return result;
+    } finally {
+      await sql`pragma secure_delete = off`.execute(db);
+    }
+  }
+
   async close(): Promise<void> {
     await this.leases.close();
     await this.#sideThread?.stop();

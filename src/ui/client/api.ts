@@ -136,6 +136,19 @@ const enc = encodeURIComponent;
 
 /** The chosen application as a list filter (none: every application's). */
 const inApplication = () => ({ application: currentApplication() ?? undefined });
+/** What a create or rotate answer warns about: it worked, but not as one may expect. */
+export interface ApiWarning {
+  code: string;
+  message: string;
+}
+
+/** A secret not in the whsec_ form: the Standard Webhooks libraries must be told to take it as raw bytes. */
+export function isRawSecret(secret: string): boolean {
+  return !secret.startsWith('whsec_');
+}
+
+/** The same hint as the API's raw_secret warning. */
+export const RAW_SECRET_HINT = 'Not a whsec_ secret: it signs as its UTF-8 bytes, so receivers using the Standard Webhooks libraries (standardwebhooks, svix) must load it with { format: "raw" }. hookd/verify takes it as it is.';
 
 export const api = {
   stats: (window: StatsWindow, signal?: AbortSignal) => request<Stats>('GET', `/stats${query({ window, ...inApplication() })}`, { signal }),

@@ -2,7 +2,7 @@
 // the field at fault, and the message is shown under that field.
 import { useState } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
-import { ApiFailure, allEventTypes, api, type Destination, type DestinationKind, type EventType, type FieldError, type Subscription, type SubscriptionSettings } from '../api.ts';
+import { ApiFailure, RAW_SECRET_HINT, allEventTypes, api, isRawSecret, type Destination, type DestinationKind, type EventType, type FieldError, type Subscription, type SubscriptionSettings } from '../api.ts';
 import { Page } from '../components/page.tsx';
 import { Field } from '../components/field.tsx';
 import { ErrorNotice, Loaded } from '../components/states.tsx';
@@ -162,6 +162,7 @@ function SubscriptionForm({ existing }: { existing?: Subscription }) {
       if (creating) {
         const created = await api.createSubscription(settings);
         tabStorage.set(`hookd.newSecret.${created.id}`, created.secret);
+        tabStorage.set(`hookd.newWarnings.${created.id}`, JSON.stringify(created.warnings));
         route(at(`/subscriptions/${created.id}`));
       } else {
         await api.updateSubscription(existing.id, settings);
@@ -234,7 +235,7 @@ function SubscriptionForm({ existing }: { existing?: Subscription }) {
       </Field>
       <CatalogChoices text={values.event_types} onChange={(text) => set('event_types', text)} />
       {creating && (
-        <Field name="secret" label="Signing secret" hint="Optional: leave empty and hookd generates a whsec_ secret." errors={errors}>
+        <Field name="secret" label="Signing secret" hint={values.secret.trim() && isRawSecret(values.secret.trim()) ? RAW_SECRET_HINT : 'Optional: leave empty and hookd generates a whsec_ secret.'} errors={errors}>
           {(attrs) => <input {...attrs} type="text" autoComplete="off" spellcheck={false} value={values.secret} onInput={(e) => set('secret', e.currentTarget.value)} />}
         </Field>
       )}
@@ -246,7 +247,7 @@ function SubscriptionForm({ existing }: { existing?: Subscription }) {
         </label>
         <label class="check">
           <input type="checkbox" name="require_signed_ingest" checked={values.require_signed_ingest} onChange={(e) => set('require_signed_ingest', e.currentTarget.checked)} />
-          Accept only events signed with X-Hub-Signature-256
+          Accept only events signed with the secret (Standard Webhooks or X-Hub-Signature-256)
         </label>
         {(errors.active || errors.require_signed_ingest) && <p class="field-error">{errors.active ?? errors.require_signed_ingest}</p>}
       </fieldset>

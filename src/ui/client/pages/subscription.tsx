@@ -3,7 +3,7 @@
 import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
-import { FINISHED, api, type DeliveryWithLogs, type Destination, type Subscription } from '../api.ts';
+import { FINISHED, RAW_SECRET_HINT, api, isRawSecret, type ApiWarning, type DeliveryWithLogs, type Destination, type Subscription } from '../api.ts';
 import { Badge } from '../components/badge.tsx';
 import { CopyButton } from '../components/copy-button.tsx';
 import { DeliveriesTable } from '../components/deliveries-table.tsx';
@@ -113,6 +113,7 @@ function SecretPanel({ id, fresh, previousUntil }: { id: string; fresh: string |
         )}
         <button type="button" class="button small" onClick={() => setRotating(true)}>Rotate…</button>
       </div>
+      {secret && isRawSecret(secret) && <p class="notice" data-testid="raw-secret-hint">{RAW_SECRET_HINT}</p>}
       {inGrace && (
         <p class="small" data-testid="previous-secret">
           The previous secret still signs deliveries, beside this one, until {dateTime(graceUntil)}: receivers holding either accept them.
@@ -291,12 +292,21 @@ function takeNewSecret(id: string): string | null {
   return secret;
 }
 
+/** What the create answer warned about, shown once on the new subscription's page. */
+function takeNewWarnings(id: string): ApiWarning[] {
+  const key = `hookd.newWarnings.${id}`;
+  const warnings = tabStorage.get(key);
+  tabStorage.remove(key);
+  return warnings ? JSON.parse(warnings) as ApiWarning[] : [];
+}
+
 export function SubscriptionPage() {
   const { params } = useRoute();
   const id = params.id!;
   const { route } = useLocation();
   const subscription = useResource((signal) => api.subscription(id, signal), [id]);
   const [created] = useState(() => takeNewSecret(id));
+  const [warnings] = useState(() => takeNewWarnings(id));
   const [dialog, setDialog] = useState<'test' | 'delete' | null>(null);
   const [toggleError, setToggleError] = useState<Error>();
   const s = subscription.data;
@@ -330,6 +340,9 @@ export function SubscriptionPage() {
           Subscription created. Give the receiver its signing secret (it can be revealed again below).
         </div>
       )}
+      {warnings.filter((w) => w.code !== 'raw_secret').map((w) => (
+        <div class="notice" role="status" data-testid="warning" key={w.code}>{w.message}</div>
+      ))}
       {toggleError && <ErrorNotice error={toggleError} />}
       <Loaded resource={subscription} what="the subscription">
         {(data) => (
