@@ -1,6 +1,8 @@
 // Checks presented API keys against the stored hashes. The hashes of the unrevoked keys are
 // kept in memory and re-read at most every KEYS_TTL_MS, so a key created or revoked by
-// `hookd keys` (another process) takes effect within that time without a query per request.
+// `hookd keys` (another process) takes effect within that time without a query per request;
+// a key that matches none is looked for again in keys at most MISS_REREAD_MS old, so a new
+// key works at once.
 // Each stored hash is compared in constant time.
 import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -9,6 +11,8 @@ import type { ApiKeys } from '../store/contracts.ts';
 import { hashApiKey } from './api-keys.ts';
 
 const KEYS_TTL_MS = 2000;
+/** How stale the keys may be when a presented key matches none of them. */
+const MISS_REREAD_MS = 250;
 /** last_used_at is a hint for operators; one write per key per minute is enough. */
 const TOUCH_INTERVAL_MS = 60_000;
 
@@ -55,10 +59,10 @@ export class KeyVerifier {
   /** The stored key the presented one hashes to, or null. */
   async verify(presented: string): Promise<ApiKey | null> {
     const given = Buffer.from(hashApiKey(presented), 'hex');
-    let found: ApiKey | null = null;
-    for (const { key, hash } of (await this.#current()).keys) {
-      if (timingSafeEqual(hash, given)) found = key;
-    }
+    // A key unknown to a snapshot that is not quite fresh may have just been created by
+    // another process (`hookd keys create`): look again once rather than count it as a wrong
+    // key (which the failed-auth limit would). Misses re-read at most every MISS_REREAD_MS.
+    const found = match((await this.#current()).keys, given) ?? match((await this.#current(MISS_REREAD_MS)).keys, given);
     if (found) this.#touch(found.id);
     return found;
   }
@@ -98,4 +102,13 @@ export class KeyVerifier {
       this.#log.warn({ err: error }, 'could not record when an API key was last used');
     });
   }
+}
+
+/** The key whose hash is `given`; every stored hash is compared, in constant time. */
+function match(keys: readonly { key: ApiKey; hash: Buffer }[], given: Buffer): ApiKey | null {
+  let found: ApiKey | null = null;
+  for (const { key, hash } of keys) {
+    if (timingSafeEqual(hash, given)) found = key;
+  }
+  return found;
 }
