@@ -3,25 +3,19 @@
 // deliveries, dashboard, live tail), new subscriptions created in the chosen application.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { call } from './support/api.ts';
-import { chromiumInstalled, launchChromium } from './support/chromium.ts';
+import { chromiumInstalled, launchChromium, shoot, textOf } from './support/chromium.ts';
 import { newTarget, startTestApp } from './support/stores.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const ARTIFACTS = path.resolve(ROOT, 'test-artifacts');
 
 before(() => {
   execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'src/ui/vite.config.ts', '--logLevel', 'error'], { cwd: ROOT, stdio: 'inherit' });
 });
 
-async function shoot(page: Page, name: string): Promise<void> {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: path.join(ARTIFACTS, `ui-${name}-${page.viewportSize()!.width}.png`), fullPage: true });
-}
 
 test('the web UI in Chromium: applications page, the application switch, and pages filtered by it', async (t) => {
   if (!chromiumInstalled()) {

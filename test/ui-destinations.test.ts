@@ -5,32 +5,17 @@
 // keeps the stored password.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { chromium, type Locator, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { brokerPlace } from './support/brokers.ts';
 import { newTarget, startTestApp } from './support/stores.ts';
+import { CHROMIUM, launchChromium, shoot, textOf } from './support/chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = path.resolve(import.meta.dirname, '..');
-const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 
-async function textOf(locator: Locator, pattern: RegExp, timeoutMs = 10_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    last = (await locator.first().textContent({ timeout: Math.max(1, deadline - Date.now()) }).catch(() => null)) ?? '';
-    if (pattern.test(last)) return last;
-    if (Date.now() > deadline) throw new Error(`expected ${pattern} in ${locator}, last saw "${last}"`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
-async function shoot(page: Page, name: string): Promise<void> {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: path.join(ARTIFACTS, `ui-${name}-${page.viewportSize()!.width}.png`), fullPage: true });
-}
 
 test('the web UI creates, shows and edits a RabbitMQ destination, and a test event reaches the queue', async (t) => {
   if (!existsSync(CHROMIUM)) {
@@ -41,7 +26,7 @@ test('the web UI creates, shows and edits a RabbitMQ destination, and a test eve
   const target = newTarget('sqlite');
   const hookd = await startTestApp(target, { config: { allowNetworks: ['127.0.0.0/8'], pollIntervalMs: 50 } });
   const place = await brokerPlace('rabbitmq');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  const browser = await launchChromium();
   t.after(async () => {
     await browser.close();
     await hookd.close();

@@ -2,34 +2,17 @@
 // (list, add, edit, deprecate) and the catalog offered in the subscription form beside patterns.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { Locator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { call } from './support/api.ts';
-import { chromiumInstalled, CHROMIUM, launchChromium } from './support/chromium.ts';
+import { chromiumInstalled, CHROMIUM, launchChromium, shoot, textOf } from './support/chromium.ts';
 import { newTarget, startTestApp } from './support/stores.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 const PHONE = { width: 390, height: 844 };
 
-async function shoot(page: Page, name: string): Promise<void> {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: path.join(ARTIFACTS, `ui-${name}-${page.viewportSize()!.width}.png`), fullPage: true });
-}
 
-/** Waits until the locator's text matches, or fails saying what it last was. */
-async function textOf(locator: Locator, pattern: RegExp, timeoutMs = 10_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    last = (await locator.first().textContent({ timeout: Math.max(1, deadline - Date.now()) }).catch(() => null)) ?? '';
-    if (pattern.test(last)) return last;
-    if (Date.now() > deadline) throw new Error(`expected ${pattern} in ${locator}, last saw "${last}"`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 test('the web UI in Chromium: the event-type catalog page and the catalog in the subscription form', async (t) => {
   if (!chromiumInstalled()) {

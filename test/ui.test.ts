@@ -4,16 +4,16 @@
 import { after, before, describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import type { App } from '../src/app.ts';
 import { UI_DIR } from '../src/ui/ui-routes.ts';
 import { startReceiver, status, type Receiver } from './support/receiver.ts';
 import { newTarget, startTestApp, type StoreTarget } from './support/stores.ts';
+import { shoot, textOf } from './support/chromium.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = path.resolve(import.meta.dirname, '../test-artifacts');
 const ROOT = path.resolve(import.meta.dirname, '..');
 const LOOPBACK = { allowNetworks: ['127.0.0.0/8', '::1/128'] };
 const LAPTOP = { width: 1280, height: 800 };
@@ -25,23 +25,7 @@ before(() => {
   execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'src/ui/vite.config.ts', '--logLevel', 'error'], { cwd: ROOT, stdio: 'inherit' });
 });
 
-/** Waits until the locator's text matches, or fails saying what it last was. */
-async function textOf(locator: Locator, pattern: RegExp, timeoutMs = 10_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    last = (await locator.first().textContent({ timeout: Math.max(1, deadline - Date.now()) }).catch(() => null)) ?? '';
-    if (pattern.test(last)) return last;
-    if (Date.now() > deadline) throw new Error(`expected ${pattern} in ${locator}, last saw "${last}"`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
-async function shoot(page: Page, name: string): Promise<void> {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  const { width } = page.viewportSize()!;
-  await page.screenshot({ path: path.join(ARTIFACTS, `ui-${name}-${width}.png`), fullPage: true });
-}
 
 describe('web UI pages', () => {
   let target: StoreTarget;

@@ -1,7 +1,9 @@
 // Debian's Chromium (/usr/bin/chromium) driven by playwright-core, with the flags every
-// browser test uses; tests skip themselves where it is not installed.
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+// browser test uses; tests skip themselves where it is not installed. Also what the UI tests
+// share: waiting for a text, and screenshots kept in test-artifacts/ for a look after a run.
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -12,4 +14,24 @@ export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync', ...extraArgs],
   });
+}
+
+const ARTIFACTS = path.resolve(import.meta.dirname, '../../test-artifacts');
+
+/** The text of the locator's first match once it matches `pattern` (polled; the UI updates on its own). */
+export async function textOf(locator: Locator, pattern: RegExp, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    last = (await locator.first().textContent({ timeout: Math.max(1, deadline - Date.now()) }).catch(() => null)) ?? '';
+    if (pattern.test(last)) return last;
+    if (Date.now() > deadline) throw new Error(`expected ${pattern} in ${locator}, last saw "${last}"`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** A full-page screenshot in test-artifacts/, named by the page and the viewport width. */
+export async function shoot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, `ui-${name}-${page.viewportSize()!.width}.png`), fullPage: true });
 }
