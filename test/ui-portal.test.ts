@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import { call } from './support/api.ts';
-import { chromiumInstalled, launchChromium } from './support/chromium.ts';
+import { chromiumInstalled, launchChromium, textOf } from './support/chromium.ts';
 import { newTarget, startTestApp } from './support/stores.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -68,14 +68,20 @@ test('the consumer portal in Chromium: one application, themed, embeddable, no A
     await page.screenshot({ path: path.join(ROOT, 'test-artifacts', 'ui-portal-1280.png'), fullPage: true });
   });
 
-  await t.test('an endpoint created in the portal belongs to its application', async () => {
+  await t.test('an endpoint created in the portal belongs to its application, its event types chosen from the catalog', async () => {
+    assert.equal((await call(hookd, 'POST', '/event-types', { name: 'order.shipped', description: 'An order left the warehouse' }, admin)).status, 201);
     await page.getByRole('link', { name: 'New subscription' }).click();
+    const choices = page.getByRole('group', { name: 'Choose from the catalog' });
+    await textOf(choices, /order\.shipped/);
+    await choices.getByRole('button', { name: 'order.shipped' }).click();
+    assert.equal(await page.getByLabel('Event types').inputValue(), 'order.shipped');
     await page.getByLabel('Target URL').fill('https://shop.example.com/second');
     await page.getByRole('button', { name: 'Create subscription' }).click();
     await page.waitForURL(/\/portal\/subscriptions\/[0-9a-f-]{36}$/);
     const id = page.url().split('/').pop()!;
     const created = await call(hookd, 'GET', `/subscriptions/${id}`, undefined, admin);
     assert.equal(created.body.application_id, (await call(hookd, 'GET', '/applications/shop', undefined, admin)).body.id);
+    assert.deepEqual(created.body.event_types, ['order.shipped']);
   });
 
   await t.test('another application and the admin routes are out of reach from the portal page', async () => {
