@@ -36,10 +36,15 @@ function NavLink({ href, children }: { href: string; children: ComponentChildren
 function KeyPrompt() {
   const [needed, setNeeded] = useState(authState().keyNeeded);
   const [dismissed, setDismissed] = useState(false);
-  useEffect(() => onAuthChange(() => {
+  useEffect(() => {
+    const stop = onAuthChange(() => {
+      setNeeded(authState().keyNeeded);
+      setDismissed(false);
+    });
+    // A refusal that came before this subscription would otherwise be missed.
     setNeeded(authState().keyNeeded);
-    setDismissed(false);
-  }), []);
+    return stop;
+  }, []);
   return needed && !dismissed ? <ApiKeyDialog onClose={() => setDismissed(true)} /> : null;
 }
 

@@ -48,7 +48,13 @@ function Ended() {
 
 export function PortalApp() {
   const [ended, setEnded] = useState(authState().keyNeeded);
-  useEffect(() => onAuthChange(() => setEnded(authState().keyNeeded)), []);
+  useEffect(() => {
+    const stop = onAuthChange(() => setEnded(authState().keyNeeded));
+    // A refusal that came before this subscription (the first requests start as the page
+    // renders) would otherwise be missed, and the portal would wait on a revoked link.
+    setEnded(authState().keyNeeded);
+    return stop;
+  }, []);
   const session = useResource((signal) => request<PortalSession>('GET', '/portal/session', { signal }), []);
   const theme = session.data?.theme;
   useEffect(() => {
