@@ -81,10 +81,8 @@ test('the web UI in Chromium: applications page, the application switch, and pag
 
   await t.test('all applications again, and deleting one from its page', async () => {
     await page.getByRole('combobox', { name: 'Application' }).selectOption({ label: 'All applications' });
-    // The choice is kept for the browser: the next page load must find it made.
     await page.waitForFunction(() => localStorage.getItem('hookd.application') === null);
-    await page.goto(url('/subscriptions'));
-    await page.locator('.state.loading').first().waitFor({ state: 'detached' });
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Subscriptions' }).click();
     await page.getByText('https://globex.example.com/hooks').waitFor();
     await page.goto(url('/applications'));
     await page.getByRole('row', { name: /initech/ }).getByRole('button', { name: 'Delete' }).click();
