@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { STORE_NAMES, newTarget, openTestStore, type StoreTarget } from './support/stores.ts';
-import { eventually, ok, startReceiver, status, whileProgressing, type Receiver, type Responder } from './support/receiver.ts';
+import { HeldRequests, eventually, ok, startReceiver, status, whileProgressing, type Receiver } from './support/receiver.ts';
 import { call, ingest, subscribe } from './support/api.ts';
 import { STARTUP_MS, databaseUrlFor, freePort, killAllHookd, startHookd } from './support/hookd-process.ts';
 import { IngestLoad } from './support/ingest-load.ts';
@@ -90,15 +90,6 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** Holds every request until the test answers it. */
-function holdingResponder(held: { answer(body: string): void }[]): Responder {
-  return (_request, res) => new Promise<void>((resolve) => {
-    held.push({ answer(body) {
-      res.end(body);
-      resolve();
-    } });
-  });
-}
 
 for (const name of STORE_NAMES) {
   describe(`crash safety with real processes (${name})`, () => {
@@ -181,8 +172,8 @@ for (const name of STORE_NAMES) {
       const env = settings(databaseUrlFor(target), await freePort(), {
         HOOKD_SHUTDOWN_GRACE_MS: String(graceMs), HOOKD_CONNECT_TIMEOUT_MS: '1000', HOOKD_REQUEST_TIMEOUT_MS: '20000', HOOKD_LEASE_MARGIN_MS: '30000',
       });
-      const held: { answer(body: string): void }[] = [];
-      receiver.respond(holdingResponder(held));
+      const held = new HeldRequests();
+      receiver.respond(held.responder);
       const first = startHookd('serve', env);
       await first.waitHealthy();
       const subscriptionId = await subscribe(first, receiver.url, { max_in_flight: inFlight });
@@ -192,7 +183,7 @@ for (const name of STORE_NAMES) {
 
       const stopping = first.stop(graceMs + 10_000);
       // Half the receivers answer during the grace period; the other half never do.
-      for (const request of held.slice(0, finishing)) request.answer('ok');
+      held.answer(finishing);
       const exit = await stopping;
       const finished = new Set(sending.slice(0, finishing).map((request) => String(request.headers['x-hookd-delivery-id'])));
 
@@ -246,9 +237,9 @@ for (const name of STORE_NAMES) {
         const env = settings(databaseUrlFor(target), await freePort(), {
           HOOKD_CONNECT_TIMEOUT_MS: '500', HOOKD_REQUEST_TIMEOUT_MS: '3000', HOOKD_LEASE_MARGIN_MS: '500',
         });
-        const held: { answer(body: string): void }[] = [];
+        const held = new HeldRequests();
         let takenOver = false;
-        const hold = holdingResponder(held);
+        const hold = held.responder;
         const takeOver = status(200, 'answer to the worker that took over');
         receiver.respond((request, res) => (takenOver ? takeOver(request, res) : hold(request, res)));
         const api = startHookd('api', env);
@@ -263,7 +254,7 @@ for (const name of STORE_NAMES) {
         const stoppedAt = Date.now();
         // Its answers wait in its sockets until it runs again.
         takenOver = true;
-        for (const request of held) request.answer('answer to the stalled worker');
+        held.answerAll('answer to the stalled worker');
         const other = startHookd('worker', env);
         await eventually(async () => {
           const all = await Promise.all(deliveries.map(async (d) => (await call(api, 'GET', `/deliveries/${d.delivery_id}`)).body));

@@ -7,8 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import { uuidv7 } from 'uuidv7';
 import type { App } from '../src/app.ts';
 import { call, finished, ingest, subscribe } from './support/api.ts';
-import { DELIVERY_CONFIG, slowResponder } from './support/delivery-app.ts';
-import { startReceiver, type Receiver } from './support/receiver.ts';
+import { DELIVERY_CONFIG } from './support/delivery-app.ts';
+import { HeldRequests, eventually, startReceiver, type Receiver } from './support/receiver.ts';
 import { STORE_NAMES, newTarget, startTestApp, type StoreTarget } from './support/stores.ts';
 
 if (STORE_NAMES.includes('postgres')) {
@@ -33,11 +33,16 @@ if (STORE_NAMES.includes('postgres')) {
     test('max_in_flight counts both workers together', async () => {
       const r = await startReceiver();
       receivers.push(r);
-      const held = { now: 0, max: 0 };
-      r.respond(slowResponder(300, held));
+      const held = new HeldRequests();
+      r.respond(held.responder);
       const sub = await subscribe(one, r.url, { max_in_flight: 4 });
       const ids: string[] = [];
       for (let i = 0; i < 24; i++) ids.push((await ingest(i % 2 ? one : two, sub, { event_type: 'shared' })).delivery_id);
+      // Six rounds: the two workers fill the four slots between them, then the four are answered.
+      for (let round = 0; round < 6; round++) {
+        await eventually(() => (held.count >= 4 ? true : undefined), undefined, `four requests held in round ${round + 1}`);
+        held.answerAll();
+      }
       for (const id of ids) assert.equal((await finished(one, id)).status, 'succeeded');
       assert.equal(held.max, 4);
       assert.ok(one.dispatcher && two.dispatcher);

@@ -2,10 +2,10 @@
 // its own share (max_in_flight) and never delays the others. Real receivers on loopback, both stores.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { App } from '../src/app.ts';
 import { call, finished, subscribe } from './support/api.ts';
-import { backlog, slowResponder, useDeliveryApp } from './support/delivery-app.ts';
+import { backlog, useDeliveryApp } from './support/delivery-app.ts';
+import { HeldRequests } from './support/receiver.ts';
 import { STORE_NAMES } from './support/stores.ts';
 
 for (const name of STORE_NAMES) {
@@ -20,10 +20,6 @@ for (const name of STORE_NAMES) {
     test('fairness: a 10,000-delivery backlog for A does not delay B', async () => {
       const a = await receiver();
       const b = await receiver();
-      a.respond(async (_req, res) => {
-        await sleep(2);
-        res.end('ok');
-      });
       const subA = await subscribe(app, a.url, { max_in_flight: 1000 });
       const subB = await subscribe(app, b.url);
       try {
@@ -47,11 +43,12 @@ for (const name of STORE_NAMES) {
       }
     });
 
-    test('concurrency cap: a receiver that sleeps 10 s holds at most max_in_flight requests and does not delay others', async () => {
+    test('concurrency cap: a receiver that does not answer holds at most max_in_flight requests and does not delay others', async () => {
       const slow = await receiver();
       const fast = await receiver();
-      const held = { now: 0, max: 0 };
-      slow.respond(slowResponder(10_000, held));
+      // The slow receiver answers only once the test has seen what it needs.
+      const held = new HeldRequests();
+      slow.respond(held.responder);
       const subSlow = await subscribe(app, slow.url, { max_in_flight: 3 });
       const subFast = await subscribe(app, fast.url);
       const slowIds: string[] = [];
@@ -62,13 +59,14 @@ for (const name of STORE_NAMES) {
       try {
         for (const id of fastIds) assert.equal((await finished(app, id)).status, 'succeeded');
         // The fast receiver did not wait for the slow one: its three requests are still held.
-        assert.equal(held.now, 3);
+        assert.equal(held.count, 3);
         // The claims that took the fast deliveries passed over the slow subscription's other five.
         const slowStatuses = await Promise.all(slowIds.map(async (id) => (await call(app, 'GET', `/deliveries/${id}`)).body.status));
         assert.deepEqual(slowStatuses.toSorted(), [...Array(3).fill('delivering'), ...Array(5).fill('queued')]);
         assert.equal(held.max, 3, 'never more than max_in_flight at once');
         assert.equal(slow.requests.length, 3);
       } finally {
+        held.answerAll();
         await call(app, 'DELETE', `/subscriptions/${subSlow}`);
       }
     });

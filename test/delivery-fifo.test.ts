@@ -2,7 +2,6 @@
 // A real receiver on loopback, both stores.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { App } from '../src/app.ts';
 import { call, finished, subscribe } from './support/api.ts';
 import { FAST_RETRY, useDeliveryApp } from './support/delivery-app.ts';
@@ -34,7 +33,9 @@ for (const name of STORE_NAMES) {
         if (n !== expected && n !== expected - 1) outOfOrder++;
         const fail = Math.random() < 0.2;
         if (!fail && n === expected) expected++;
-        await sleep(0);
+        // Answer on the next turn of the event loop, so that a second request sent meanwhile
+        // (a FIFO violation) would find this one still open.
+        await new Promise((resolve) => setImmediate(resolve));
         concurrent--;
         res.statusCode = fail ? 500 : 200;
         res.end();

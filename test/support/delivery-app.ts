@@ -2,8 +2,6 @@
 // circuit cooldown, and helpers to load it with work.
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { ServerResponse } from 'node:http';
 import { uuidv7 } from 'uuidv7';
 import type { App } from '../../src/app.ts';
 import type { Config } from '../../src/config.ts';
@@ -105,13 +103,3 @@ export async function backlog(app: App, subscriptionId: string, count: number): 
   }
 }
 
-/** A receiver answering after `ms`, counting how many requests it holds at once. */
-export function slowResponder(ms: number, counter: { now: number; max: number }) {
-  return async (_req: unknown, res: ServerResponse) => {
-    counter.now++;
-    counter.max = Math.max(counter.max, counter.now);
-    await sleep(ms);
-    counter.now--;
-    if (!res.destroyed) res.end('ok');
-  };
-}

@@ -41,6 +41,38 @@ export function status(code: number, body = '', headers: Record<string, string> 
   };
 }
 
+/**
+ * Holds every request until the test answers it, counting how many it holds at once: a
+ * receiver as slow as the test needs, released on the test's conditions rather than a clock.
+ */
+export class HeldRequests {
+  readonly #held: { answer(body: string): void }[] = [];
+  /** The most requests held at once. */
+  max = 0;
+
+  readonly responder: Responder = (_request, res) => new Promise<void>((resolve) => {
+    this.#held.push({ answer(body) {
+      if (!res.destroyed) res.end(body);
+      resolve();
+    } });
+    this.max = Math.max(this.max, this.#held.length);
+  });
+
+  /** How many requests are held now. */
+  get count(): number {
+    return this.#held.length;
+  }
+
+  /** Answers the `count` oldest held requests. */
+  answer(count: number, body = 'ok'): void {
+    for (const request of this.#held.splice(0, count)) request.answer(body);
+  }
+
+  answerAll(body = 'ok'): void {
+    this.answer(this.#held.length, body);
+  }
+}
+
 /** Answers with each responder in turn, then repeats the last one. */
 export function sequence(...responders: Responder[]): Responder {
   let i = 0;
