@@ -39,6 +39,13 @@ test('the web UI in Chromium: applications page, the application switch, and pag
   const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  // Nothing here needs a key: a refusal would put the key prompt over every page.
+  page.on('response', (response) => {
+    if (response.status() === 401) problems.push(`401 from ${response.request().method()} ${response.url()}`);
+  });
+  t.after(() => {
+    if (problems.length > 0) t.diagnostic(`problems: ${problems.join('; ')}`);
+  });
   page.on('dialog', (dialog) => void dialog.accept());
   const url = (p: string) => hookd.url + p;
 
