@@ -5,11 +5,10 @@
 import type { Application } from '../domain/index.ts';
 import type { ApplicationQuery, Applications, Page } from './contracts.ts';
 import { fromApplication, toApplication } from './rows.ts';
-import { StoreUnavailableError } from './errors.ts';
+import { rerunOnContention } from './errors.ts';
 import { page, type SqlContext } from './sql-context.ts';
 import { deleteSubscriptions } from './subscriptions.ts';
 
-const DELETE_ATTEMPTS = 3;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class SqlApplications implements Applications {
@@ -53,14 +52,8 @@ export class SqlApplications implements Applications {
   async delete(id: string, now: number): Promise<boolean> {
     // A worker recording an attempt locks a queue row, then its subscription; this locks the
     // subscriptions, then their queue rows: on PostgreSQL the two may deadlock, and one is
-    // rolled back. Ours is then tried again (it changes nothing twice).
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.#delete(id, now);
-      } catch (error) {
-        if (!(error instanceof StoreUnavailableError) || attempt === DELETE_ATTEMPTS) throw error;
-      }
-    }
+    // rolled back. Ours is then run again (it changes nothing twice).
+    return rerunOnContention(() => this.#delete(id, now));
   }
 
   async #delete(id: string, now: number): Promise<boolean> {

@@ -5,6 +5,8 @@
 import type { DatabaseConnection, Dialect as KyselyDialect, Driver, QueryResult, TransactionSettings } from 'kysely';
 
 export type StoreErrorKind = 'unavailable' | 'conflict' | 'not_found';
+/** What a dialect's classifier may say of a driver error: a kind, or contention (see StoreContentionError). */
+export type ClassifiedKind = StoreErrorKind | 'contention';
 
 export class StoreError extends Error {
   override name = 'StoreError';
@@ -22,6 +24,29 @@ export class StoreUnavailableError extends StoreError {
 
   constructor(cause: unknown) {
     super('unavailable', `the database is unavailable: ${describe(cause)}`, { cause });
+  }
+}
+
+/**
+ * The database rolled the transaction back to break a deadlock or a serialization conflict
+ * with another one: nothing of it was written, and running it again may well succeed
+ * (rerunOnContention). Unavailable to whoever it still reaches.
+ */
+export class StoreContentionError extends StoreUnavailableError {
+  override name = 'StoreContentionError';
+}
+
+/**
+ * Runs `work`, one whole transaction, and runs it again (at most `attempts` times in all) while
+ * the database rolls it back for contention.
+ */
+export async function rerunOnContention<T>(work: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof StoreContentionError) || attempt >= attempts) throw error;
+    }
   }
 }
 
@@ -53,12 +78,13 @@ function describe(cause: unknown): string {
 }
 
 /** A dialect's reading of its driver's errors: the kind, or null for anything else (a bug, bad SQL). */
-export type ErrorClassifier = (error: unknown) => StoreErrorKind | null;
+export type ErrorClassifier = (error: unknown) => ClassifiedKind | null;
 
 function typed(error: unknown, classify: ErrorClassifier): unknown {
   if (error instanceof StoreError) return error;
   switch (classify(error)) {
     case 'unavailable': return new StoreUnavailableError(error);
+    case 'contention': return new StoreContentionError(error);
     case 'conflict': return new StoreConflictError(error);
     case 'not_found': return new StoreNotFoundError(error);
     default: return error;

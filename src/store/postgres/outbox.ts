@@ -6,6 +6,7 @@ import { randomInt } from 'node:crypto';
 import { CompiledQuery, type Kysely } from 'kysely';
 import type { NewEvent } from '../../domain/index.ts';
 import { CounterChanges, counterName } from '../counters.ts';
+import { rerunOnContention } from '../errors.ts';
 import { finishedRow, queueRow } from '../rows.ts';
 import type { Database } from '../schema.ts';
 
@@ -70,20 +71,5 @@ export async function appendEvents(db: Kysely<Database>, items: readonly NewEven
   ]);
   // The statement is its own transaction: when PostgreSQL chose it as a deadlock's victim (or
   // a serialization failure's), nothing of it was written and it can simply run again.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await db.executeQuery(append);
-      return;
-    } catch (error) {
-      if (attempt >= APPEND_ATTEMPTS || !isRetryable(error)) throw error;
-    }
-  }
-}
-
-const APPEND_ATTEMPTS = 3;
-
-function isRetryable(error: unknown): boolean {
-  const cause = (error as { cause?: { code?: unknown } } | null)?.cause;
-  const code = cause?.code ?? (error as { code?: unknown } | null)?.code;
-  return code === '40P01' || code === '40001';
+  await rerunOnContention(() => db.executeQuery(append));
 }
