@@ -9,6 +9,7 @@ import { insertNotice } from './queue/outbox.ts';
 import { fromSubscription, toSubscription } from './rows.ts';
 import type { Database } from './schema.ts';
 import { CounterChanges } from './counters.ts';
+import { rerunOnContention } from './errors.ts';
 import { page, type SqlContext } from './sql-context.ts';
 
 export class SqlSubscriptions implements Subscriptions {
@@ -87,7 +88,8 @@ export class SqlSubscriptions implements Subscriptions {
   }
 
   async delete(id: string, now: number): Promise<boolean> {
-    const deleted = await this.#ctx.db.transaction().execute(async (trx) => (await deleteSubscriptions(this.#ctx, trx, [id], now)) > 0);
+    // Like an application's deletion, it may deadlock with a worker recording an attempt.
+    const deleted = await rerunOnContention(() => this.#ctx.db.transaction().execute(async (trx) => (await deleteSubscriptions(this.#ctx, trx, [id], now)) > 0));
     if (deleted) this.#changed(id);
     return deleted;
   }
