@@ -2,18 +2,18 @@
 // one, delete), the header's application switch, and every page filtered by it (subscriptions,
 // deliveries, dashboard, live tail), new subscriptions created in the chosen application.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { call } from './support/api.ts';
 import { chromiumInstalled, launchChromium, shoot, textOf } from './support/chromium.ts';
 import { newTarget, startTestApp } from './support/stores.ts';
+import { buildUiIfStale } from './support/ui-build.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-before(() => {
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'src/ui/vite.config.ts', '--logLevel', 'error'], { cwd: ROOT, stdio: 'inherit' });
+before(async () => {
+  await buildUiIfStale();
 });
 
 

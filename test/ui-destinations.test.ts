@@ -4,7 +4,6 @@
 // event sent from the UI arrives in the queue, and an edit that leaves the masked URL as it is
 // keeps the stored password.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -12,6 +11,7 @@ import type { Page } from 'playwright-core';
 import { brokerPlace } from './support/brokers.ts';
 import { newTarget, startTestApp } from './support/stores.ts';
 import { CHROMIUM, launchChromium, shoot, textOf } from './support/chromium.ts';
+import { buildUiIfStale } from './support/ui-build.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -22,7 +22,7 @@ test('the web UI creates, shows and edits a RabbitMQ destination, and a test eve
     t.skip(`chromium not installed at ${CHROMIUM}: browser tests skipped`);
     return;
   }
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'src/ui/vite.config.ts', '--logLevel', 'error'], { cwd: ROOT, stdio: 'inherit' });
+  await buildUiIfStale();
   const target = newTarget('sqlite');
   const hookd = await startTestApp(target, { config: { allowNetworks: ['127.0.0.0/8'], pollIntervalMs: 50 } });
   const place = await brokerPlace('rabbitmq');

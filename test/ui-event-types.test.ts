@@ -1,13 +1,13 @@
 // The web UI's event-type catalog in a real Chromium against a real hookd: the Event types page
 // (list, add, edit, deprecate) and the catalog offered in the subscription form beside patterns.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { call } from './support/api.ts';
 import { chromiumInstalled, CHROMIUM, launchChromium, shoot, textOf } from './support/chromium.ts';
 import { newTarget, startTestApp } from './support/stores.ts';
+import { buildUiIfStale } from './support/ui-build.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const PHONE = { width: 390, height: 844 };
@@ -20,7 +20,7 @@ test('the web UI in Chromium: the event-type catalog page and the catalog in the
     return;
   }
   // The pages are tested as the sources are now, not as some earlier `npm install` built them.
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'src/ui/vite.config.ts', '--logLevel', 'error'], { cwd: ROOT, stdio: 'inherit' });
+  await buildUiIfStale();
   const target = newTarget('sqlite');
   const hookd = await startTestApp(target, { config: { allowNetworks: ['127.0.0.0/8'] } });
   const browser = await launchChromium();

@@ -3,7 +3,6 @@
 // leaves the address at once and no API key reaches the browser; the page cannot read another
 // application or reach an admin route; revoking the session ends it.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -11,11 +10,12 @@ import { before, test } from 'node:test';
 import { call } from './support/api.ts';
 import { chromiumInstalled, launchChromium, textOf } from './support/chromium.ts';
 import { newTarget, startTestApp } from './support/stores.ts';
+import { buildUiIfStale } from './support/ui-build.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-before(() => {
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'src/ui/vite.config.ts', '--logLevel', 'error'], { cwd: ROOT, stdio: 'inherit' });
+before(async () => {
+  await buildUiIfStale();
 });
 
 test('the consumer portal in Chromium: one application, themed, embeddable, no API key in the browser, revocable', async (t) => {

@@ -3,7 +3,6 @@
 // loopback receiver. Screenshots of every page, at laptop and phone widths, go to test-artifacts/.
 import { after, before, describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
@@ -12,6 +11,7 @@ import { UI_DIR } from '../src/ui/ui-routes.ts';
 import { startReceiver, status, type Receiver } from './support/receiver.ts';
 import { newTarget, startTestApp, type StoreTarget } from './support/stores.ts';
 import { shoot, textOf } from './support/chromium.ts';
+import { buildUiIfStale } from './support/ui-build.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -21,8 +21,8 @@ const PHONE = { width: 390, height: 844 };
 const API_KEY = `hk_${'ui-test-key-'.repeat(4)}`;
 
 // The pages are tested as the sources are now, not as some earlier `npm install` built them.
-before(() => {
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'src/ui/vite.config.ts', '--logLevel', 'error'], { cwd: ROOT, stdio: 'inherit' });
+before(async () => {
+  await buildUiIfStale();
 });
 
 
