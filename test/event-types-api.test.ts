@@ -66,6 +66,46 @@ for (const name of STORE_NAMES) {
       }
     });
 
+    test("listed per application: the catalog, each type with how many of that application's subscriptions receive it", async () => {
+      for (const n of ['shop.order.created', 'shop.order.paid', 'shop.user.created']) assert.equal((await call(app, 'POST', '/event-types', { name: n })).status, 201);
+      const created = await call(app, 'POST', '/applications', { uid: 'catalog-shop', name: 'Shop' });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const other = await call(app, 'POST', '/applications', { uid: 'catalog-other', name: 'Other' });
+      assert.equal(other.status, 201, JSON.stringify(other.body));
+      const filters = [['shop.order.*'], ['shop.order.created'], null, ['shop.user.created']];
+      for (const eventTypes of filters) {
+        const made = await call(app, 'POST', '/applications/catalog-shop/subscriptions', { target_url: 'https://example.com/hook', event_types: eventTypes });
+        assert.equal(made.status, 201, JSON.stringify(made.body));
+      }
+      const paused = await call(app, 'POST', '/applications/catalog-shop/subscriptions', { target_url: 'https://example.com/paused', event_types: ['shop.user.*'], active: false });
+      assert.equal(paused.status, 201, JSON.stringify(paused.body));
+      // Another application's subscriptions are not counted.
+      assert.equal((await call(app, 'POST', '/applications/catalog-other/subscriptions', { target_url: 'https://example.com/o', event_types: ['shop.order.paid'] })).status, 201);
+
+      const counts = async (application: string) => {
+        const listed = await call(app, 'GET', `/applications/${application}/event-types?limit=100`);
+        assert.equal(listed.status, 200, JSON.stringify(listed.body));
+        const global = await call(app, 'GET', '/event-types?limit=100');
+        assert.deepEqual(listed.body.items.map((t: { name: string }) => t.name), global.body.items.map((t: { name: string }) => t.name), 'the whole catalog, in the same order');
+        return Object.fromEntries(listed.body.items.filter((t: { name: string }) => t.name.startsWith('shop.')).map((t: { name: string; subscriptions: number }) => [t.name, t.subscriptions]));
+      };
+      assert.deepEqual(await counts('catalog-shop'), { 'shop.order.created': 3, 'shop.order.paid': 2, 'shop.user.created': 3 });
+      assert.deepEqual(await counts(other.body.id), { 'shop.order.created': 0, 'shop.order.paid': 1, 'shop.user.created': 0 }, 'by id as by uid');
+
+      const entry = (await call(app, 'GET', '/applications/catalog-shop/event-types?limit=100')).body.items.find((t: { name: string }) => t.name === 'shop.order.paid');
+      assert.deepEqual({ ...entry, subscriptions: undefined }, { ...(await call(app, 'GET', '/event-types/shop.order.paid')).body, subscriptions: undefined }, 'each entry as the catalog holds it');
+      const first = await call(app, 'GET', '/applications/catalog-shop/event-types?limit=1');
+      assert.equal(first.body.items.length, 1);
+      assert.equal(first.body.next_cursor, first.body.items[0].name);
+      const next = await call(app, 'GET', `/applications/catalog-shop/event-types?limit=1&cursor=${first.body.next_cursor}`);
+      assert.ok(next.body.items[0].name > first.body.items[0].name, 'the next page follows the cursor');
+
+      const unknown = await call(app, 'GET', '/applications/no-such-app/event-types');
+      assert.equal(unknown.status, 404);
+      assert.equal(unknown.body.error.code, 'application_not_found');
+      assert.equal((await call(app, 'GET', '/applications/catalog-shop/event-types?cursor=order.*')).body.error.code, 'invalid_cursor');
+    });
+
     test('names follow the event-type syntax; schemas must compile and be small; examples must match; validate needs a schema', async () => {
       const pattern = await call(app, 'POST', '/event-types', { name: 'order.*' });
       assert.equal(pattern.status, 422);

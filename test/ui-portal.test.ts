@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import { call } from './support/api.ts';
-import { chromiumInstalled, launchChromium, textOf } from './support/chromium.ts';
+import { chromiumInstalled, launchChromium, shoot, textOf } from './support/chromium.ts';
 import { newTarget, startTestApp } from './support/stores.ts';
 import { buildUiIfStale } from './support/ui-build.ts';
 
@@ -84,6 +84,27 @@ test('the consumer portal in Chromium: one application, themed, embeddable, no A
     assert.deepEqual(created.body.event_types, ['order.shipped']);
   });
 
+  await t.test('the catalog page lists the event types, with how many of the application\'s subscriptions receive each', async () => {
+    const refunded = { name: 'order.refunded', description: 'Money went back', schema: { type: 'object', properties: { refund_id: { type: 'string' } } }, example: { refund_id: 'R-1' }, deprecated: true };
+    assert.equal((await call(hookd, 'POST', '/event-types', refunded, admin)).status, 201);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Event types' }).click();
+    await page.waitForURL(/\/portal\/event-types$/);
+    const shipped = page.locator('article[data-event-type="order.shipped"]');
+    // The endpoint that takes every type and the one created above for order.shipped; the rival's is not counted.
+    assert.equal(await textOf(shipped.getByTestId('receivers'), /subscription/), '2 subscriptions receive it');
+    await textOf(shipped, /An order left the warehouse/);
+    const entry = page.locator('article[data-event-type="order.refunded"]');
+    assert.equal(await textOf(entry.getByTestId('receivers'), /subscription/), '1 subscription receives it');
+    await textOf(entry, /deprecated/);
+    const example = entry.locator('details', { hasText: 'Example data' });
+    await example.getByText('Example data').click();
+    assert.equal(await example.getAttribute('open'), '', 'opened');
+    assert.deepEqual(JSON.parse(await example.locator('pre').textContent() ?? ''), refunded.example);
+    const schema = entry.locator('details', { hasText: 'Schema of its data' });
+    assert.deepEqual(JSON.parse(await schema.locator('pre').textContent() ?? ''), refunded.schema);
+    await shoot(page, 'portal-catalog');
+  });
+
   await t.test('another application and the admin routes are out of reach from the portal page', async () => {
     await page.goto(`${hookd.url}/portal/subscriptions/${ids.rival}`);
     await page.getByText(/No subscription with id/).waitFor();
@@ -93,6 +114,7 @@ test('the consumer portal in Chromium: one application, themed, embeddable, no A
       return {
         rival: await status(`/api/v1/subscriptions/${rival}`),
         rivalApp: await status('/api/v1/applications/rival'),
+        rivalCatalog: await status('/api/v1/applications/rival/event-types'),
         keys: await status('/api/v1/api-keys'),
         status: await status('/api/v1/status'),
         newSession: await status('/api/v1/applications/shop/portal-sessions', { method: 'POST' }),
@@ -101,6 +123,7 @@ test('the consumer portal in Chromium: one application, themed, embeddable, no A
     }, ids.rival);
     assert.equal(answers.rival, 404);
     assert.equal(answers.rivalApp, 404);
+    assert.equal(answers.rivalCatalog, 404);
     assert.equal(answers.keys, 403);
     assert.equal(answers.status, 403);
     assert.equal(answers.newSession, 403);

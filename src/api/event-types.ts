@@ -1,15 +1,18 @@
 // The event-type catalog at /api/v1/event-types[/{name}]: what kinds of event this hookd
 // sends, described, each optionally with a JSON Schema for its events' `data` and an example;
 // with `validate` on, ingest refuses events of the type whose data does not match (the check
-// itself is in api/ingest.ts, through ingest/event-schemas.ts).
+// itself is in api/ingest.ts, through ingest/event-schemas.ts). Listed per application at
+// /api/v1/applications/{app}/event-types: the same catalog, each entry with how many of that
+// application's subscriptions receive it (what a customer's portal shows).
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
 import { EVENT_TYPE_NAME, MAX_EVENT_SCHEMA_BYTES, type EventType } from '../domain/index.ts';
 import { EventSchemaError, compileEventSchema, schemaIssue } from '../ingest/event-schemas.ts';
-import type { EventTypes } from '../store/contracts.ts';
+import { eventTypeMatches } from '../routing/event-types.ts';
+import type { EventTypes, Subscriptions } from '../store/contracts.ts';
 import { ApiError, invalidField } from './errors.ts';
-import { CHECKED_BY_HANDLER, FORMAT_MESSAGE, Timestamp, errorResponses, iso } from './schemas.ts';
+import { ApplicationParams, CHECKED_BY_HANDLER, FORMAT_MESSAGE, Timestamp, errorResponses, iso } from './schemas.ts';
 
 const NAME_MESSAGE = 'must be 1 to 100 letters, digits, "_", "." or "-"';
 const Name = Type.String({
@@ -67,6 +70,17 @@ const EventTypeList = Type.Object({
   items: Type.Array(EventTypeView),
   next_cursor: Type.Union([Type.String(), Type.Null()]),
 }, { examples: [{ items: [eventTypeExample], next_cursor: null }] });
+const ApplicationEventTypeView = Type.Object({
+  ...EventTypeView.properties,
+  subscriptions: Type.Integer({
+    minimum: 0,
+    description: "How many of the application's subscriptions receive events of this type: their event-type filter names it, matches it by pattern, or is empty (paused ones included).",
+  }),
+}, { examples: [{ ...eventTypeExample, subscriptions: 2 }] });
+const ApplicationEventTypeList = Type.Object({
+  items: Type.Array(ApplicationEventTypeView),
+  next_cursor: Type.Union([Type.String(), Type.Null()]),
+}, { examples: [{ items: [{ ...eventTypeExample, subscriptions: 2 }], next_cursor: null }] });
 const ListQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
   cursor: Type.Optional(Type.String({ pattern: EVENT_TYPE_NAME, description: 'next_cursor of the previous page; anything else gets 422 invalid_cursor.' })),
@@ -138,6 +152,49 @@ export interface EventTypeRoutesDeps {
   eventTypes: EventTypes;
   clock: () => number;
 }
+
+/** Subscriptions read per page while counting an application's receivers. */
+const SUBSCRIPTION_PAGE = 500;
+
+/** Every event-type filter of an application's subscriptions (null: the subscription takes every type). */
+async function eventTypeFiltersOf(subscriptions: Pick<Subscriptions, 'list'>, applicationId: string): Promise<(readonly string[] | null)[]> {
+  const filters: (readonly string[] | null)[] = [];
+  let after: string | undefined;
+  do {
+    const page = await subscriptions.list({ limit: SUBSCRIPTION_PAGE, applicationId, ...(after !== undefined && { after }) });
+    for (const subscription of page.items) filters.push(subscription.eventTypes);
+    after = page.nextAfter ?? undefined;
+  } while (after !== undefined);
+  return filters;
+}
+
+export interface ApplicationEventTypeRoutesDeps {
+  eventTypes: Pick<EventTypes, 'list'>;
+  subscriptions: Pick<Subscriptions, 'list'>;
+}
+
+/** GET /applications/{app}/event-types: the catalog as one application sees it (registered under the /applications/:app prefix). */
+export const applicationEventTypeRoutes = ({ eventTypes, subscriptions }: ApplicationEventTypeRoutesDeps): FastifyPluginAsync => async (app) => {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  api.get('/event-types', {
+    schema: {
+      tags: ['event types'], summary: "List the event-type catalog for an application, by name, with how many of its subscriptions receive each type",
+      params: ApplicationParams, querystring: ListQuery,
+      response: { 200: ApplicationEventTypeList, ...errorResponses },
+    },
+  }, async (request) => {
+    const applicationId = request.scope.home;
+    const [page, filters] = await Promise.all([
+      eventTypes.list({ limit: request.query.limit ?? 50, ...(request.query.cursor !== undefined && { after: request.query.cursor }) }),
+      eventTypeFiltersOf(subscriptions, applicationId),
+    ]);
+    return {
+      items: page.items.map((t) => ({ ...eventTypeView(t), subscriptions: filters.filter((filter) => eventTypeMatches(filter, t.name)).length })),
+      next_cursor: page.nextAfter,
+    };
+  });
+};
 
 export const eventTypeRoutes = ({ eventTypes, clock }: EventTypeRoutesDeps): FastifyPluginAsync => async (app) => {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();

@@ -26,7 +26,7 @@ import { deliveryRoutes } from './deliveries.ts';
 import { deliveryControlRoutes } from './delivery-control.ts';
 import type { Replayer } from '../delivery/replayer.ts';
 import { eventRoutes } from './events.ts';
-import { eventTypeRoutes } from './event-types.ts';
+import { applicationEventTypeRoutes, eventTypeRoutes } from './event-types.ts';
 import { healthRoutes } from './health.ts';
 import { fanOutRoutes, ingestRoutes } from './ingest.ts';
 import { apiKeyRoutes } from './api-keys.ts';
@@ -156,6 +156,7 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
       await application.register(subscriptionRoutes({ ...subscriptionDeps, nested: true }));
       await application.register(fanOutRoutes({ ...fanOutDeps, nested: true }));
       await application.register(portalSessionRoutes({ portalSessions: store.portalSessions, clock }));
+      await application.register(applicationEventTypeRoutes({ eventTypes: store.eventTypes, subscriptions }));
     }, { prefix: '/applications/:app' });
     await api.register(deliveryRoutes({ deliveryLog, subscriptions }));
     await api.register(deliveryControlRoutes({ deliveryLog, subscriptions, replayer: deps.replayer, clock }));

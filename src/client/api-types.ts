@@ -21399,6 +21399,580 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/applications/{app}/event-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the event-type catalog for an application, by name, with how many of its subscriptions receive each type */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    /** @description next_cursor of the previous page; anything else gets 422 invalid_cursor. */
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description The application id, or its uid. */
+                    app: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "items": [
+                         *         {
+                         *           "name": "order.created",
+                         *           "description": "A customer placed an order.",
+                         *           "schema": {
+                         *             "type": "object",
+                         *             "required": [
+                         *               "order_id",
+                         *               "total"
+                         *             ],
+                         *             "properties": {
+                         *               "order_id": {
+                         *                 "type": "string"
+                         *               },
+                         *               "total": {
+                         *                 "type": "number",
+                         *                 "minimum": 0
+                         *               }
+                         *             }
+                         *           },
+                         *           "example": {
+                         *             "order_id": "ORD-12345",
+                         *             "total": 99.5
+                         *           },
+                         *           "deprecated": false,
+                         *           "validate": true,
+                         *           "created_at": "2025-06-01T12:00:00.000Z",
+                         *           "updated_at": "2025-06-01T12:00:00.000Z",
+                         *           "subscriptions": 2
+                         *         }
+                         *       ],
+                         *       "next_cursor": null
+                         *     }
+                         */
+                        "application/json": {
+                            items: {
+                                name: string;
+                                description: string | null;
+                                schema: {
+                                    [key: string]: unknown;
+                                } | null;
+                                /** @description The example data; null when none. */
+                                example: unknown;
+                                deprecated: boolean;
+                                validate: boolean;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                                /** @description How many of the application's subscriptions receive events of this type: their event-type filter names it, matches it by pattern, or is empty (paused ones included). */
+                                subscriptions: number;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                421: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ingest/delivery/{id}": {
         parameters: {
             query?: never;

@@ -108,6 +108,8 @@ export type StoredEvent = Answer<'/api/v1/events/{id}', 'get'>;
 export type Destination = NonNullable<Subscription['destination']>;
 export type DestinationKind = Destination['type'];
 export type Application = Answer<'/api/v1/applications/{app}', 'get'>;
+/** What a portal link opens: its application, whether it is read-only, when it ends, and its theme. */
+export type PortalSession = Answer<'/api/v1/portal/session', 'get'>;
 
 /** One `attempt` event of the live stream (its data is JSON). */
 export type LiveAttempt = Operation<'/api/v1/attempts/stream', 'get'>['responses'][200]['content']['text/event-stream'];
@@ -118,6 +120,8 @@ export type StatsWindow = Stats['window'];
 export type EventType = Answer<'/api/v1/event-types/{name}', 'get'>;
 export type NewEventType = Body<'/api/v1/event-types', 'post'>;
 export type EventTypeChanges = Body<'/api/v1/event-types/{name}', 'patch'>;
+/** A catalog entry as one application sees it: with how many of its subscriptions receive the type. */
+export type ApplicationEventType = Answer<'/api/v1/applications/{app}/event-types', 'get'>['items'][number];
 
 export const DELIVERY_STATUSES = ['queued', 'delivering', 'succeeded', 'failed', 'filtered', 'cancelled'] as const satisfies readonly DeliveryStatus[];
 export const FINISHED: readonly string[] = ['succeeded', 'failed', 'filtered', 'cancelled'] satisfies DeliveryStatus[];
@@ -185,28 +189,34 @@ export const api = {
   eventType: (name: string, signal?: AbortSignal) => request<EventType>('GET', `/event-types/${enc(name)}`, { signal }),
   createEventType: (body: NewEventType) => request<EventType>('POST', '/event-types', { body }),
   updateEventType: (name: string, changes: EventTypeChanges) => request<EventType>('PATCH', `/event-types/${enc(name)}`, { body: changes }),
+  portalSession: (signal?: AbortSignal) => request<PortalSession>('GET', '/portal/session', { signal }),
+  applicationEventTypes: (application: string, cursor: string | undefined, signal?: AbortSignal) =>
+    request<Page<ApplicationEventType>>('GET', `/applications/${enc(application)}/event-types${query({ limit: 100, cursor })}`, { signal }),
 };
+
+/** A list read page after page, until it ends or `max` items are read; `complete`: it ended. */
+async function pages<T>(page: (cursor: string | undefined) => Promise<Page<T>>, max: number): Promise<{ items: T[]; complete: boolean }> {
+  const items: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const next = await page(cursor);
+    items.push(...next.items);
+    cursor = next.next_cursor ?? undefined;
+  } while (cursor && items.length < max);
+  return { items, complete: cursor === undefined };
+}
 
 /** The whole catalog, page after page, up to `max`. */
 export async function allEventTypes(max: number, signal?: AbortSignal): Promise<EventType[]> {
-  const items: EventType[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await api.eventTypes(cursor, signal);
-    items.push(...page.items);
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor && items.length < max);
-  return items;
+  return (await pages((cursor) => api.eventTypes(cursor, signal), max)).items;
+}
+
+/** The catalog as one application sees it, page after page, up to `max`. */
+export async function allApplicationEventTypes(application: string, max: number, signal?: AbortSignal): Promise<ApplicationEventType[]> {
+  return (await pages((cursor) => api.applicationEventTypes(application, cursor, signal), max)).items;
 }
 
 /** Every subscription, page after page, up to `max`. */
-export async function allSubscriptions(max: number, signal?: AbortSignal): Promise<{ items: Subscription[]; complete: boolean }> {
-  const items: Subscription[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await api.subscriptions(cursor, signal);
-    items.push(...page.items);
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor && items.length < max);
-  return { items, complete: cursor === undefined };
+export function allSubscriptions(max: number, signal?: AbortSignal): Promise<{ items: Subscription[]; complete: boolean }> {
+  return pages((cursor) => api.subscriptions(cursor, signal), max);
 }

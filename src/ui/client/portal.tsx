@@ -1,27 +1,21 @@
-// The consumer portal: one application's subscriptions and deliveries, for the user's own
-// customer, opened with a portal link (/portal#token=hps_…). The token is taken from the
+// The consumer portal: one application's subscriptions, deliveries and event-type catalog,
+// for the user's own customer, opened with a portal link (/portal#token=hps_…). The token is taken from the
 // fragment (never sent to a server in a URL), kept in sessionStorage apart from any API key,
 // and sent as the bearer token; the page is themed with the session's name, accent and logo,
 // and may be framed by the origins in HOOKD_PORTAL_FRAME_ANCESTORS.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { LocationProvider, Route, Router, useLocation } from 'preact-iso';
-import { request } from './api.ts';
+import { api } from './api.ts';
 import { authState, onAuthChange, setApiKey } from './auth.ts';
 import { at } from './paths.ts';
 import { DeliveriesPage } from './pages/deliveries.tsx';
 import { DeliveryPage } from './pages/delivery.tsx';
+import { CatalogPage } from './pages/catalog.tsx';
 import { SubscriptionFormPage } from './pages/subscription-form.tsx';
 import { SubscriptionPage } from './pages/subscription.tsx';
 import { SubscriptionsPage } from './pages/subscriptions.tsx';
 import { useResource } from './use-resource.ts';
-
-interface PortalSession {
-  application: { id: string; uid: string; name: string };
-  read_only: boolean;
-  expires_at: string;
-  theme: { name?: string; accent?: string; logo_url?: string };
-}
 
 /** Takes the token out of the address, before anything is loaded. */
 export function adoptPortalToken(): void {
@@ -55,7 +49,7 @@ export function PortalApp() {
     setEnded(authState().keyNeeded);
     return stop;
   }, []);
-  const session = useResource((signal) => request<PortalSession>('GET', '/portal/session', { signal }), []);
+  const session = useResource((signal) => api.portalSession(signal), []);
   const theme = session.data?.theme;
   useEffect(() => {
     if (!theme?.accent) return;
@@ -75,6 +69,7 @@ export function PortalApp() {
         <nav aria-label="Main">
           <NavLink href={at('/subscriptions')}>Subscriptions</NavLink>
           <NavLink href={at('/deliveries')}>Deliveries</NavLink>
+          <NavLink href={at('/event-types')}>Event types</NavLink>
         </nav>
         {session.data && (
           <span class="muted small" data-testid="portal-application">
@@ -92,6 +87,7 @@ export function PortalApp() {
             <Route path="/portal/subscriptions/:id" component={SubscriptionPage} />
             <Route path="/portal/deliveries" component={DeliveriesPage} />
             <Route path="/portal/deliveries/:id" component={DeliveryPage} />
+            <Route path="/portal/event-types" component={CatalogPage} />
             <Route default component={Ended} />
           </Router>
         )}
