@@ -86,11 +86,22 @@ test('the web UI in Chromium: applications page, the application switch, and pag
     assert.equal((await call(hookd, 'GET', `/subscriptions/${id}`)).body.application_id, (await call(hookd, 'GET', '/applications/acme')).body.id);
   });
 
+  await t.test('the catalog page says how many of the chosen application\'s subscriptions receive each type', async () => {
+    assert.equal((await call(hookd, 'POST', '/event-types', { name: 'acme.created' })).status, 201);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Event types' }).click();
+    // ACME's two subscriptions take every event type; GLOBEX's is not counted.
+    assert.equal(await textOf(page.locator('tr[data-event-type="acme.created"]').getByTestId('receivers'), /\d/), '2');
+    await page.getByRole('columnheader', { name: 'Subscriptions' }).waitFor();
+  });
+
   await t.test('all applications again, and deleting one from its page', async () => {
     await page.getByRole('combobox', { name: 'Application' }).selectOption({ label: 'All applications' });
     await page.waitForFunction(() => localStorage.getItem('hookd.application') === null);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Subscriptions' }).click();
     await page.getByText('https://globex.example.com/hooks').waitFor();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Event types' }).click();
+    await page.locator('tr[data-event-type="acme.created"]').waitFor();
+    assert.equal(await page.getByRole('columnheader', { name: 'Subscriptions' }).count(), 0, 'no counts without an application chosen');
     await page.goto(url('/applications'));
     await page.getByRole('row', { name: /initech/ }).getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('cell', { name: 'initech', exact: true }).waitFor({ state: 'detached' });

@@ -1,7 +1,9 @@
 // The event-type catalog: every type with its description, whether hookd validates its data,
-// and whether it is deprecated (which can be toggled here).
+// and whether it is deprecated (which can be toggled here). With an application chosen in the
+// switch, each type also says how many of that application's subscriptions receive it.
 import { useState } from 'preact/hooks';
-import { allEventTypes, api, type EventType } from '../api.ts';
+import { allApplicationEventTypes, allEventTypes, api, type ApplicationEventType, type EventType } from '../api.ts';
+import { useApplication } from '../application.ts';
 import { Badge } from '../components/badge.tsx';
 import { Page } from '../components/page.tsx';
 import { Empty, ErrorNotice, Loaded } from '../components/states.tsx';
@@ -27,7 +29,8 @@ function DeprecateButton({ type, onChanged, onFailed }: { type: EventType; onCha
   );
 }
 
-function Table({ items, reload, onFailed }: { items: EventType[]; reload: () => void; onFailed: (error: Error) => void }) {
+function Table({ items, reload, onFailed }: { items: (EventType & Partial<Pick<ApplicationEventType, 'subscriptions'>>)[]; reload: () => void; onFailed: (error: Error) => void }) {
+  const perApplication = items.some((t) => t.subscriptions !== undefined);
   return (
     <div class="table-wrap">
       <table class="table responsive">
@@ -37,6 +40,7 @@ function Table({ items, reload, onFailed }: { items: EventType[]; reload: () => 
             <th scope="col">Description</th>
             <th scope="col">Schema</th>
             <th scope="col">Status</th>
+            {perApplication && <th scope="col">Subscriptions</th>}
             <th scope="col"><span class="visually-hidden">Actions</span></th>
           </tr>
         </thead>
@@ -47,6 +51,7 @@ function Table({ items, reload, onFailed }: { items: EventType[]; reload: () => 
               <td data-label="Description">{t.description ?? <span class="muted">—</span>}</td>
               <td data-label="Schema">{t.schema === null ? <span class="muted">none</span> : t.validate ? 'validated at ingest' : 'documented'}</td>
               <td data-label="Status">{t.deprecated ? <Badge value="deprecated" /> : <Badge value="active" label="current" />}</td>
+              {perApplication && <td data-label="Subscriptions" data-testid="receivers">{t.subscriptions}</td>}
               <td><DeprecateButton type={t} onChanged={reload} onFailed={onFailed} /></td>
             </tr>
           ))}
@@ -57,7 +62,11 @@ function Table({ items, reload, onFailed }: { items: EventType[]; reload: () => 
 }
 
 export function EventTypesPage() {
-  const types = useResource((signal) => allEventTypes(MAX_LISTED, signal), []);
+  const application = useApplication();
+  const types = useResource(
+    (signal) => application === null ? allEventTypes(MAX_LISTED, signal) : allApplicationEventTypes(application, MAX_LISTED, signal),
+    [application],
+  );
   const [failure, setFailure] = useState<Error>();
   return (
     <Page title="Event types" actions={<a class="button primary" href="/event-types/new">New event type</a>}>
