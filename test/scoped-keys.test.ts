@@ -1,7 +1,8 @@
 // Scoped API keys: managed over the API by admin keys (the first one on an open hookd), bound to
 // one application or read-only; and the tenant wall proven route by route: an application's
-// key, walked over every route of the live OpenAPI document with another application's ids,
-// finds nothing (404), and its lists and figures show its own application alone.
+// key and its portal link, each walked over every route of the live OpenAPI document with
+// another application's ids, find nothing (404), and its lists and figures show its own
+// application alone.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { App } from '../src/app.ts';
@@ -29,6 +30,7 @@ for (const name of STORE_NAMES) {
     let admin: Record<string, string>;
     let keyA: string;
     let readOnlyA: string;
+    let portalA: string;
     let a: Holdings;
     let b: Holdings;
 
@@ -66,6 +68,9 @@ for (const name of STORE_NAMES) {
       assert.equal(key.body.application_id, a.app.id);
       keyA = key.body.key;
       readOnlyA = (await as(admin)('POST', '/api-keys', { name: 'a-ro', application: a.app.id, read_only: true })).body.key;
+      const portal = await as(admin)('POST', '/applications/tenant-a/portal-sessions', {});
+      assert.equal(portal.status, 201, JSON.stringify(portal.body));
+      portalA = portal.body.token;
     });
     after(async () => {
       await app?.close();
@@ -156,54 +161,57 @@ for (const name of STORE_NAMES) {
       assert.equal((await ro('GET', `/subscriptions/${a.subscriptionId}`)).body.active, true);
     });
 
-    it("walks every route of the OpenAPI document with one application's key against another's ids: 404 everywhere", async () => {
-      const doc = await (await fetch(`${app.url}/docs/json`)).json() as { paths: Record<string, Record<string, { parameters?: { in: string; name: string }[] }>> };
-      const keyIds = (await as(admin)('GET', '/api-keys')).body.items.map((k: { id: string }) => k.id);
-      const walked: string[] = [];
-      for (const [template, operations] of Object.entries<Record<string, { parameters?: { in: string; name: string }[] }>>(doc.paths)) {
-        if (!template.startsWith('/api/v1/')) continue;
-        for (const [method, operation] of Object.entries(operations)) {
-          const params = (operation.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name);
-          if (params.length === 0) continue;
-          // Each path id is B's record of the kind the path names.
-          const path = template.replace(/\{(\w+)\}/g, (_, param: string) => {
-            if (param === 'app') return b.app.uid;
-            if (param === 'subscription_id') return b.subscriptionId;
-            if (template.startsWith('/api/v1/api-keys/')) return keyIds[0];
-            if (/\/(deliveries|ingest\/delivery)\/\{id\}/.test(template)) return b.deliveryId;
-            if (template.startsWith('/api/v1/events/')) return b.eventId;
-            return b.subscriptionId;
-          }).slice('/api/v1'.length);
-          const upper = method.toUpperCase();
-          const answer = await as(keyA)(upper, path, ['POST', 'PUT', 'PATCH'].includes(upper) ? {} : undefined);
-          walked.push(`${upper} ${template}`);
-          // The event-type catalog is shared by every application: reading an unknown name is
-          // 404 as anywhere, changing the catalog is for admins.
-          if (template.startsWith('/api/v1/event-types') && upper !== 'GET') {
-            assert.equal(answer.status, 403, `${upper} ${template}: ${JSON.stringify(answer.body)}`);
-            continue;
+    // The same walk for each kind of holder of application A's access: its API key and a portal link.
+    for (const [holder, tenantA] of [['key', () => keyA], ['portal link', () => portalA]] as const) {
+      it(`walks every route of the OpenAPI document with one application's ${holder} against another's ids: 404 everywhere`, async () => {
+        const doc = await (await fetch(`${app.url}/docs/json`)).json() as { paths: Record<string, Record<string, { parameters?: { in: string; name: string }[] }>> };
+        const keyIds = (await as(admin)('GET', '/api-keys')).body.items.map((k: { id: string }) => k.id);
+        const walked: string[] = [];
+        for (const [template, operations] of Object.entries<Record<string, { parameters?: { in: string; name: string }[] }>>(doc.paths)) {
+          if (!template.startsWith('/api/v1/')) continue;
+          for (const [method, operation] of Object.entries(operations)) {
+            const params = (operation.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name);
+            if (params.length === 0) continue;
+            // Each path id is B's record of the kind the path names.
+            const path = template.replace(/\{(\w+)\}/g, (_, param: string) => {
+              if (param === 'app') return b.app.uid;
+              if (param === 'subscription_id') return b.subscriptionId;
+              if (template.startsWith('/api/v1/api-keys/')) return keyIds[0];
+              if (/\/(deliveries|ingest\/delivery)\/\{id\}/.test(template)) return b.deliveryId;
+              if (template.startsWith('/api/v1/events/')) return b.eventId;
+              return b.subscriptionId;
+            }).slice('/api/v1'.length);
+            const upper = method.toUpperCase();
+            const answer = await as(tenantA())(upper, path, ['POST', 'PUT', 'PATCH'].includes(upper) ? {} : undefined);
+            walked.push(`${upper} ${template}`);
+            // The event-type catalog is shared by every application: reading an unknown name is
+            // 404 as anywhere, changing the catalog is for admins.
+            if (template.startsWith('/api/v1/event-types') && upper !== 'GET') {
+              assert.equal(answer.status, 403, `${upper} ${template}: ${JSON.stringify(answer.body)}`);
+              continue;
+            }
+            if (template.startsWith('/api/v1/api-keys')) {
+              assert.equal(answer.status, 403, `${upper} ${template}: ${JSON.stringify(answer.body)}`);
+              continue;
+            }
+            assert.equal(answer.status, 404, `${upper} ${template}: ${JSON.stringify(answer.body)}`);
+            assert.match(answer.body.error.code, /_not_found$/);
           }
-          if (template.startsWith('/api/v1/api-keys')) {
-            assert.equal(answer.status, 403, `${upper} ${template}: ${JSON.stringify(answer.body)}`);
-            continue;
-          }
-          assert.equal(answer.status, 404, `${upper} ${template}: ${JSON.stringify(answer.body)}`);
-          assert.match(answer.body.error.code, /_not_found$/);
         }
-      }
-      assert.ok(walked.length >= 20, walked.join('\n'));
-      // Nothing of B's moved.
-      const stillB = await as(admin)('GET', `/subscriptions/${b.subscriptionId}`);
-      assert.equal(stillB.status, 200);
-      assert.equal(stillB.body.active, true);
-      assert.equal((await as(admin)('GET', `/applications/${b.app.id}`)).status, 200);
-      // And every list or figure answered to A's key names nothing of B's.
-      for (const [template, operations] of Object.entries<Record<string, { parameters?: { in: string }[] }>>(doc.paths)) {
-        if (!template.startsWith('/api/v1/') || template.includes('{') || !operations.get || template.endsWith('/stream')) continue;
-        const answer = await as(keyA)('GET', template.slice('/api/v1'.length));
-        const text = JSON.stringify(answer.body ?? '');
-        for (const id of [b.app.id, b.subscriptionId, b.deliveryId, b.eventId]) assert.ok(!text.includes(id), `GET ${template} shows ${id}`);
-      }
-    });
+        assert.ok(walked.length >= 20, walked.join('\n'));
+        // Nothing of B's moved.
+        const stillB = await as(admin)('GET', `/subscriptions/${b.subscriptionId}`);
+        assert.equal(stillB.status, 200);
+        assert.equal(stillB.body.active, true);
+        assert.equal((await as(admin)('GET', `/applications/${b.app.id}`)).status, 200);
+        // And every list or figure answered to A's holder names nothing of B's.
+        for (const [template, operations] of Object.entries<Record<string, { parameters?: { in: string }[] }>>(doc.paths)) {
+          if (!template.startsWith('/api/v1/') || template.includes('{') || !operations.get || template.endsWith('/stream')) continue;
+          const answer = await as(tenantA())('GET', template.slice('/api/v1'.length));
+          const text = JSON.stringify(answer.body ?? '');
+          for (const id of [b.app.id, b.subscriptionId, b.deliveryId, b.eventId]) assert.ok(!text.includes(id), `GET ${template} shows ${id}`);
+        }
+      });
+    }
   });
 }
