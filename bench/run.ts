@@ -89,7 +89,9 @@ SQLite and hookd on PostgreSQL, with the load generator and the receiver in this
 
 PostgreSQL scenarios use ${POSTGRES_ADMIN_URL} (set HOOKD_BENCH_POSTGRES_URL to change it) to
 create a database hookd_bench_<random>, dropped afterwards. HOOKD_BENCH_NODE_FLAGS passes
-Node options to the hookd processes alone (e.g. "--max-semi-space-size=8").`;
+Node options to the hookd processes alone (e.g. "--max-semi-space-size=8"); with
+HOOKD_BENCH_OUTPUT_DIR set, each hookd process's whole output is kept there, one file each
+(e.g. with "--trace-gc" among the flags, to see its collections).`;
 
 function options() {
   const { values } = parseArgs({

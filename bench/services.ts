@@ -3,6 +3,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -178,6 +179,8 @@ export function profileHookd(dir: string): void {
 const MAX_FORWARDED_LOG_LINES = 5;
 /** Node/V8 options for the hookd processes only (e.g. `--max-semi-space-size=8`), to measure tuning. */
 const NODE_FLAGS = (process.env.HOOKD_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+/** Where each hookd process's whole output is kept (e.g. with --trace-gc among the flags); unset: only a few lines are forwarded. */
+const OUTPUT_DIR = process.env.HOOKD_BENCH_OUTPUT_DIR ?? null;
 
 /** One hookd process, started from this checkout with `node src/main.ts <role>`. */
 export class Hookd {
@@ -212,7 +215,9 @@ export class Hookd {
     // With HOOKD_ALLOW_NETWORKS set, hookd's first warn-level line is the allowlist warning,
     // logged once migrations are applied and just before the dispatcher starts: for a
     // worker (which has no HTTP port to poll) that line is the sign it is ready.
+    const kept = OUTPUT_DIR === null ? null : createWriteStream(path.join(OUTPUT_DIR, `${options.name.replace(/[^\w]+/g, '-').replace(/^-|-$/g, '')}-${child.pid}.log`));
     createInterface({ input: child.stdout! }).on('line', (line) => {
+      kept?.write(`${line}\n`);
       hookd.logLines++;
       if (hookd.logLines > 1 && hookd.logLines <= MAX_FORWARDED_LOG_LINES + 1) process.stderr.write(`\n[${options.name}] ${line.slice(0, 500)}\n`);
     });
