@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { call, subscribe } from './support/api.ts';
+import { WAIT_MS, eventually } from './support/receiver.ts';
 import { STARTUP_MS, databaseUrlFor, freePort, startHookd, type HookdProcess } from './support/hookd-process.ts';
 import { STORE_NAMES, newTarget, openTestStore } from './support/stores.ts';
 
@@ -241,8 +242,9 @@ test('a localhost target while loopback is not allowed: the hint to HOOKD_ALLOW_
     const deliveries = await call(hookd, 'GET', `/subscriptions/${created.body.id}/deliveries`);
     const delivery = await call(hookd, 'GET', `/deliveries/${deliveries.body.items[0].id}`);
     assert.ok(delivery.body.logs[0].error_details.endsWith(hint), delivery.body.logs[0].error_details);
-    const logged = hookd.output.split('\n').find((line) => line.includes('delivery attempt') && line.includes('blocked'));
-    assert.ok(logged?.includes(hint), logged ?? hookd.output);
+    // The log line reaches this process through hookd's stdout, maybe after the API's answer.
+    const logged = await eventually(() => hookd.output.split('\n').find((line) => line.includes('delivery attempt') && line.includes('blocked')), WAIT_MS, 'the blocked attempt in the log');
+    assert.ok(logged.includes(hint), logged);
   } finally {
     assert.equal((await hookd.stop(10_000)).code, 0);
     await target.cleanup();
