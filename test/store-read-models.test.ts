@@ -60,6 +60,29 @@ for (const name of STORE_NAMES) {
       assert.equal(await read.countDeliveriesSince(T0 - 6 * HOUR), 9);
     });
 
+    it("countDeliveriesSince for one application counts each delivery once while deliveries finish", async () => {
+      const { store } = await fresh();
+      const sub = subscription();
+      await created(store, sub);
+      const ev = event({ createdAt: T0 });
+      const count = 30;
+      await store.queue.enqueue([{ event: ev, deliveries: Array.from({ length: count }, () => delivery(ev, sub)) }]);
+      const claimed = await store.queue.claimDue(claimAt(T0, 'l', 100));
+      assert.equal(claimed.length, count);
+      // Each finish moves one delivery from the queue to the history; readings taken meanwhile
+      // must all see every delivery exactly once.
+      let finishing = true;
+      const readings: number[] = [];
+      const reader = (async () => {
+        while (finishing) readings.push(await store.readModels.countDeliveriesSince(T0 - HOUR, sub.applicationId));
+      })();
+      for (const [i, c] of claimed.entries()) await store.queue.recordAttempts([result(c, 'l', 'succeeded', T0 + i)], CIRCUIT_DEFAULTS);
+      finishing = false;
+      await reader;
+      readings.push(await store.readModels.countDeliveriesSince(T0 - HOUR, sub.applicationId));
+      assert.deepEqual(readings.filter((n) => n !== count), []);
+    });
+
     it('attemptStats: counts by outcome, nearest-rank percentiles and per-bucket figures of a time range', async () => {
       const { store } = await fresh();
       const sub = subscription();

@@ -141,13 +141,12 @@ export class SqlReadModels implements ReadModels {
 
   async #countApplicationDeliveriesSince(since: number, applicationId: string): Promise<number> {
     const { reads } = this.#ctx;
-    let total = 0;
-    for (const table of ['queue', 'deliveries'] as const) {
-      const row = await reads.selectFrom(table).select((eb) => eb.fn.countAll().as('n'))
-        .where('subscription_id', 'in', ofApplication(reads, applicationId)).where('created_at', '>=', since).executeTakeFirstOrThrow();
-      total += Number(row.n);
-    }
-    return total;
+    // One statement, so one snapshot: a delivery finishing meanwhile moves from the queue to the
+    // history in one transaction, and two separate counts could see it in both.
+    const count = (table: 'queue' | 'deliveries') => reads.selectFrom(table).select((eb) => eb.fn.countAll().as('n'))
+      .where('subscription_id', 'in', ofApplication(reads, applicationId)).where('created_at', '>=', since);
+    const row = await reads.selectNoFrom([count('queue').as('pending'), count('deliveries').as('finished')]).executeTakeFirstOrThrow();
+    return Number(row.pending) + Number(row.finished);
   }
 
   /**
