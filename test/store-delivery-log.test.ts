@@ -46,6 +46,31 @@ for (const name of STORE_NAMES) {
       assert.equal((await log.getEvent(early.id))!.trace, null);
     });
 
+    it('counts each delivery once, and lists it once, while deliveries finish', async () => {
+      const { store } = await fresh();
+      const sub = subscription();
+      await created(store, sub);
+      const ev = event({ createdAt: T0 });
+      const count = 30;
+      await store.queue.enqueue([{ event: ev, deliveries: Array.from({ length: count }, () => delivery(ev, sub)) }]);
+      const claimed = await store.queue.claimDue(claimAt(T0, 'l', 100));
+      assert.equal(claimed.length, count);
+      // Each finish moves one delivery from the queue to the history, in one transaction.
+      let finishing = true;
+      const readings: number[] = [];
+      const reader = (async () => {
+        while (finishing) {
+          readings.push(await store.deliveryLog.countDeliveries({ subscriptionId: sub.id }));
+          readings.push((await store.deliveryLog.listDeliveries({ subscriptionId: sub.id, limit: 100 })).items.length);
+        }
+      })();
+      for (const [i, c] of claimed.entries()) await store.queue.recordAttempts([result(c, 'l', 'succeeded', T0 + i)], CIRCUIT_DEFAULTS);
+      finishing = false;
+      await reader;
+      readings.push(await store.deliveryLog.countDeliveries({ subscriptionId: sub.id }));
+      assert.deepEqual(readings.filter((n) => n !== count), []);
+    });
+
     it('lists a delivery\'s attempts in order', async () => {
       const { store } = await fresh();
       const sub = subscription();
