@@ -59,7 +59,7 @@ async function databaseBytes(target: StoreTarget): Promise<Buffer> {
 const seenRelationFiles = new Set<string>();
 
 /** A transaction on a connection of its own that keeps a snapshot (of another table, say) until ended. */
-async function holdSnapshot(target: StoreTarget): Promise<{ end(): Promise<void> }> {
+async function holdSnapshot(target: StoreTarget, options: { withXid?: boolean } = {}): Promise<{ end(): Promise<void> }> {
   const db = openRawDb(target);
   const connection = await new Promise<{ release: () => void; run: <T>(work: (c: Kysely<Database>) => Promise<T>) => Promise<T> }>((resolve) => {
     let release!: () => void;
@@ -73,6 +73,8 @@ async function holdSnapshot(target: StoreTarget): Promise<{ end(): Promise<void>
     // A snapshot of the whole database, without touching the table (which would also lock it).
     await sql`begin isolation level repeatable read`.execute(c);
     await sql`select 1`.execute(c);
+    // A transaction id of its own: snapshots taken while it runs see it running.
+    if (options.withXid) await sql`select txid_current()`.execute(c);
   });
   return {
     async end() {
@@ -265,6 +267,44 @@ for (const name of STORE_NAMES) {
       }
       const encrypting = await starting;
       await encrypting.close();
+      assert.deepEqual(await leftovers(), []);
+    });
+
+    test('sealing waits for a snapshot begun after it that still reaches back before it', { skip: name !== 'postgres' && 'PostgreSQL only (its VACUUM FULL keeps what a snapshot may see)' }, async () => {
+      const target = fresh();
+      const plain = await start(target);
+      const secrets = Array.from({ length: 5 }, (_, i) => `chained-secret-${i}-${randomBytes(8).toString('hex')}`);
+      for (const secret of secrets) assert.equal((await call(plain, 'POST', '/subscriptions', { target_url: receiver.url, secret })).status, 201);
+      await plain.close();
+      const leftovers = async () => {
+        const files = await databaseBytes(target);
+        return secrets.filter((value) => files.includes(Buffer.from(value)));
+      };
+      assert.ok((await leftovers()).length > 0, 'the plain values are in the files before sealing');
+
+      // A: a transaction begun before the sealing, with an id of its own. B: a snapshot taken
+      // after the sealing committed, while A still ran, so B may still see the old versions.
+      const a = await holdSnapshot(target, { withXid: true });
+      const starting = start(target, { encryptionKey: KEY });
+      await eventually(async () => (await rawSubscriptions(target)).every((row) => row.secret.startsWith('enc:v1:')) || undefined, 30_000, 'the secrets to be sealed');
+      const b = await holdSnapshot(target);
+      await a.end();
+      // hookd must go on waiting, now for B: its check of the other sessions is seen twice
+      // after A ended (a hookd that waited for A alone would have stopped checking).
+      const aEnded = await withRawDb(target, async (db) => (await sql<{ at: Date }>`select clock_timestamp() as at`.execute(db)).rows[0]!.at);
+      const checks = new Set<string>();
+      try {
+        await eventually(async () => {
+          const rows = await withRawDb(target, (db) => sql<{ started: Date }>`select query_start as started from pg_stat_activity
+            where datname = current_database() and pid <> pg_backend_pid() and query like '%from pg_stat_activity%' and query_start > ${aEnded}`.execute(db));
+          for (const row of rows.rows) checks.add(row.started.toISOString());
+          return checks.size >= 2 || undefined;
+        }, 30_000, 'hookd to keep waiting after A ended');
+      } finally {
+        await b.end();
+      }
+      const sealing = await starting;
+      await sealing.close();
       assert.deepEqual(await leftovers(), []);
     });
 

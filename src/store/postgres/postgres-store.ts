@@ -113,13 +113,16 @@ class PostgresDialectOps implements Dialect {
     const result = await change();
     // After the change committed (VACUUM cannot run in a transaction): VACUUM FULL writes the
     // live rows into new files and drops the old ones with every dead version in them. It must
-    // keep the versions a running transaction may still see, so it waits (a while, not forever)
-    // for those begun before the change committed.
-    const committed = (await sql<{ at: Date }>`select clock_timestamp() as at`.execute(db)).rows[0]!.at;
+    // keep the versions another session's snapshot may still see, so it waits (a while, not
+    // forever) until no session's xmin precedes the transactions begun by the change's commit.
+    // Time alone does not tell: a transaction begun after the commit can hold an older xmin
+    // (its snapshot saw an older transaction still running), and keeps the versions too.
+    const next = (await sql<{ xid: string }>`select (pg_snapshot_xmax(pg_current_snapshot())::text::bigint % 4294967296)::text as xid`.execute(db)).rows[0]!.xid;
     const deadline = Date.now() + ERASE_WAIT_MS;
     while (Date.now() < deadline) {
       const older = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
-        where datname = current_database() and pid <> pg_backend_pid() and backend_xmin is not null and xact_start < ${committed}`.execute(db);
+        where datname = current_database() and pid <> pg_backend_pid() and backend_xmin is not null
+          and age(backend_xmin) > age(${next}::xid)`.execute(db);
       if (older.rows[0]!.n === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
