@@ -9,7 +9,7 @@ import type { AttemptResult, ClaimRequest, ClaimedDelivery, Lease } from '../con
 import type { Dialect, LeaseKeeper, QueueRecord } from '../dialect.ts';
 import { fromQueueRow, traceContextOf } from '../rows.ts';
 import type { Database } from '../schema.ts';
-import { eligibleSubscriptions, toCandidate } from '../queue/candidates.ts';
+import { CANDIDATE_COLUMNS, eligibleWhere, toCandidate } from '../queue/candidates.ts';
 import { planClaims } from '../queue/claim-plan.ts';
 import { HeldLeases } from '../queue/held-leases.ts';
 import { liveWorkers, type Presence } from './presence.ts';
@@ -65,6 +65,19 @@ const CLAIM = `
       left join taken t on t.subscription_id = u.id
     where s.id = u.id)
   select * from leased`;
+
+// Subscriptions with due work that may send now, served longest ago first, each with what the
+// present workers have in flight for it ($1 namespace, $2 now, $3 how many). Their rows stay
+// locked until commit, so concurrent claimers work on other subscriptions and caps hold
+// across processes.
+const CANDIDATES = `
+  with ${LIVE}
+  select ${CANDIDATE_COLUMNS},
+    (select coalesce(sum((slot.value ->> 0)::int), 0) from jsonb_each(subscriptions.slots) slot
+      where (slot.value ->> 1)::bigint > $2 and slot.key::int in (select id from live)) as in_flight
+  from subscriptions where ${eligibleWhere('$2')}
+  order by coalesce(last_claimed_at, 0) limit $3
+  for update of subscriptions skip locked`;
 
 // This worker's slots after some of its attempts ended ($1 worker; $2, $3: subscriptions, in
 // id order so that settlements lock their rows in one order, and how many of its leases ended).
@@ -155,18 +168,9 @@ export class WorkerLeases implements LeaseKeeper {
     const namespace = this.#presence.namespace;
     const { now, limit, leaseToken, leaseExpiresAt } = request;
     const claimed = await this.#relaxed(this.#db, async (trx) => {
-      // Subscriptions with due work that may send now, served longest ago first, each with
-      // what the present workers have in flight for it. Their rows stay locked until commit,
-      // so concurrent claimers work on other subscriptions and caps hold across processes.
-      const rows = await eligibleSubscriptions(trx, now)
-        .select(sql<number>`(select coalesce(sum((slot.value ->> 0)::int), 0) from jsonb_each(subscriptions.slots) slot
-          where (slot.value ->> 1)::bigint > ${now} and slot.key::int in (${liveWorkers(namespace)}))`.as('in_flight'))
-        .orderBy(sql`coalesce(last_claimed_at, 0)`)
-        .limit(limit)
-        .forUpdate().skipLocked()
-        .execute();
+      const rows = (await trx.executeQuery<Record<string, unknown>>(CompiledQuery.raw(CANDIDATES, [namespace, now, limit]))).rows;
       if (rows.length === 0) return [];
-      const inFlight = new Map(rows.map((r) => [r.id, Number(r.in_flight)]));
+      const inFlight = new Map(rows.map((r) => [r.id as string, Number(r.in_flight)]));
       const plan = planClaims(rows.map(toCandidate), inFlight, { now, limit, circuitCooldownMs: request.circuitCooldownMs, reserve: request.reserve });
       if (plan.quotas.length === 0) return [];
       const { quotas, updates } = plan;

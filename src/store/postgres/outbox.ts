@@ -5,9 +5,8 @@
 import { randomInt } from 'node:crypto';
 import { CompiledQuery, type Kysely } from 'kysely';
 import type { NewEvent } from '../../domain/index.ts';
-import { CounterChanges, counterName } from '../counters.ts';
 import { rerunOnContention } from '../errors.ts';
-import { finishedRow, queueRow } from '../rows.ts';
+import { outboxRows } from '../queue/outbox.ts';
 import type { Database } from '../schema.ts';
 
 const APPEND = `
@@ -46,18 +45,8 @@ export function counterShard(writer: 'ingest' | 'other'): number {
 }
 
 export async function appendEvents(db: Kysely<Database>, items: readonly NewEvent[]): Promise<void> {
-  const deliveries = items.flatMap((item) => item.deliveries);
-  const queued = deliveries.filter((d) => d.status === 'queued' || d.status === 'delivering');
-  const finished = deliveries.filter((d) => d.status !== 'queued' && d.status !== 'delivering');
-  const keys = items.flatMap((item) => (item.idempotency ? [item.idempotency] : []));
-  const changes = new CounterChanges();
-  for (const d of deliveries) {
-    changes.moved(null, d.status);
-    changes.timed(counterName.created, d.createdAt);
-  }
+  const { queued: q, finished: f, keys, changes } = outboxRows(items);
   const counters = changes.rows;
-  const q = queued.map(queueRow);
-  const f = finished.map(finishedRow);
   const append = CompiledQuery.raw(APPEND, [
     items.map((i) => i.event.id), items.map((i) => i.event.eventType), items.map((i) => Buffer.from(i.event.payload)), items.map((i) => i.event.createdAt),
     q.map((r) => r.id), q.map((r) => r.event_id), q.map((r) => r.subscription_id), q.map((r) => r.event_type), q.map((r) => r.attempts),

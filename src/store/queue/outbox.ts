@@ -17,26 +17,32 @@ async function insertChunked(trx: Kysely<Database>, table: 'queue' | 'deliveries
   }
 }
 
+/** The rows an outbox write inserts, and the counter changes they make. */
+export function outboxRows(items: readonly NewEvent[], changes = new CounterChanges()) {
+  const deliveries = items.flatMap((item) => item.deliveries);
+  const queued = deliveries.filter((d) => d.status === 'queued' || d.status === 'delivering');
+  const finished = deliveries.filter((d) => d.status !== 'queued' && d.status !== 'delivering');
+  const keys = items.flatMap((item) => (item.idempotency ? [item.idempotency] : []));
+  for (const d of deliveries) {
+    changes.moved(null, d.status);
+    changes.timed(counterName.created, d.createdAt);
+  }
+  return { queued: queued.map(queueRow), finished: finished.map(finishedRow), keys, changes };
+}
+
 /** Inserts the events with their deliveries and keys; returns the counter changes they make. */
 export async function insertEventRows(trx: Kysely<Database>, items: readonly NewEvent[], changes = new CounterChanges()): Promise<CounterChanges> {
   await trx.insertInto('events').values(items.map(({ event }) => ({
     id: event.id, application_id: event.applicationId, event_type: event.eventType, payload: event.payload, created_at: event.createdAt,
     traceparent: event.trace?.traceparent ?? null, tracestate: event.trace?.tracestate ?? null,
   }))).execute();
-  const deliveries = items.flatMap((item) => item.deliveries);
-  const queued = deliveries.filter((d) => d.status === 'queued' || d.status === 'delivering');
-  const finished = deliveries.filter((d) => d.status !== 'queued' && d.status !== 'delivering');
-  if (queued.length > 0) await insertChunked(trx, 'queue', queued.map(queueRow));
-  if (finished.length > 0) await insertChunked(trx, 'deliveries', finished.map(finishedRow));
-  const keys = items.flatMap((item) => (item.idempotency ? [item.idempotency] : []));
-  if (keys.length > 0) {
-    await trx.insertInto('idempotency_keys').values(keys.map((k) => ({
+  const rows = outboxRows(items, changes);
+  if (rows.queued.length > 0) await insertChunked(trx, 'queue', rows.queued);
+  if (rows.finished.length > 0) await insertChunked(trx, 'deliveries', rows.finished);
+  if (rows.keys.length > 0) {
+    await trx.insertInto('idempotency_keys').values(rows.keys.map((k) => ({
       scope: k.scope, key: k.key, request_hash: k.requestHash, response: k.response, created_at: k.createdAt,
     }))).execute();
-  }
-  for (const d of deliveries) {
-    changes.moved(null, d.status);
-    changes.timed(counterName.created, d.createdAt);
   }
   return changes;
 }

@@ -6,12 +6,13 @@
 import { CompiledQuery, sql, type Expression, type Kysely, type SqlBool } from 'kysely';
 import type { AttemptResult, ClaimRequest, ClaimedDelivery, Lease } from '../contracts.ts';
 import type { LeaseKeeper, QueueRecord } from '../dialect.ts';
-import { fromQueueRow } from '../rows.ts';
+import { fromQueueRow, traceContextOf } from '../rows.ts';
 import type { Database } from '../schema.ts';
-import { eligibleSubscriptions, payloadsOf, toCandidate } from '../queue/candidates.ts';
+import { CANDIDATE_COLUMNS, eligibleWhere, toCandidate } from '../queue/candidates.ts';
 import { planClaims, settleUpdates, type ClaimCandidate } from '../queue/claim-plan.ts';
 import { HeldLeases } from '../queue/held-leases.ts';
 import { settledRows } from '../queue/settled.ts';
+import { insertAttemptRows, insertDeliveryRows } from './batch-inserts.ts';
 import type { ExclusiveHold } from './exclusive.ts';
 
 const TAKE_FINISHED = 'delete from queue where id in (select value from json_each(?)) returning *';
@@ -25,6 +26,13 @@ export const NEXT_DUE = `select min(case when n.circuit_state = 'closed' then n.
           (select due_at from queue q where q.subscription_id = s.id and q.id not in (select value from json_each(?))
            order by due_at limit 1) as due
         from subscriptions s where s.active = 1 and s.deleted_at is null) n`;
+
+// Round robin over the eligible subscriptions (?1 now, ?2 the last one served, ?3 how many):
+// those after the last one served, then from the start.
+const CANDIDATES_AFTER = `select ${CANDIDATE_COLUMNS} from subscriptions where ${eligibleWhere('?1')} and id > ?2 order by id limit ?3`;
+const CANDIDATES_FROM_START = `select ${CANDIDATE_COLUMNS} from subscriptions where ${eligibleWhere('?1')} and id <= ?2 order by id limit ?3`;
+/** What claimed deliveries need of their events: the payload and the trace context. */
+const PAYLOADS = 'select id, payload, traceparent, tracestate from events where id in (select value from json_each(?))';
 
 interface Bucket {
   tokens: number;
@@ -81,20 +89,24 @@ export class LocalLeases implements LeaseKeeper {
     for (const probe of probes) {
       await this.#db.updateTable('subscriptions').set({ circuit_state: 'half_open', circuit_retry_at: probe.until }).where('id', '=', probe.id).execute();
     }
-    const events = await payloadsOf(this.#db, rows.map((row) => row.event_id as string));
-    return rows.map((row) => ({ delivery: fromQueueRow(row, true), ...events.get(row.event_id as string)!, leaseToken }));
+    const eventIds = JSON.stringify([...new Set(rows.map((row) => row.event_id as string))]);
+    const events = new Map((await this.#db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(PAYLOADS, [eventIds]))).rows.map((e) => [e.id as string, e]));
+    return rows.map((row) => {
+      const event = events.get(row.event_id as string)!;
+      return { delivery: fromQueueRow(row, true), payload: event.payload as Uint8Array, trace: traceContextOf(event), leaseToken };
+    });
   }
 
   /** Up to `limit` subscriptions with due work, taking turns: those after the last one served first. */
   async #candidates(now: number, limit: number): Promise<ClaimCandidate[]> {
-    const after = await eligibleSubscriptions(this.#db, now).where('id', '>', this.#cursor).orderBy('id').limit(limit).execute();
-    const wrapped = after.length < limit
-      ? await eligibleSubscriptions(this.#db, now).where('id', '<=', this.#cursor).orderBy('id').limit(limit - after.length).execute()
-      : [];
+    const search = async (text: string, count: number) =>
+      (await this.#db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(text, [now, this.#cursor, count]))).rows;
+    const after = await search(CANDIDATES_AFTER, limit);
+    const wrapped = after.length < limit ? await search(CANDIDATES_FROM_START, limit - after.length) : [];
     const rows = [...after, ...wrapped];
-    if (rows.length > 0) this.#cursor = rows[rows.length - 1]!.id;
+    if (rows.length > 0) this.#cursor = rows[rows.length - 1]!.id as string;
     return rows.map((row) => {
-      const bucket = this.#buckets.get(row.id);
+      const bucket = this.#buckets.get(row.id as string);
       return { ...toCandidate(row), rateTokens: bucket?.tokens ?? null, rateRefilledAt: bucket?.refilledAt ?? null };
     });
   }
@@ -129,9 +141,8 @@ export class LocalLeases implements LeaseKeeper {
       attempts.push(attemptRow);
       if (finishedRow) history.push(finishedRow);
     }
-    // A batch is at most a few hundred results: one statement each, within SQLite's parameter limit.
-    if (attempts.length > 0) await trx.insertInto('attempts').values(attempts).execute();
-    if (history.length > 0) await trx.insertInto('deliveries').values(history).execute();
+    await insertAttemptRows(trx, attempts);
+    await insertDeliveryRows(trx, history);
     return taken;
   }
 

@@ -1,7 +1,8 @@
 // Bridges node:sqlite to Kysely's SqliteDialect, which expects better-sqlite3's interface.
 // Written here rather than taken from a package: it is thirty lines, and the published
 // bridges are young single-author projects. Prepared statements are cached by SQL text
-// because hookd runs the same few statements at high rates.
+// because hookd runs the same few statements at high rates; the least recently used goes
+// first, so a burst of one-off texts does not push out the hot ones.
 import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
 
@@ -28,7 +29,11 @@ export class NodeSqliteDatabase implements SqliteDatabase {
 
   prepare(sql: string): SqliteStatement {
     let cached = this.#statements.get(sql);
-    if (!cached) {
+    if (cached) {
+      // Most recently used last: Map keeps insertion order.
+      this.#statements.delete(sql);
+      this.#statements.set(sql, cached);
+    } else {
       const statement = this.raw.prepare(sql);
       cached = { statement, reader: statement.columns().length > 0 };
       if (this.#statements.size >= STATEMENT_CACHE_SIZE) {

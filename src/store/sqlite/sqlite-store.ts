@@ -16,11 +16,11 @@ import type { CounterRow } from '../counters.ts';
 import type { Dialect } from '../dialect.ts';
 import { TypedErrorDialect } from '../errors.ts';
 import { applyMigrations } from '../migrate.ts';
-import { insertEventRows } from '../queue/outbox.ts';
 import { InProcessNotifier } from '../notifier.ts';
 import type { Database } from '../schema.ts';
 import { SecretBox } from '../secret-box.ts';
 import { sqlStore } from '../sql-store.ts';
+import { appendEventRows } from './batch-inserts.ts';
 import { classifySqliteError } from './errors.ts';
 import { ExclusiveHold } from './exclusive.ts';
 import { LocalLeases } from './leases.ts';
@@ -31,6 +31,8 @@ import { SideThreadDialect } from './side-thread-dialect.ts';
 import { WalFile } from './wal-file.ts';
 
 const BUSY_TIMEOUT_MS = 5000;
+const SYNCHRONOUS_NORMAL = CompiledQuery.raw('pragma synchronous = normal');
+const SYNCHRONOUS_FULL = CompiledQuery.raw('pragma synchronous = full');
 
 /** Adds rows given as a JSON array of [span, bucket, name, n, last_at] to the counters. */
 const ADD_TO_COUNTERS = `insert into counters (span, bucket, name, shard, n, last_at)
@@ -64,11 +66,11 @@ class SqliteDialectOps implements Dialect {
   relaxedTransaction<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
     // The connection is held throughout, so nothing else commits while FULL is off.
     return db.connection().execute(async (connection) => {
-      await sql`pragma synchronous = normal`.execute(connection);
+      await connection.executeQuery(SYNCHRONOUS_NORMAL);
       try {
         return await connection.transaction().execute(work);
       } finally {
-        await sql`pragma synchronous = full`.execute(connection);
+        await connection.executeQuery(SYNCHRONOUS_FULL);
       }
     });
   }
@@ -79,7 +81,7 @@ class SqliteDialectOps implements Dialect {
     // hold the event loop for each commit (milliseconds on a cloud disk). A checkpoint that
     // copied these frames meanwhile synced the database file itself.
     await this.relaxedTransaction(db, async (trx) => {
-      const changes = await insertEventRows(trx, items);
+      const changes = await appendEventRows(trx, items);
       await this.addToCounters(trx, changes.rows);
     });
     await this.#wal.sync();
