@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { uuidv7 } from 'uuidv7';
 import { CIRCUIT_DEFAULTS } from '../src/domain/index.ts';
-import { HOUR, T0, claimAt, created, delivery, event, freshStores, ids, result, subscription } from './support/store-fixtures.ts';
+import { HOUR, T0, claimAt, created, delivery, event, freshStores, ids, readWhileFinishing, result, subscription } from './support/store-fixtures.ts';
 import { STORE_NAMES } from './support/stores.ts';
 
 for (const name of STORE_NAMES) {
@@ -50,25 +50,11 @@ for (const name of STORE_NAMES) {
       const { store } = await fresh();
       const sub = subscription();
       await created(store, sub);
-      const ev = event({ createdAt: T0 });
-      const count = 30;
-      await store.queue.enqueue([{ event: ev, deliveries: Array.from({ length: count }, () => delivery(ev, sub)) }]);
-      const claimed = await store.queue.claimDue(claimAt(T0, 'l', 100));
-      assert.equal(claimed.length, count);
-      // Each finish moves one delivery from the queue to the history, in one transaction.
-      let finishing = true;
-      const readings: number[] = [];
-      const reader = (async () => {
-        while (finishing) {
-          readings.push(await store.deliveryLog.countDeliveries({ subscriptionId: sub.id }));
-          readings.push((await store.deliveryLog.listDeliveries({ subscriptionId: sub.id, limit: 100 })).items.length);
-        }
-      })();
-      for (const [i, c] of claimed.entries()) await store.queue.recordAttempts([result(c, 'l', 'succeeded', T0 + i)], CIRCUIT_DEFAULTS);
-      finishing = false;
-      await reader;
-      readings.push(await store.deliveryLog.countDeliveries({ subscriptionId: sub.id }));
-      assert.deepEqual(readings.filter((n) => n !== count), []);
+      const readings = await readWhileFinishing(store, sub, 30, async () => [
+        await store.deliveryLog.countDeliveries({ subscriptionId: sub.id }),
+        (await store.deliveryLog.listDeliveries({ subscriptionId: sub.id, limit: 100 })).items.length,
+      ]);
+      assert.deepEqual(readings.filter((n) => n !== 30), []);
     });
 
     it('lists a delivery\'s attempts in order', async () => {

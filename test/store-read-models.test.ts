@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CIRCUIT_DEFAULTS } from '../src/domain/index.ts';
-import { HOUR, T0, claimAt, created, delivery, event, freshStores, ids, result, subscription } from './support/store-fixtures.ts';
+import { HOUR, T0, claimAt, created, delivery, event, freshStores, ids, readWhileFinishing, result, subscription } from './support/store-fixtures.ts';
 import { STORE_NAMES } from './support/stores.ts';
 
 const MINUTE = 60_000;
@@ -64,23 +64,8 @@ for (const name of STORE_NAMES) {
       const { store } = await fresh();
       const sub = subscription();
       await created(store, sub);
-      const ev = event({ createdAt: T0 });
-      const count = 30;
-      await store.queue.enqueue([{ event: ev, deliveries: Array.from({ length: count }, () => delivery(ev, sub)) }]);
-      const claimed = await store.queue.claimDue(claimAt(T0, 'l', 100));
-      assert.equal(claimed.length, count);
-      // Each finish moves one delivery from the queue to the history; readings taken meanwhile
-      // must all see every delivery exactly once.
-      let finishing = true;
-      const readings: number[] = [];
-      const reader = (async () => {
-        while (finishing) readings.push(await store.readModels.countDeliveriesSince(T0 - HOUR, sub.applicationId));
-      })();
-      for (const [i, c] of claimed.entries()) await store.queue.recordAttempts([result(c, 'l', 'succeeded', T0 + i)], CIRCUIT_DEFAULTS);
-      finishing = false;
-      await reader;
-      readings.push(await store.readModels.countDeliveriesSince(T0 - HOUR, sub.applicationId));
-      assert.deepEqual(readings.filter((n) => n !== count), []);
+      const readings = await readWhileFinishing(store, sub, 30, async () => [await store.readModels.countDeliveriesSince(T0 - HOUR, sub.applicationId)]);
+      assert.deepEqual(readings.filter((n) => n !== 30), []);
     });
 
     it('attemptStats: counts by outcome, nearest-rank percentiles and per-bucket figures of a time range', async () => {

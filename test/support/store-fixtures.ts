@@ -93,3 +93,25 @@ export function freshStores(name: StoreTarget['name']): () => Promise<FreshStore
 export async function created(store: Store, ...subscriptions: Subscription[]): Promise<void> {
   for (const s of subscriptions) await store.subscriptions.create(s);
 }
+
+/**
+ * Queues `count` deliveries of one event to `sub` and claims them, then finishes them one
+ * transaction each (each moves from the queue to the history) while `read` runs over and
+ * over; returns every reading, the last taken once all have finished.
+ */
+export async function readWhileFinishing(store: Store, sub: Subscription, count: number, read: () => Promise<number[]>): Promise<number[]> {
+  const ev = event({ createdAt: T0 });
+  await store.queue.enqueue([{ event: ev, deliveries: Array.from({ length: count }, () => delivery(ev, sub)) }]);
+  const claimed = await store.queue.claimDue(claimAt(T0, 'l', count));
+  if (claimed.length !== count) throw new Error(`claimed ${claimed.length} of ${count}`);
+  let finishing = true;
+  const readings: number[] = [];
+  const reader = (async () => {
+    while (finishing) readings.push(...(await read()));
+  })();
+  for (const [i, c] of claimed.entries()) await store.queue.recordAttempts([result(c, 'l', 'succeeded', T0 + i)], CIRCUIT_DEFAULTS);
+  finishing = false;
+  await reader;
+  readings.push(...(await read()));
+  return readings;
+}
