@@ -53,7 +53,7 @@ export async function appendEvents(db: Kysely<Database>, items: readonly NewEven
     q.map((r) => r.due_at), q.map((r) => r.last_attempt_at), q.map((r) => r.manual_retry), q.map((r) => r.created_at), q.map((r) => r.updated_at),
     f.map((r) => r.id), f.map((r) => r.event_id), f.map((r) => r.subscription_id), f.map((r) => r.event_type), f.map((r) => r.status),
     f.map((r) => r.attempts), f.map((r) => r.last_attempt_at), f.map((r) => r.created_at), f.map((r) => r.updated_at),
-    keys.map((k) => k.scope), keys.map((k) => k.key), keys.map((k) => k.requestHash), keys.map((k) => k.response), keys.map((k) => k.createdAt),
+    keys.map((k) => k.scope), keys.map((k) => k.key), keys.map((k) => k.request_hash), keys.map((k) => k.response), keys.map((k) => k.created_at),
     counters.map((c) => c.span), counters.map((c) => c.bucket), counters.map((c) => c.name), counters.map((c) => c.n), counterShard('ingest'),
     items.map((i) => i.event.trace?.traceparent ?? null), items.map((i) => i.event.trace?.tracestate ?? null),
     items.map((i) => i.event.applicationId),

@@ -27,7 +27,8 @@ export function outboxRows(items: readonly NewEvent[], changes = new CounterChan
     changes.moved(null, d.status);
     changes.timed(counterName.created, d.createdAt);
   }
-  return { queued: queued.map(queueRow), finished: finished.map(finishedRow), keys, changes };
+  const keyRows = keys.map((k) => ({ scope: k.scope, key: k.key, request_hash: k.requestHash, response: k.response, created_at: k.createdAt }));
+  return { queued: queued.map(queueRow), finished: finished.map(finishedRow), keys: keyRows, changes };
 }
 
 /** Inserts the events with their deliveries and keys; returns the counter changes they make. */
@@ -39,11 +40,7 @@ export async function insertEventRows(trx: Kysely<Database>, items: readonly New
   const rows = outboxRows(items, changes);
   if (rows.queued.length > 0) await insertChunked(trx, 'queue', rows.queued);
   if (rows.finished.length > 0) await insertChunked(trx, 'deliveries', rows.finished);
-  if (rows.keys.length > 0) {
-    await trx.insertInto('idempotency_keys').values(rows.keys.map((k) => ({
-      scope: k.scope, key: k.key, request_hash: k.requestHash, response: k.response, created_at: k.createdAt,
-    }))).execute();
-  }
+  if (rows.keys.length > 0) await trx.insertInto('idempotency_keys').values(rows.keys).execute();
   return changes;
 }
 

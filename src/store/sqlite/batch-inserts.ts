@@ -46,6 +46,6 @@ export async function appendEventRows(trx: Kysely<Database>, items: readonly New
   const { queued, finished, keys, changes } = outboxRows(items);
   await insertQueueRows(trx, queued);
   await insertDeliveryRows(trx, finished);
-  await insertKeyRows(trx, keys.map((k) => ({ scope: k.scope, key: k.key, request_hash: k.requestHash, response: k.response, created_at: k.createdAt })));
+  await insertKeyRows(trx, keys);
   return changes;
 }
