@@ -28,9 +28,13 @@ export const NEXT_DUE = `select min(case when n.circuit_state = 'closed' then n.
         from subscriptions s where s.active = 1 and s.deleted_at is null) n`;
 
 // Round robin over the eligible subscriptions (?1 now, ?2 the last one served, ?3 how many):
-// those after the last one served, then from the start.
-const CANDIDATES_AFTER = `select ${CANDIDATE_COLUMNS} from subscriptions where ${eligibleWhere('?1')} and id > ?2 order by id limit ?3`;
-const CANDIDATES_FROM_START = `select ${CANDIDATE_COLUMNS} from subscriptions where ${eligibleWhere('?1')} and id <= ?2 order by id limit ?3`;
+// those after the last one served, then from the start. One statement: SQLite reads the
+// second arm only when the first did not fill the limit, and a claim at light load (one
+// subscription, the cursor on it) no longer pays for two searches.
+const CANDIDATES = `select * from (select ${CANDIDATE_COLUMNS} from subscriptions where ${eligibleWhere('?1')} and id > ?2 order by id limit ?3)
+  union all
+  select * from (select ${CANDIDATE_COLUMNS} from subscriptions where ${eligibleWhere('?1')} and id <= ?2 order by id limit ?3)
+  limit ?3`;
 /** What claimed deliveries need of their events: the payload and the trace context. */
 const PAYLOADS = 'select id, payload, traceparent, tracestate from events where id in (select value from json_each(?))';
 
@@ -99,11 +103,7 @@ export class LocalLeases implements LeaseKeeper {
 
   /** Up to `limit` subscriptions with due work, taking turns: those after the last one served first. */
   async #candidates(now: number, limit: number): Promise<ClaimCandidate[]> {
-    const search = async (text: string, count: number) =>
-      (await this.#db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(text, [now, this.#cursor, count]))).rows;
-    const after = await search(CANDIDATES_AFTER, limit);
-    const wrapped = after.length < limit ? await search(CANDIDATES_FROM_START, limit - after.length) : [];
-    const rows = [...after, ...wrapped];
+    const { rows } = await this.#db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(CANDIDATES, [now, this.#cursor, limit]));
     if (rows.length > 0) this.#cursor = rows[rows.length - 1]!.id as string;
     return rows.map((row) => {
       const bucket = this.#buckets.get(row.id as string);
