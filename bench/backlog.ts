@@ -2,7 +2,10 @@
 // is started and drains them. Every window reports the deliveries received, hookd's RSS, how
 // long the claim's search for due work takes (probed beside hookd with the same query), and
 // how long /api/v1/status takes to answer. Flat figures across windows are the point: the
-// queue must not get slower or fatter as it drains. The drain is bounded in time.
+// queue must not get slower or fatter as it drains. The drain is bounded in time. Before the
+// drain, `hookd api` (which sends nothing) answers /api/v1/status and the dashboard's
+// /api/v1/stats over the whole backlog at rest: the read models' own time, with no drain
+// competing for the thread.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { wallClockMs } from './clock.ts';
 import { createDatabase, type StoreKind } from './databases.ts';
@@ -14,6 +17,9 @@ import { eventBody } from './load.ts';
 
 const CLAIM_PROBE_LIMIT = 100;
 const SAMPLE_MS = 1000;
+/** Requests of each read model at rest: a few to warm up, then the timed ones. */
+const AT_REST_WARM_UP = 3;
+const AT_REST_TIMED = 20;
 
 export interface BacklogPlan {
   deliveries: number;
@@ -35,9 +41,22 @@ export interface BacklogWindow {
   queueDepth: number | null;
 }
 
+/** Response times of one read model, in ms, answered one after another. */
+export interface ReadTimes {
+  median: number;
+  max: number;
+}
+
+export interface ReadModelsAtRest {
+  status: ReadTimes;
+  stats: ReadTimes;
+}
+
 export interface BacklogResult {
   deliveries: number;
   seedSeconds: number;
+  /** /api/v1/status and /api/v1/stats over the whole backlog, answered by `hookd api` before the drain. */
+  atRest: ReadModelsAtRest;
   /** From starting hookd to its first answer on /api/v1/health (it is draining meanwhile). */
   startSeconds: number;
   drained: boolean;
@@ -66,6 +85,26 @@ async function statusProbe(hookd: Hookd): Promise<{ ms: number | null; depth: nu
   }
 }
 
+async function timeReads(hookd: Hookd, apiPath: string): Promise<ReadTimes> {
+  const times: number[] = [];
+  for (let i = 0; i < AT_REST_WARM_UP + AT_REST_TIMED; i++) {
+    const started = performance.now();
+    await hookd.call('GET', apiPath);
+    if (i >= AT_REST_WARM_UP) times.push(performance.now() - started);
+  }
+  return { median: round(median(times)), max: round(Math.max(...times)) };
+}
+
+/** The read models over a seeded database at rest, from an API process that delivers nothing. */
+export async function readModelsAtRest(kind: StoreKind, databaseUrl: string, label: string): Promise<ReadModelsAtRest> {
+  const api = await Hookd.start({ role: 'api', databaseUrl, name: `hookd (${kind}, ${label} at rest)` });
+  try {
+    return { status: await timeReads(api, '/status'), stats: await timeReads(api, '/stats') };
+  } finally {
+    await api.stop();
+  }
+}
+
 export async function measureBacklog(kind: StoreKind, receiver: Receiver, plan: BacklogPlan): Promise<BacklogResult> {
   note(`backlog on ${kind}: writing ${plan.deliveries.toLocaleString('en')} queued deliveries`);
   const db = await createDatabase(kind);
@@ -77,7 +116,9 @@ export async function measureBacklog(kind: StoreKind, receiver: Receiver, plan: 
       events: plan.events, targetUrl: receiver.url, payload: eventBody('bench.seeded', PAYLOAD_BYTES), withAttempts: false,
     }, (rows) => status(`backlog on ${kind}: ${rows.toLocaleString('en')} of ${plan.deliveries.toLocaleString('en')} rows written`));
     const seedSeconds = Math.round(performance.now() - seedStarted) / 1000;
-    note(`backlog on ${kind}: written in ${seedSeconds} s; starting hookd to drain it (at most ${plan.drainMs / 1000} s)`);
+    const atRest = await readModelsAtRest(kind, db.url, 'backlog');
+    note(`backlog on ${kind}: written in ${seedSeconds} s; at rest /status ${atRest.status.median} ms (max ${atRest.status.max}), `
+      + `/stats ${atRest.stats.median} ms (max ${atRest.stats.max}); starting hookd to drain it (at most ${plan.drainMs / 1000} s)`);
 
     receiver.reset(false);
     const began = wallClockMs();
@@ -125,7 +166,7 @@ export async function measureBacklog(kind: StoreKind, receiver: Receiver, plan: 
     const drainMs = wallClockMs() - began;
     const delivered = receiver.count;
     const result: BacklogResult = {
-      deliveries: plan.deliveries, seedSeconds, startSeconds, drained: delivered >= plan.deliveries, delivered,
+      deliveries: plan.deliveries, seedSeconds, atRest, startSeconds, drained: delivered >= plan.deliveries, delivered,
       drainSeconds: Math.round(drainMs) / 1000, overallPerSec: perSecond(delivered, drainMs),
       rssStartMb, rssMaxMb, windows,
     };

@@ -3,6 +3,7 @@
 // rate twice, with the same rows present: once with retention finding nothing to delete
 // (HOOKD_RETENTION_HOURS above their age), once while it deletes them. The ingest p99 of
 // the two runs is compared; the deletion rate is what retention removed while ingest ran.
+import { readModelsAtRest, type ReadModelsAtRest } from './backlog.ts';
 import { createDatabase, type StoreKind } from './databases.ts';
 import { eventBody } from './load.ts';
 import { note, status } from './progress.ts';
@@ -27,6 +28,8 @@ export interface RetentionPlan {
 export interface RetentionResult {
   expired: number;
   seedSeconds: number;
+  /** /api/v1/status and /api/v1/stats over the million finished rows, before hookd runs. */
+  atRest: ReadModelsAtRest;
   quiet: PhaseResult;
   deleting: PhaseResult;
   /** deleting ingest p99 / quiet ingest p99; the target is ≤ 2. */
@@ -50,6 +53,7 @@ export async function measureRetention(kind: StoreKind, receiver: Receiver, plan
       payload: eventBody('bench.seeded', PAYLOAD_BYTES), withAttempts: true,
     }, (rows) => status(`retention on ${kind}: ${rows.toLocaleString('en')} of ${plan.expired.toLocaleString('en')} rows written`));
     const seedSeconds = Math.round(performance.now() - seedStarted) / 1000;
+    const atRest = await readModelsAtRest(kind, db.url, 'retention');
     const cutoff = () => Date.now() - RETENTION_HOURS * 3_600_000;
     const measureIngest = async (label: string, running: Hookd) => {
       const { ingestPath } = await subscribe(running, receiver, 0);
@@ -75,7 +79,7 @@ export async function measureRetention(kind: StoreKind, receiver: Receiver, plan
     const remaining = await db.countExpired(cutoff());
     const elapsed = performance.now() - started;
     const result: RetentionResult = {
-      expired: plan.expired, seedSeconds, quiet, deleting,
+      expired: plan.expired, seedSeconds, atRest, quiet, deleting,
       p99Ratio: Math.round((deleting.ingestMs.p99 / Math.max(quiet.ingestMs.p99, 0.001)) * 100) / 100,
       deletedDuringIngest: before - remaining,
       deletionPerSec: perSecond(before - remaining, elapsed),
