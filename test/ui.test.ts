@@ -3,7 +3,7 @@
 // loopback receiver. Screenshots of every page, at laptop and phone widths, go to test-artifacts/.
 import { after, before, describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import type { App } from '../src/app.ts';
@@ -53,10 +53,24 @@ describe('web UI pages', () => {
     assert.equal(asset.status, 200);
     assert.match(asset.headers.get('cache-control') ?? '', /immutable/);
 
-    for (const apiPath of ['/api/v1/nothing-here', '/api/v1/subscriptions/x/y/z', '/no-such-page']) {
+    for (const apiPath of ['/api/v1/nothing-here', '/api/v1/subscriptions/x/y/z', '/no-such-page', '/portal/no-such-page']) {
       const response = await fetch(hookd.url + apiPath);
       assert.equal(response.status, 404, apiPath);
       assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'route_not_found');
+    }
+  });
+
+  it('serves the page at every route of the admin app and of the portal, so a reload or a shared link opens it', async () => {
+    // Read from the clients' own <Route path=…> lists: a route added there without its
+    // server path answered the API's 404 on reload (the portal's /portal/event-types did).
+    const routesOf = (file: string) => [...readFileSync(path.join(ROOT, 'src/ui/client', file), 'utf8').matchAll(/<Route path="([^"]+)"/g)].map((m) => m[1]!);
+    const routes = [...routesOf('app.tsx'), ...routesOf('portal.tsx')];
+    assert.ok(routes.includes('/portal/event-types') && routes.includes('/applications'), `routes found: ${routes.join(' ')}`);
+    for (const route of routes) {
+      const page = route.replace(':id', '0197a3c2-7d42-7e19-9c55-5a7c3e91b0f2').replace(':name', 'order.created');
+      const response = await fetch(hookd.url + page);
+      assert.equal(response.status, 200, page);
+      assert.match(response.headers.get('content-type') ?? '', /^text\/html/, page);
     }
   });
 });

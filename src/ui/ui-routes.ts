@@ -33,6 +33,7 @@ const PORTAL_PAGES = [
   '/portal/subscriptions/:id/edit',
   '/portal/deliveries',
   '/portal/deliveries/:id',
+  '/portal/event-types',
 ] as const;
 
 // Everything the UI loads comes from this server: no CDN, and it works offline. The API
