@@ -138,6 +138,46 @@ test('the consumer portal in Chromium: one application, themed, embeddable, no A
     await framed.close();
   });
 
+  await t.test('a read-only link shows everything and offers no change: no button the API would refuse', async () => {
+    const readOnly = await call(hookd, 'POST', '/applications/shop/portal-sessions', { read_only: true }, admin);
+    assert.equal(readOnly.status, 201);
+    const ingested = await call(hookd, 'POST', `/ingest/${ids.shop}`, { event_type: 'order.shipped', data: { order: 7 } }, admin);
+    assert.equal(ingested.status, 202);
+    const viewer = await (await browser.newContext()).newPage();
+    viewer.on('pageerror', (error) => problems.push(`page error (read-only): ${error.message}`));
+    // Each check first waits for the session to be known (the header says read-only) and the
+    // page's own content, so a button that a writable session would see has had its chance.
+    await viewer.goto(readOnly.body.url);
+    await viewer.getByTestId('portal-application').getByText('read-only').waitFor();
+    await viewer.getByText('shop endpoint').waitFor();
+    assert.equal(await viewer.getByRole('link', { name: 'New subscription' }).count(), 0);
+
+    await viewer.goto(`${hookd.url}/portal/subscriptions/${ids.shop}`);
+    await viewer.getByTestId('portal-application').getByText('read-only').waitFor();
+    await viewer.getByRole('button', { name: 'Reveal' }).waitFor();
+    await viewer.getByRole('heading', { name: 'Recent deliveries' }).waitFor();
+    for (const name of ['Send test event', 'Disable', 'Delete', 'Rotate…', 'Replay failed…']) {
+      assert.equal(await viewer.getByRole('button', { name }).count(), 0, `no "${name}" button`);
+    }
+    assert.equal(await viewer.getByRole('link', { name: 'Edit' }).count(), 0);
+
+    await viewer.goto(`${hookd.url}/portal/deliveries/${ingested.body.delivery_id}`);
+    await viewer.getByTestId('portal-application').getByText('read-only').waitFor();
+    await viewer.getByText('order.shipped').first().waitFor();
+    assert.equal(await viewer.getByRole('button', { name: 'Retry now' }).count(), 0);
+    assert.equal(await viewer.getByRole('button', { name: /Replay failed/ }).count(), 0);
+
+    await viewer.goto(`${hookd.url}/portal/subscriptions/new`);
+    await textOf(viewer.getByTestId('read-only'), /read-only/);
+    assert.equal(await viewer.getByRole('button', { name: 'Create subscription' }).count(), 0);
+
+    await viewer.goto(`${hookd.url}/portal/event-types`);
+    await viewer.getByTestId('portal-application').getByText('read-only').waitFor();
+    await viewer.locator('article[data-event-type="order.shipped"]').waitFor();
+    assert.equal(await viewer.getByRole('link', { name: 'Subscribe to some of them' }).count(), 0);
+    await viewer.close();
+  });
+
   await t.test('revoking the session ends the portal at once', async () => {
     assert.equal((await call(hookd, 'DELETE', `/applications/shop/portal-sessions/${session.body.id}`, undefined, admin)).status, 204);
     await page.goto(`${hookd.url}/portal/subscriptions`);

@@ -9,6 +9,7 @@ import { LocationProvider, Route, Router, useLocation } from 'preact-iso';
 import { api } from './api.ts';
 import { authState, onAuthChange, setApiKey } from './auth.ts';
 import { at } from './paths.ts';
+import { ReadOnly } from './permissions.ts';
 import { DeliveriesPage } from './pages/deliveries.tsx';
 import { DeliveryPage } from './pages/delivery.tsx';
 import { CatalogPage } from './pages/catalog.tsx';
@@ -79,6 +80,9 @@ export function PortalApp() {
       </header>
       <main id="main" tabIndex={-1}>
         {ended ? <Ended /> : (
+          // Read-only until the session says otherwise: no write button flashes up for a
+          // read-only link while its session loads.
+          <ReadOnly.Provider value={session.data?.read_only ?? true}>
           <Router onRouteChange={() => document.getElementById('main')?.focus({ preventScroll: true })}>
             <Route path="/portal" component={SubscriptionsPage} />
             <Route path="/portal/subscriptions" component={SubscriptionsPage} />
@@ -90,6 +94,7 @@ export function PortalApp() {
             <Route path="/portal/event-types" component={CatalogPage} />
             <Route default component={Ended} />
           </Router>
+          </ReadOnly.Provider>
         )}
       </main>
     </LocationProvider>

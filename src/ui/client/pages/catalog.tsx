@@ -6,6 +6,7 @@ import { Badge } from '../components/badge.tsx';
 import { Page } from '../components/page.tsx';
 import { Empty, Loaded } from '../components/states.tsx';
 import { at } from '../paths.ts';
+import { useReadOnly } from '../permissions.ts';
 import { useResource } from '../use-resource.ts';
 
 /** Types read at most. */
@@ -46,6 +47,7 @@ export function CatalogPage() {
     const session = await api.portalSession(signal);
     return allApplicationEventTypes(session.application.id, MAX_LISTED, signal);
   }, []);
+  const readOnly = useReadOnly();
   return (
     <Page title="Event types" subtitle="The events you can subscribe to.">
       <Loaded resource={types} what="event types">
@@ -53,7 +55,7 @@ export function CatalogPage() {
           ? <Empty title="No event types are described yet."><p>Subscriptions can still name the event types they want.</p></Empty>
           : (
             <>
-              <p><a href={at('/subscriptions/new')}>Subscribe to some of them</a></p>
+              {!readOnly && <p><a href={at('/subscriptions/new')}>Subscribe to some of them</a></p>}
               <div class="catalog">{items.map((t) => <Entry key={t.name} type={t} />)}</div>
             </>
           )}

@@ -11,6 +11,7 @@ import { Empty, ErrorNotice, Loaded } from '../components/states.tsx';
 import { dateTime, duration, prettyJson, shortId } from '../format.ts';
 import { useResource } from '../use-resource.ts';
 import { at } from '../paths.ts';
+import { useReadOnly } from '../permissions.ts';
 
 function Headers({ headers }: { headers: Record<string, string> }) {
   const entries = Object.entries(headers).sort(([a], [b]) => a.localeCompare(b));
@@ -152,12 +153,13 @@ export function DeliveryPage() {
   }
 
   const d = delivery.data;
+  const readOnly = useReadOnly();
   return (
     <Page
       title={`Delivery ${shortId(id)}`}
       subtitle={d && <span><span class="mono">{d.event_type}</span> · <Badge value={d.status} /></span>}
       back={{ href: d ? `/deliveries?subscription_id=${d.subscription_id}` : '/deliveries', label: 'Deliveries' }}
-      actions={d && (
+      actions={d && !readOnly && (
         <>
           <button type="button" class="button primary" disabled={retry.busy || d.status === 'delivering' || d.status === 'cancelled'} onClick={retryNow}>
             {retry.busy ? 'Retrying…' : 'Retry now'}

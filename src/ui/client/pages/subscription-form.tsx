@@ -9,6 +9,7 @@ import { ErrorNotice, Loaded } from '../components/states.tsx';
 import { useResource } from '../use-resource.ts';
 import { tabStorage } from '../auth.ts';
 import { at } from '../paths.ts';
+import { useReadOnly } from '../permissions.ts';
 
 const RETRY_FIELDS = [
   { key: 'max_attempts', label: 'Max attempts', hint: 'the first included' },
@@ -274,6 +275,13 @@ export function SubscriptionFormPage() {
   const { params } = useRoute();
   const id = params.id;
   const existing = useResource((signal) => (id ? api.subscription(id, signal) : Promise.resolve(undefined)), [id]);
+  if (useReadOnly()) {
+    return (
+      <Page title={id ? 'Edit subscription' : 'New subscription'} back={id ? { href: `/subscriptions/${id}`, label: 'Subscription' } : { href: '/subscriptions', label: 'Subscriptions' }}>
+        <p class="notice" role="status" data-testid="read-only">This link is read-only: it shows the subscriptions but cannot create or change them.</p>
+      </Page>
+    );
+  }
   if (!id) {
     return (
       <Page title="New subscription" back={{ href: '/subscriptions', label: 'Subscriptions' }}>

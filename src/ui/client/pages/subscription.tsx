@@ -17,6 +17,7 @@ import { eventTypesText } from './subscriptions.tsx';
 import { KIND_NAMES, whereTo } from '../subscription-index.ts';
 import { tabStorage } from '../auth.ts';
 import { at } from '../paths.ts';
+import { useReadOnly } from '../permissions.ts';
 
 const KNOWN = new Set(['id', 'target_url', 'destination', 'event_types', 'description', 'active', 'require_signed_ingest', 'retry_policy', 'previous_secret_expires_at', 'created_at', 'updated_at']);
 
@@ -86,6 +87,7 @@ function SecretPanel({ id, fresh, previousUntil }: { id: string; fresh: string |
   const [secret, setSecret] = useState<string | null>(fresh);
   const [error, setError] = useState<Error>();
   const [rotating, setRotating] = useState(false);
+  const readOnly = useReadOnly();
   const [note, setNote] = useState<string>();
   const [graceUntil, setGraceUntil] = useState(previousUntil);
   const inGrace = graceUntil !== null && Date.parse(graceUntil) > Date.now();
@@ -111,7 +113,7 @@ function SecretPanel({ id, fresh, previousUntil }: { id: string; fresh: string |
         ) : (
           <button type="button" class="button small" onClick={reveal}>Reveal</button>
         )}
-        <button type="button" class="button small" onClick={() => setRotating(true)}>Rotate…</button>
+        {!readOnly && <button type="button" class="button small" onClick={() => setRotating(true)}>Rotate…</button>}
       </div>
       {secret && isRawSecret(secret) && <p class="notice" data-testid="raw-secret-hint">{RAW_SECRET_HINT}</p>}
       {inGrace && (
@@ -253,12 +255,13 @@ function RecentDeliveries({ id }: { id: string }) {
   const deliveries = useResource((signal) => api.deliveries({ subscription_id: id }, undefined, 10, signal), [id], 5000);
   const [replaying, setReplaying] = useState(false);
   const [note, setNote] = useState<string>();
+  const readOnly = useReadOnly();
   return (
     <section class="panel" aria-labelledby="recent-title">
       <div class="panel-head">
         <h2 id="recent-title">Recent deliveries</h2>
         <div class="page-actions">
-          <button type="button" class="button small" onClick={() => setReplaying(true)}>Replay failed…</button>
+          {!readOnly && <button type="button" class="button small" onClick={() => setReplaying(true)}>Replay failed…</button>}
           <a class="button small" href={at(`/deliveries?subscription_id=${id}`)}>All deliveries</a>
         </div>
       </div>
@@ -310,6 +313,7 @@ export function SubscriptionPage() {
   const [dialog, setDialog] = useState<'test' | 'delete' | null>(null);
   const [toggleError, setToggleError] = useState<Error>();
   const s = subscription.data;
+  const readOnly = useReadOnly();
 
   async function toggle(active: boolean) {
     setToggleError(undefined);
@@ -326,7 +330,7 @@ export function SubscriptionPage() {
       title={s ? s.description || 'Subscription' : 'Subscription'}
       subtitle={s && <span class="mono break">{whereTo(s)}</span>}
       back={{ href: '/subscriptions', label: 'Subscriptions' }}
-      actions={s && (
+      actions={s && !readOnly && (
         <>
           <button type="button" class="button primary" onClick={() => setDialog('test')} disabled={!s.active} title={s.active ? undefined : 'Enable the subscription first'}>Send test event</button>
           <a class="button" href={at(`/subscriptions/${id}/edit`)}>Edit</a>

@@ -8,6 +8,7 @@ import { Empty, Loaded } from '../components/states.tsx';
 import { dateTime, shortId } from '../format.ts';
 import { useResource } from '../use-resource.ts';
 import { at } from '../paths.ts';
+import { useReadOnly } from '../permissions.ts';
 
 /** Searching happens in the browser over this many subscriptions at most. */
 const MAX_LISTED = 2000;
@@ -55,15 +56,16 @@ export function SubscriptionsPage() {
   const [search, setSearch] = useState('');
   const subscriptions = useResource((signal) => allSubscriptions(MAX_LISTED, signal), []);
   const words = search.toLowerCase().split(/\s+/).filter(Boolean);
+  const readOnly = useReadOnly();
   return (
-    <Page title="Subscriptions" actions={<a class="button primary" href={at('/subscriptions/new')}>New subscription</a>}>
+    <Page title="Subscriptions" actions={!readOnly && <a class="button primary" href={at('/subscriptions/new')}>New subscription</a>}>
       <Loaded resource={subscriptions} what="subscriptions">
         {({ items, complete }) => {
           if (items.length === 0) {
             return (
               <Empty title="No subscriptions yet.">
                 <p>A subscription is a URL that receives the events you choose, signed with its own secret.</p>
-                <p><a class="button primary" href={at('/subscriptions/new')}>Create the first one</a></p>
+                {!readOnly && <p><a class="button primary" href={at('/subscriptions/new')}>Create the first one</a></p>}
               </Empty>
             );
           }
