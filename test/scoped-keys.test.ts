@@ -55,6 +55,7 @@ for (const name of STORE_NAMES) {
       const scoped = await call(app, 'POST', '/api-keys', { name: 'too early', application: 'default' });
       assert.equal(scoped.status, 409);
       assert.equal(scoped.body.error.code, 'first_key_must_be_admin');
+      assert.deepEqual((await call(app, 'GET', '/access')).body, { by: 'open', key_id: null, application_id: null, read_only: false });
       const first = await call(app, 'POST', '/api-keys', { name: 'admin' });
       assert.equal(first.status, 201, JSON.stringify(first.body));
       assert.equal(first.body.application_id, null);
@@ -94,6 +95,18 @@ for (const name of STORE_NAMES) {
       assert.equal((await as(admin)('DELETE', `/api-keys/${temporary.body.id}`)).status, 204);
       assert.equal((await as(temporary.body.key)('GET', '/subscriptions')).status, 401);
       assert.equal((await as(admin)('DELETE', `/api-keys/${temporary.body.id}`)).body.error.code, 'api_key_not_found');
+    });
+
+    it('GET /access tells each credential what it may do', async () => {
+      const keys = (await as(admin)('GET', '/api-keys')).body.items as { id: string; name: string }[];
+      const idOf = (name: string) => keys.find((k) => k.name === name)!.id;
+      assert.deepEqual((await as(admin)('GET', '/access')).body, { by: 'key', key_id: idOf('admin'), application_id: null, read_only: false });
+      assert.deepEqual((await as(keyA)('GET', '/access')).body, { by: 'key', key_id: idOf('a'), application_id: a.app.id, read_only: false });
+      assert.deepEqual((await as(readOnlyA)('GET', '/access')).body, { by: 'key', key_id: idOf('a-ro'), application_id: a.app.id, read_only: true });
+      assert.deepEqual((await as(portalA)('GET', '/access')).body, { by: 'portal', key_id: null, application_id: a.app.id, read_only: false });
+      const refused = await call(app, 'GET', '/access');
+      assert.equal(refused.status, 401);
+      assert.equal(refused.body.error.code, 'unauthorized');
     });
 
     it("an application key works on its own application through the flat paths and sees nothing else", async () => {

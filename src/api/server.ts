@@ -29,6 +29,7 @@ import { eventRoutes } from './events.ts';
 import { applicationEventTypeRoutes, eventTypeRoutes } from './event-types.ts';
 import { healthRoutes } from './health.ts';
 import { fanOutRoutes, ingestRoutes } from './ingest.ts';
+import { accessRoutes } from './access.ts';
 import { apiKeyRoutes } from './api-keys.ts';
 import { applicationRoutes } from './applications.ts';
 import { portalRoutes, portalSessionRoutes } from './portal-sessions.ts';
@@ -147,6 +148,7 @@ export async function buildServer(deps: ApiDeps, logger: Logger): Promise<Fastif
     await api.register(applicationRoutes({ applications, clock }));
     await api.register(portalRoutes({ portalSessions: store.portalSessions, applications, clock }));
     await api.register(apiKeyRoutes({ apiKeys: store.apiKeys, applications, keys: deps.access.keys, clock }));
+    await api.register(accessRoutes());
     await api.register(subscriptionRoutes(subscriptionDeps));
     await api.register(eventTypeRoutes({ eventTypes: store.eventTypes, clock }));
     await api.register(ingestRoutes({ subscriptions: deps.subscriptionCache, ...fanOutDeps, signatureToleranceSeconds: deps.config.ingestSignatureToleranceSeconds }));

@@ -6073,6 +6073,535 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/access": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the request's key (or portal session) may do: admin or one application, read-only or not */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "by": "key",
+                         *       "key_id": "0197a3c2-2c11-7b7f-8a4e-6d3c9f5a8b21",
+                         *       "application_id": null,
+                         *       "read_only": true
+                         *     }
+                         */
+                        "application/json": {
+                            /** @description `key`: an API key; `portal`: a consumer portal session; `open`: no key, on a hookd that has none yet (loopback only). */
+                            by: "key" | "portal" | "open";
+                            /** @description The API key's id (`by: key`), else null. */
+                            key_id: string | null;
+                            /** @description The one application the credentials reach; null: every application (an admin). */
+                            application_id: string | null;
+                            /** @description Every change answers 403 read_only_key. */
+                            read_only: boolean;
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                421: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx and 5xx response has this body. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "validation_failed",
+                         *         "message": "target_url: must be an absolute http:// or https:// URL, without credentials (user:pass@)",
+                         *         "details": [
+                         *           {
+                         *             "field": "target_url",
+                         *             "message": "must be an absolute http:// or https:// URL, without credentials (user:pass@)"
+                         *           }
+                         *         ]
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            error: {
+                                /**
+                                 * @description Stable snake_case error code.
+                                 * @example validation_failed
+                                 */
+                                code: string;
+                                /** @description A sentence for humans. */
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/subscriptions": {
         parameters: {
             query?: never;

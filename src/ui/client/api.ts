@@ -110,6 +110,8 @@ export type DestinationKind = Destination['type'];
 export type Application = Answer<'/api/v1/applications/{app}', 'get'>;
 /** What a portal link opens: its application, whether it is read-only, when it ends, and its theme. */
 export type PortalSession = Answer<'/api/v1/portal/session', 'get'>;
+/** What the API key in use may do: every application or one, read-only or not. */
+export type Access = Answer<'/api/v1/access', 'get'>;
 
 /** One `attempt` event of the live stream (its data is JSON). */
 export type LiveAttempt = Operation<'/api/v1/attempts/stream', 'get'>['responses'][200]['content']['text/event-stream'];
@@ -190,6 +192,7 @@ export const api = {
   createEventType: (body: NewEventType) => request<EventType>('POST', '/event-types', { body }),
   updateEventType: (name: string, changes: EventTypeChanges) => request<EventType>('PATCH', `/event-types/${enc(name)}`, { body: changes }),
   portalSession: (signal?: AbortSignal) => request<PortalSession>('GET', '/portal/session', { signal }),
+  access: (signal?: AbortSignal) => request<Access>('GET', '/access', { signal }),
   applicationEventTypes: (application: string, cursor: string | undefined, signal?: AbortSignal) =>
     request<Page<ApplicationEventType>>('GET', `/applications/${enc(application)}/event-types${query({ limit: 100, cursor })}`, { signal }),
 };

@@ -3,6 +3,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { LocationProvider, Route, Router, useLocation } from 'preact-iso';
+import { api } from './api.ts';
 import { apiKey, authState, forgetKey, onAuthChange } from './auth.ts';
 import { ApiKeyDialog } from './components/api-key-dialog.tsx';
 import { ApplicationSwitch } from './components/application-switch.tsx';
@@ -16,7 +17,8 @@ import { LivePage } from './pages/live.tsx';
 import { SubscriptionFormPage } from './pages/subscription-form.tsx';
 import { SubscriptionPage } from './pages/subscription.tsx';
 import { SubscriptionsPage } from './pages/subscriptions.tsx';
-import { useAuthEpoch } from './use-resource.ts';
+import { ReadOnly } from './permissions.ts';
+import { useAuthEpoch, useResource } from './use-resource.ts';
 
 const NAV = [
   { href: '/', label: 'Dashboard' },
@@ -64,6 +66,10 @@ function NotFound() {
 }
 
 export function App() {
+  // Asked again whenever the key changes (useResource follows it). Until the answer, the
+  // admin pages show their buttons: the API refuses what a read-only key may not do anyway.
+  const access = useResource((signal) => api.access(signal), []);
+  const readOnly = access.data?.read_only ?? false;
   return (
     <LocationProvider>
       <a class="skip-link" href="#main">Skip to content</a>
@@ -75,9 +81,11 @@ export function App() {
           {NAV.map((item) => <NavLink key={item.href} href={item.href}>{item.label}</NavLink>)}
         </nav>
         <ApplicationSwitch />
+        {readOnly && <span class="muted small" data-testid="read-only-key">read-only key</span>}
         <KeyStatus />
       </header>
       <main id="main" tabIndex={-1}>
+        <ReadOnly.Provider value={readOnly}>
         <Router onRouteChange={() => document.getElementById('main')?.focus({ preventScroll: true })}>
           <Route path="/" component={DashboardPage} />
           <Route path="/subscriptions" component={SubscriptionsPage} />
@@ -93,6 +101,7 @@ export function App() {
           <Route path="/applications" component={ApplicationsPage} />
           <Route default component={NotFound} />
         </Router>
+        </ReadOnly.Provider>
       </main>
       <KeyPrompt />
     </LocationProvider>

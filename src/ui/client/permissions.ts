@@ -1,6 +1,6 @@
-// Whether the page may change anything. A read-only portal session (and, later, a read-only
-// key) sees what it may read and no button for what the API would refuse with 403
-// read_only_key; the API still decides. The admin UI provides nothing: it may write.
+// Whether the page may change anything. A read-only portal session, or a read-only API key in
+// the admin UI (GET /api/v1/access says which), sees what it may read and no button for what
+// the API would refuse with 403 read_only_key; the API still decides.
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
 

@@ -6,6 +6,7 @@ import { setApplication, useApplication } from '../application.ts';
 import { Page } from '../components/page.tsx';
 import { Empty, ErrorNotice, Loaded } from '../components/states.tsx';
 import { dateTime } from '../format.ts';
+import { useReadOnly } from '../permissions.ts';
 import { useResource } from '../use-resource.ts';
 
 function CreateForm({ onCreated }: { onCreated: (application: Application) => void }) {
@@ -42,9 +43,10 @@ export function ApplicationsPage() {
   const chosen = useApplication();
   const applications = useResource((signal) => api.applications(signal), []);
   const [failure, setFailure] = useState<Error | null>(null);
+  const readOnly = useReadOnly();
   return (
     <Page title="Applications" subtitle="Each of your customers: its subscriptions, events and deliveries are its own.">
-      <CreateForm onCreated={() => applications.reload()} />
+      {!readOnly && <CreateForm onCreated={() => applications.reload()} />}
       {failure && <ErrorNotice error={failure} />}
       <Loaded resource={applications} what="applications">
         {({ items }) => items.length === 0 ? <Empty title="No applications." /> : (
@@ -63,7 +65,7 @@ export function ApplicationsPage() {
                       <button type="button" class="button" aria-pressed={chosen === a.id} onClick={() => setApplication(chosen === a.id ? null : a.id)}>
                         {chosen === a.id ? 'Shown' : 'Show only this'}
                       </button>{' '}
-                      {a.uid !== 'default' && (
+                      {a.uid !== 'default' && !readOnly && (
                         <button type="button" class="button danger" onClick={async () => {
                           if (!confirm(`Delete ${a.name}? Its subscriptions go and their unfinished deliveries are cancelled.`)) return;
                           setFailure(null);

@@ -7,7 +7,9 @@ import { useLocation, useRoute } from 'preact-iso';
 import { ApiFailure, api, type EventType, type EventTypeChanges } from '../api.ts';
 import { Field } from '../components/field.tsx';
 import { Page } from '../components/page.tsx';
+import { ReadOnlyNotice } from '../components/read-only-notice.tsx';
 import { ErrorNotice, Loaded } from '../components/states.tsx';
+import { useReadOnly } from '../permissions.ts';
 import { useResource } from '../use-resource.ts';
 
 interface FormValues {
@@ -46,6 +48,7 @@ function parsed(field: string, text: string, errors: Record<string, string>): un
 function EventTypeForm({ existing }: { existing?: EventType }) {
   const { route } = useLocation();
   const creating = existing === undefined;
+  const readOnly = useReadOnly();
   const [values, setValues] = useState(() => initialValues(existing));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [failure, setFailure] = useState<Error>();
@@ -87,6 +90,8 @@ function EventTypeForm({ existing }: { existing?: EventType }) {
   return (
     <form class="form card" onSubmit={submit} noValidate>
       {failure && <ErrorNotice error={failure} />}
+      {/* A read-only key reads the entry here, every field disabled, with nothing to save. */}
+      <fieldset class="bare" disabled={readOnly}>
       {creating && (
         <Field name="name" label="Name" hint="As events carry it: letters, digits, “_”, “.” and “-”, e.g. order.created." errors={errors}>
           {(attrs) => <input {...attrs} type="text" spellcheck={false} placeholder="order.created" value={values.name} onInput={(e) => set('name', e.currentTarget.value)} />}
@@ -113,9 +118,10 @@ function EventTypeForm({ existing }: { existing?: EventType }) {
         </label>
         {errors.validate && <p class="field-error">{errors.validate}</p>}
       </fieldset>
+      </fieldset>
       <div class="actions">
-        <a class="button" href="/event-types">Cancel</a>
-        <button type="submit" class="button primary" disabled={busy}>{busy ? 'Saving…' : creating ? 'Add event type' : 'Save changes'}</button>
+        <a class="button" href="/event-types">{readOnly ? 'Back' : 'Cancel'}</a>
+        {!readOnly && <button type="submit" class="button primary" disabled={busy}>{busy ? 'Saving…' : creating ? 'Add event type' : 'Save changes'}</button>}
       </div>
     </form>
   );
@@ -125,9 +131,10 @@ export function EventTypeFormPage() {
   const { params } = useRoute();
   const name = params.name;
   const existing = useResource((signal) => (name ? api.eventType(name, signal) : Promise.resolve(undefined)), [name]);
+  const readOnly = useReadOnly();
   return (
-    <Page title={name ? `Edit ${name}` : 'New event type'} back={{ href: '/event-types', label: 'Event types' }}>
-      {name
+    <Page title={name ? (readOnly ? name : `Edit ${name}`) : 'New event type'} back={{ href: '/event-types', label: 'Event types' }}>
+      {readOnly && !name ? <ReadOnlyNotice /> : name
         ? <Loaded resource={existing} what="the event type">{(type) => type && <EventTypeForm existing={type} />}</Loaded>
         : <EventTypeForm />}
     </Page>

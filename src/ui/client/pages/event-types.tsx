@@ -7,6 +7,7 @@ import { useApplication } from '../application.ts';
 import { Badge } from '../components/badge.tsx';
 import { Page } from '../components/page.tsx';
 import { Empty, ErrorNotice, Loaded } from '../components/states.tsx';
+import { useReadOnly } from '../permissions.ts';
 import { useResource } from '../use-resource.ts';
 
 /** Types read at most. */
@@ -31,6 +32,7 @@ function DeprecateButton({ type, onChanged, onFailed }: { type: EventType; onCha
 
 function Table({ items, reload, onFailed }: { items: (EventType & Partial<Pick<ApplicationEventType, 'subscriptions'>>)[]; reload: () => void; onFailed: (error: Error) => void }) {
   const perApplication = items.some((t) => t.subscriptions !== undefined);
+  const readOnly = useReadOnly();
   return (
     <div class="table-wrap">
       <table class="table responsive">
@@ -52,7 +54,7 @@ function Table({ items, reload, onFailed }: { items: (EventType & Partial<Pick<A
               <td data-label="Schema">{t.schema === null ? <span class="muted">none</span> : t.validate ? 'validated at ingest' : 'documented'}</td>
               <td data-label="Status">{t.deprecated ? <Badge value="deprecated" /> : <Badge value="active" label="current" />}</td>
               {perApplication && <td data-label="Subscriptions" data-testid="receivers">{t.subscriptions}</td>}
-              <td><DeprecateButton type={t} onChanged={reload} onFailed={onFailed} /></td>
+              <td>{!readOnly && <DeprecateButton type={t} onChanged={reload} onFailed={onFailed} />}</td>
             </tr>
           ))}
         </tbody>
@@ -68,15 +70,16 @@ export function EventTypesPage() {
     [application],
   );
   const [failure, setFailure] = useState<Error>();
+  const readOnly = useReadOnly();
   return (
-    <Page title="Event types" actions={<a class="button primary" href="/event-types/new">New event type</a>}>
+    <Page title="Event types" actions={!readOnly && <a class="button primary" href="/event-types/new">New event type</a>}>
       {failure && <ErrorNotice error={failure} />}
       <Loaded resource={types} what="event types">
         {(items) => items.length === 0
           ? (
             <Empty title="The catalog is empty.">
               <p>Describe the events you send: subscribers then pick them by name, and hookd can check each event's data against a JSON Schema.</p>
-              <p><a class="button primary" href="/event-types/new">Add the first one</a></p>
+              {!readOnly && <p><a class="button primary" href="/event-types/new">Add the first one</a></p>}
             </Empty>
           )
           : <Table items={items} reload={types.reload} onFailed={setFailure} />}

@@ -4,6 +4,7 @@ import { useState } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
 import { ApiFailure, RAW_SECRET_HINT, allEventTypes, api, isRawSecret, type Destination, type DestinationKind, type EventType, type FieldError, type Subscription, type SubscriptionSettings } from '../api.ts';
 import { Page } from '../components/page.tsx';
+import { ReadOnlyNotice } from '../components/read-only-notice.tsx';
 import { Field } from '../components/field.tsx';
 import { ErrorNotice, Loaded } from '../components/states.tsx';
 import { useResource } from '../use-resource.ts';
@@ -278,7 +279,7 @@ export function SubscriptionFormPage() {
   if (useReadOnly()) {
     return (
       <Page title={id ? 'Edit subscription' : 'New subscription'} back={id ? { href: `/subscriptions/${id}`, label: 'Subscription' } : { href: '/subscriptions', label: 'Subscriptions' }}>
-        <p class="notice" role="status" data-testid="read-only">This link is read-only: it shows the subscriptions but cannot create or change them.</p>
+        <ReadOnlyNotice />
       </Page>
     );
   }
