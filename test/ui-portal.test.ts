@@ -87,9 +87,17 @@ test('the consumer portal in Chromium: one application, themed, embeddable, no A
   await t.test('the catalog page lists the event types, with how many of the application\'s subscriptions receive each', async () => {
     const refunded = { name: 'order.refunded', description: 'Money went back', schema: { type: 'object', properties: { refund_id: { type: 'string' } } }, example: { refund_id: 'R-1' }, deprecated: true };
     assert.equal((await call(hookd, 'POST', '/event-types', refunded, admin)).status, 201);
+    const sessionReads: string[] = [];
+    const noteSessionRead = (request: { url(): string }) => {
+      if (request.url().endsWith('/api/v1/portal/session')) sessionReads.push(request.url());
+    };
+    page.on('request', noteSessionRead);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Event types' }).click();
     await page.waitForURL(/\/portal\/event-types$/);
     const shipped = page.locator('article[data-event-type="order.shipped"]');
+    await shipped.waitFor();
+    page.off('request', noteSessionRead);
+    assert.deepEqual(sessionReads, [], 'the catalog takes the application from the portal shell\'s session');
     // The endpoint that takes every type and the one created above for order.shipped; the rival's is not counted.
     assert.equal(await textOf(shipped.getByTestId('receivers'), /subscription/), '2 subscriptions receive it');
     await textOf(shipped, /An order left the warehouse/);

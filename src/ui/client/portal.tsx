@@ -10,6 +10,7 @@ import { api } from './api.ts';
 import { authState, onAuthChange, setApiKey } from './auth.ts';
 import { at } from './paths.ts';
 import { ReadOnly } from './permissions.ts';
+import { PortalSessionContext } from './portal-session.ts';
 import { DeliveriesPage } from './pages/deliveries.tsx';
 import { DeliveryPage } from './pages/delivery.tsx';
 import { CatalogPage } from './pages/catalog.tsx';
@@ -82,6 +83,7 @@ export function PortalApp() {
         {ended ? <Ended /> : (
           // Read-only until the session says otherwise: no write button flashes up for a
           // read-only link while its session loads.
+          <PortalSessionContext.Provider value={session.data}>
           <ReadOnly.Provider value={session.data?.read_only ?? true}>
           <Router onRouteChange={() => document.getElementById('main')?.focus({ preventScroll: true })}>
             <Route path="/portal" component={SubscriptionsPage} />
@@ -95,6 +97,7 @@ export function PortalApp() {
             <Route default component={Ended} />
           </Router>
           </ReadOnly.Provider>
+          </PortalSessionContext.Provider>
         )}
       </main>
     </LocationProvider>

@@ -1,12 +1,13 @@
 // The portal's event-type catalog: what events the application can receive, each with its
 // description, how many of the application's subscriptions receive it, and the schema and
 // example of its data. Read-only: the catalog is the admin's to change.
-import { allApplicationEventTypes, api, type ApplicationEventType } from '../api.ts';
+import { allApplicationEventTypes, type ApplicationEventType } from '../api.ts';
 import { Badge } from '../components/badge.tsx';
 import { Page } from '../components/page.tsx';
 import { Empty, Loaded } from '../components/states.tsx';
 import { at } from '../paths.ts';
 import { useReadOnly } from '../permissions.ts';
+import { usePortalSession } from '../portal-session.ts';
 import { useResource } from '../use-resource.ts';
 
 /** Types read at most. */
@@ -43,10 +44,12 @@ function Entry({ type }: { type: ApplicationEventType }) {
 }
 
 export function CatalogPage() {
-  const types = useResource(async (signal) => {
-    const session = await api.portalSession(signal);
-    return allApplicationEventTypes(session.application.id, MAX_LISTED, signal);
-  }, []);
+  // The shell's session says whose catalog this is; until it has loaded, the page is loading.
+  const applicationId = usePortalSession()?.application.id;
+  const types = useResource(
+    (signal) => applicationId === undefined ? new Promise<never>(() => {}) : allApplicationEventTypes(applicationId, MAX_LISTED, signal),
+    [applicationId],
+  );
   const readOnly = useReadOnly();
   return (
     <Page title="Event types" subtitle="The events you can subscribe to.">
