@@ -3,7 +3,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -177,8 +177,19 @@ export function profileHookd(dir: string): void {
 }
 
 const MAX_FORWARDED_LOG_LINES = 5;
-/** Node/V8 options for the hookd processes only (e.g. `--max-semi-space-size=8`), to measure tuning. */
-const NODE_FLAGS = (process.env.HOOKD_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+/** The Node options `npm start` gives hookd (package.json), so that the benchmark runs hookd as it is run. */
+function startScriptFlags(): string[] {
+  const start = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  return start.split(/\s+/).filter((word) => word.startsWith('--'));
+}
+/**
+ * Node/V8 options for the hookd processes only: those of `npm start` unless
+ * HOOKD_BENCH_NODE_FLAGS is set (e.g. `--max-semi-space-size=8`, or empty for Node's defaults),
+ * to measure tuning.
+ */
+const NODE_FLAGS = process.env.HOOKD_BENCH_NODE_FLAGS !== undefined
+  ? process.env.HOOKD_BENCH_NODE_FLAGS.split(/\s+/).filter(Boolean)
+  : startScriptFlags();
 /** Where each hookd process's whole output is kept (e.g. with --trace-gc among the flags); unset: only a few lines are forwarded. */
 const OUTPUT_DIR = process.env.HOOKD_BENCH_OUTPUT_DIR ?? null;
 

@@ -111,4 +111,8 @@ test('Dockerfile: Node 24 slim, settings hookd knows, non-root, a data volume an
   assert.match(dockerfile, /^HEALTHCHECK [^]*\/api\/v1\/health/m);
   assert.match(dockerfile, /^RUN npm ci$/m, 'the build stage runs the full install, whose prepare script builds dist/');
   assert.match(dockerfile, /^COPY --from=build \/app\/dist \.\/dist$/m);
+  // The container runs hookd with the Node options of `npm start` (the memory settings).
+  const startFlags = (JSON.parse(read('package.json')) as { scripts: { start: string } }).scripts.start.split(/\s+/).filter((w) => w.startsWith('--'));
+  assert.ok(startFlags.includes('--max-semi-space-size=16'), startFlags.join(' '));
+  assert.deepEqual(JSON.parse(/^ENTRYPOINT (.*)$/m.exec(dockerfile)?.[1] ?? '[]'), ['node', ...startFlags, 'bin/hookd.js']);
 });
