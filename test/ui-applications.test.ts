@@ -6,8 +6,7 @@ import path from 'node:path';
 import { before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { call } from './support/api.ts';
-import { chromiumInstalled, launchChromium, shoot, textOf } from './support/chromium.ts';
-import { newTarget, startTestApp } from './support/stores.ts';
+import { hookdInChromium, shoot, textOf } from './support/chromium.ts';
 import { buildUiIfStale } from './support/ui-build.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -18,19 +17,10 @@ before(async () => {
 
 
 test('the web UI in Chromium: applications page, the application switch, and pages filtered by it', async (t) => {
-  if (!chromiumInstalled()) {
-    t.skip('chromium not installed: browser tests skipped');
-    return;
-  }
-  const target = newTarget('sqlite');
   // An API process: deliveries stay queued, so the lists hold still while the test reads them.
-  const hookd = await startTestApp(target, { role: 'api' });
-  const browser = await launchChromium();
-  t.after(async () => {
-    await browser.close();
-    await hookd.close();
-    await target.cleanup();
-  });
+  const started = await hookdInChromium(t, { role: 'api' });
+  if (!started) return;
+  const { hookd, browser } = started;
   for (const uid of ['acme', 'globex']) {
     assert.equal((await call(hookd, 'POST', '/applications', { uid, name: uid.toUpperCase() })).status, 201);
     const subscription = await call(hookd, 'POST', `/applications/${uid}/subscriptions`, { target_url: `https://${uid}.example.com/hooks` });

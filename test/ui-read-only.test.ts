@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { call } from './support/api.ts';
-import { chromiumInstalled, launchChromium, textOf } from './support/chromium.ts';
-import { newTarget, startTestApp } from './support/stores.ts';
+import { hookdInChromium, textOf } from './support/chromium.ts';
 import { buildUiIfStale } from './support/ui-build.ts';
 
 before(async () => {
@@ -26,19 +25,10 @@ async function pageWithKey(browser: Browser, key: string, problems: string[]): P
 }
 
 test('the admin web UI with a read-only key: everything readable, no button for a change', async (t) => {
-  if (!chromiumInstalled()) {
-    t.skip('chromium not installed: browser tests skipped');
-    return;
-  }
-  const target = newTarget('sqlite');
   // An API process: the delivery stays queued, so its page holds still.
-  const hookd = await startTestApp(target, { role: 'api' });
-  const browser = await launchChromium();
-  t.after(async () => {
-    await browser.close();
-    await hookd.close();
-    await target.cleanup();
-  });
+  const started = await hookdInChromium(t, { role: 'api' });
+  if (!started) return;
+  const { hookd, browser } = started;
   const first = await call(hookd, 'POST', '/api-keys', { name: 'admin' });
   const admin = { authorization: `Bearer ${first.body.key}` };
   const readOnly = await call(hookd, 'POST', '/api-keys', { name: 'auditor', read_only: true }, admin);

@@ -3,7 +3,10 @@
 // share: waiting for a text, and screenshots kept in test-artifacts/ for a look after a run.
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import type { TestContext } from 'node:test';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { App } from '../../src/app.ts';
+import { newTarget, startTestApp, type TestAppOptions } from './stores.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -34,4 +37,24 @@ export async function textOf(locator: Locator, pattern: RegExp, timeoutMs = 10_0
 export async function shoot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: path.join(ARTIFACTS, `ui-${name}-${page.viewportSize()!.width}.png`), fullPage: true });
+}
+
+/**
+ * What most browser tests start with: hookd on a fresh SQLite file and a Chromium, both
+ * closed after the test; null (the test skipped, saying why) where Chromium is not installed.
+ */
+export async function hookdInChromium(t: TestContext, options: TestAppOptions = {}): Promise<{ hookd: App; browser: Browser } | null> {
+  if (!chromiumInstalled()) {
+    t.skip('chromium not installed: browser tests skipped');
+    return null;
+  }
+  const target = newTarget('sqlite');
+  const hookd = await startTestApp(target, options);
+  const browser = await launchChromium();
+  t.after(async () => {
+    await browser.close();
+    await hookd.close();
+    await target.cleanup();
+  });
+  return { hookd, browser };
 }
