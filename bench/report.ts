@@ -201,8 +201,8 @@ function backlogTables(backlog: Partial<Record<StoreKind, BacklogResult>>): stri
   return Object.entries(backlog).map(([kind, b]) => [
     `**${kind}**: ${n(b.deliveries)} queued deliveries written in ${b.seedSeconds} s; hookd answered its first request after ${b.startSeconds} s; ${n(b.delivered)} delivered in ${b.drainSeconds} s `
       + `(${n(b.overallPerSec)}/s)${b.drained ? ', queue empty' : ', drain stopped at the time limit'}; RSS at start ${b.rssStartMb} MB, max ${b.rssMaxMb} MB (target ≤ 200 MB).`
-      + (b.atRest ? ` Before the drain, over all ${n(b.deliveries)} rows (\`hookd api\`, nothing delivering): /status ${b.atRest.status.median} ms median, ${b.atRest.status.max} max; `
-        + `/stats (the dashboard) ${b.atRest.stats.median} ms median, ${b.atRest.stats.max} max (target ≤ 10 ms).` : ''),
+      + ` Before the drain, over all ${n(b.deliveries)} rows (\`hookd api\`, nothing delivering): /status ${b.atRest.status.median} ms median, ${b.atRest.status.max} max; `
+      + `/stats (the dashboard) ${b.atRest.stats.median} ms median, ${b.atRest.stats.max} max (target ≤ 10 ms).`,
     '',
     table(
       ['window s', 'delivered', 'deliveries/s', 'RSS MB', 'claim search ms median / max', '/status ms', 'queue depth'],
@@ -215,7 +215,7 @@ function retentionTable(retention: Partial<Record<StoreKind, RetentionResult>>):
   return table(
     ['store', 'expired rows', '/status, /stats at rest: median / max ms', 'ingest p50 / p99 ms, nothing to delete', 'ingest p50 / p99 ms, deleting', 'p99 ratio (target ≤ 2)', 'deleted during ingest', 'deletions/s', 'left'],
     Object.entries(retention).map(([kind, r]) => [
-      kind, n(r.expired), r.atRest ? `${pair(r.atRest.status.median, r.atRest.status.max)}, ${pair(r.atRest.stats.median, r.atRest.stats.max)}` : '–',
+      kind, n(r.expired), `${pair(r.atRest.status.median, r.atRest.status.max)}, ${pair(r.atRest.stats.median, r.atRest.stats.max)}`,
       pair(r.quiet.ingestMs.p50, r.quiet.ingestMs.p99), pair(r.deleting.ingestMs.p50, r.deleting.ingestMs.p99),
       `×${r.p99Ratio}`, n(r.deletedDuringIngest), n(r.deletionPerSec), n(r.remaining),
     ]),

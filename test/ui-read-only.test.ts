@@ -69,7 +69,9 @@ test('the admin web UI with a read-only key: everything readable, no button for 
       assert.equal(await page.getByRole('button', { name }).count(), 0, `no "${name}" button`);
     }
     assert.equal(await page.getByRole('link', { name: 'Edit' }).count(), 0);
-    await settled('/subscriptions/new', () => textOf(page.getByTestId('read-only'), /read-only/).then(() => undefined));
+    await settled('/subscriptions/new', async () => {
+      await textOf(page.getByTestId('read-only'), /read-only/);
+    });
     assert.equal(await page.getByRole('button', { name: 'Create subscription' }).count(), 0);
   });
 

@@ -275,8 +275,10 @@ function SubscriptionForm({ existing }: { existing?: Subscription }) {
 export function SubscriptionFormPage() {
   const { params } = useRoute();
   const id = params.id;
-  const existing = useResource((signal) => (id ? api.subscription(id, signal) : Promise.resolve(undefined)), [id]);
-  if (useReadOnly()) {
+  const readOnly = useReadOnly();
+  // Read-only, there is no form to fill: nothing to load for it.
+  const existing = useResource((signal) => (id && !readOnly ? api.subscription(id, signal) : Promise.resolve(undefined)), [id, readOnly]);
+  if (readOnly) {
     return (
       <Page title={id ? 'Edit subscription' : 'New subscription'} back={id ? { href: `/subscriptions/${id}`, label: 'Subscription' } : { href: '/subscriptions', label: 'Subscriptions' }}>
         <ReadOnlyNotice />
